@@ -1,0 +1,272 @@
+"""The everyday contract of ``Moka`` (API.md section 3), one rule per test."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+
+import pytest
+
+from moka_py_conformance._support import EventLog
+
+MISSING = object()
+
+
+def test_set_get_remove_contains(Moka: Any) -> None:
+    cache = Moka(10)
+    assert cache.get("k") is None
+    assert cache.get("k", MISSING) is MISSING
+    assert "k" not in cache
+    assert cache.set("k", [1]) is None
+    assert cache.get("k") == [1]
+    assert "k" in cache
+    assert cache.remove("k") == [1]
+    assert cache.remove("k") is None
+    assert cache.remove("k", MISSING) is MISSING
+    assert "k" not in cache
+
+
+def test_values_are_stored_by_reference(Moka: Any) -> None:
+    cache = Moka(10)
+    value: list[int] = []
+    cache.set("k", value)
+    assert cache.get("k") is value
+    assert cache.get_with("k", list) is value
+
+
+def test_none_is_a_value(Moka: Any) -> None:
+    cache = Moka(10)
+    cache.set("k", None)
+    assert cache.get("k", MISSING) is None
+    assert "k" in cache
+    assert cache.get_with("k", lambda: 1) is None
+    assert cache.remove("k", MISSING) is None
+    assert cache.remove("k", MISSING) is MISSING
+
+
+def test_keys_follow_dict_equality(Moka: Any) -> None:
+    cache = Moka(10)
+    cache.set(1, "one")
+    assert cache.get(1.0) == "one"
+    assert cache.get(True) == "one"
+    cache.set((1, "a"), "tuple")
+    assert cache.get((1, "a")) == "tuple"
+    cache.set(frozenset({1, 2}), "set")
+    assert cache.get(frozenset({2, 1})) == "set"
+    nan = float("nan")
+    cache.set(nan, "nan")
+    assert cache.get(nan) == "nan"  # the same object: identity, as in dict
+    assert cache.get(float("nan")) is None  # another NaN never equals
+    cache.set(None, "none")
+    assert cache.get(None) == "none"
+
+
+def test_replacing_keeps_one_entry(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(10, eviction_listener=log)
+    cache.set("k", 1)
+    cache.set("k", 2)
+    assert cache.get("k") == 2
+    assert log.take() == [("k", 1, "replaced")]
+    cache.run_pending_tasks()
+    assert cache.count() == 1
+    assert cache.weighted_size() == 1
+
+
+def test_remove_notifies_explicit_synchronously(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(10, eviction_listener=log)
+    cache.set("k", 1)
+    assert cache.remove("k") == 1
+    assert log.take() == [("k", 1, "explicit")]
+    assert cache.remove("k") is None
+    assert log.take() == []
+
+
+def test_counts_settle_after_run_pending_tasks(Moka: Any) -> None:
+    cache = Moka(None)
+    for i in range(100):
+        cache.set(i, i)
+    cache.run_pending_tasks()
+    assert cache.count() == 100
+    assert cache.weighted_size() == 100
+    for i in range(40):
+        cache.remove(i)
+    cache.run_pending_tasks()
+    assert cache.count() == 60
+
+
+def test_size_bound_after_run_pending_tasks(Moka: Any) -> None:
+    for policy in ("tiny_lfu", "lru"):
+        log = EventLog()
+        cache = Moka(16, eviction_listener=log, policy=policy)
+        for i in range(200):
+            cache.get(i)
+            cache.set(i, i)
+        cache.run_pending_tasks()
+        assert cache.count() <= 16
+        stored = {i for i in range(200) if i in cache}
+        evicted = {key for key, _, cause in log.events if cause == "size"}
+        assert len(stored) == cache.count()
+        assert stored.isdisjoint(evicted)
+        assert stored | evicted == set(range(200)), "every value is readable or was reported"
+
+
+def test_lru_policy_evicts_least_recently_used(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(3, eviction_listener=log, policy="lru")
+    for key in "abc":
+        cache.set(key, key)
+        cache.run_pending_tasks()
+    cache.get("a")
+    cache.run_pending_tasks()
+    cache.set("d", "d")
+    cache.run_pending_tasks()
+    assert log.take() == [("b", "b", "size")]
+    assert sorted(k for k in "abcd" if k in cache) == ["a", "c", "d"]
+
+
+def test_tiny_lfu_rejects_a_cold_newcomer(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(2, eviction_listener=log)
+    for key in "ab":
+        cache.set(key, key)
+    cache.run_pending_tasks()
+    for _ in range(3):
+        cache.get("a")
+        cache.get("b")
+    cache.run_pending_tasks()
+    cache.set("c", "c")
+    assert cache.get("c") == "c"  # readable until housekeeping decides
+    # c's one read (frequency 1) does not beat the LRU resident's three: the newcomer is rejected.
+    cache.run_pending_tasks()
+    assert log.take() == [("c", "c", "size")]
+    assert "c" not in cache
+
+
+def test_weigher_bounds_total_weight(Moka: Any) -> None:
+    cache = Moka(10, weigher=lambda k, v: len(v), policy="lru")
+    cache.set("a", "xxxx")
+    cache.set("b", "yyyy")
+    cache.set("c", "zzzz")
+    cache.run_pending_tasks()
+    assert cache.weighted_size() <= 10
+    assert cache.count() == 2
+
+
+def test_entry_heavier_than_capacity_is_rejected(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(5, eviction_listener=log, weigher=lambda k, v: len(v))
+    cache.set("big", "x" * 6)
+    cache.run_pending_tasks()
+    assert log.take() == [("big", "x" * 6, "size")]
+    assert cache.count() == 0
+
+
+def test_zero_weight_entries_always_fit(Moka: Any) -> None:
+    cache = Moka(1, weigher=lambda k, v: 0)
+    for i in range(50):
+        cache.set(i, i)
+    cache.run_pending_tasks()
+    assert cache.count() == 50
+    assert cache.weighted_size() == 0
+
+
+def test_capacity_zero_stores_nothing(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(0, eviction_listener=log)
+    cache.set("k", 1)
+    assert cache.get("k") is None
+    calls: list[int] = []
+    assert cache.get_with("k", lambda: calls.append(1) or 5) == 5
+    assert cache.get_with("k", lambda: calls.append(1) or 6) == 6
+    assert calls == [1, 1]
+    cache.run_pending_tasks()
+    assert cache.count() == 0
+    assert log.events == []
+
+
+def test_clear_reports_every_entry_and_empties(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(100, eviction_listener=log)
+    for i in range(10):
+        cache.set(i, str(i))
+    cache.run_pending_tasks()
+    cache.set(10, "10")  # still pending when clear() starts: settled first
+    cache.clear()
+    assert cache.count() == 0
+    assert cache.weighted_size() == 0
+    assert all(i not in cache for i in range(11))
+    assert sorted(log.take()) == sorted((i, str(i), "explicit") for i in range(11))
+    cache.set("after", 1)
+    assert cache.get("after") == 1
+
+
+def test_get_with_stores_and_returns(Moka: Any) -> None:
+    cache = Moka(10)
+    assert cache.get_with("k", lambda: "v") == "v"
+    assert cache.get_with("k", lambda: "other") == "v"
+    assert cache.get("k") == "v"
+
+
+def test_properties_and_repr(Moka: Any, backend: Any) -> None:
+    cache = Moka(100, ttl=30, tti=5.5, policy="lru")
+    assert cache.capacity == 100
+    assert cache.ttl == 30.0
+    assert cache.tti == 5.5
+    assert cache.policy == "lru"
+    default = Moka(None)
+    assert (default.capacity, default.ttl, default.tti, default.policy) == (None, None, None, "tiny_lfu")
+    assert repr(cache) == f"Moka(capacity=100, ttl=30.0, tti=5.5, policy='lru', backend={backend.name!r})"
+    for name in ("capacity", "ttl", "tti", "policy"):
+        with pytest.raises(AttributeError):
+            setattr(cache, name, 1)
+
+
+def test_subscripting_at_runtime(Moka: Any) -> None:
+    alias = Moka[str, int]
+    assert alias.__origin__ is Moka
+    assert alias.__args__ == (str, int)
+    cache: Any = alias(10)
+    assert isinstance(cache, Moka)
+
+
+def test_moka_py_exposes_the_backend_class(Moka: Any, backend: Any) -> None:
+    import moka_py
+
+    assert moka_py.Moka is Moka
+    info = moka_py.backend()
+    assert info.module is backend
+    assert info.name == backend.name
+    assert isinstance(backend.priority, int)
+    assert isinstance(backend.exact, bool)
+
+
+def test_values_are_released(Moka: Any) -> None:
+    class Value:
+        pass
+
+    cache = Moka(10)
+    value = Value()
+    ref = weakref.ref(value)
+    cache.set("k", value)
+    del value
+    cache.remove("k")
+    cache.run_pending_tasks()
+    gc.collect()
+    assert ref() is None
+
+
+def test_cycle_through_cached_value_is_collected(Moka: Any) -> None:
+    class Holder:
+        cache: Any = None
+
+    cache = Moka(10)
+    holder = Holder()
+    holder.cache = cache
+    cache.set("self", holder)
+    ref = weakref.ref(cache)
+    del cache, holder
+    gc.collect()
+    assert ref() is None

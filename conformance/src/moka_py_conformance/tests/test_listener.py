@@ -1,0 +1,112 @@
+"""Eviction listener timing, re-entrancy and errors (API.md section 3, moka-semantics.md section 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from moka_py_conformance._support import EventLog, run_with_watchdog
+
+
+def test_listener_may_set_the_key_being_replaced(Moka: Any) -> None:
+    seen: list[tuple[Any, Any, str]] = []
+
+    def listener(key: Any, value: Any, cause: str) -> None:
+        seen.append((key, value, cause))
+        if cause == "replaced" and value == 1:
+            cache.set(key, "from listener")
+
+    cache = Moka(10, eviction_listener=listener)
+
+    def scenario() -> None:
+        cache.set("k", 1)
+        cache.set("k", 2)  # listener replaces 2 with "from listener" -> a second "replaced" for 2
+
+    run_with_watchdog(scenario, 10, "set of the replaced key from its listener")
+    assert seen == [("k", 1, "replaced"), ("k", 2, "replaced")]
+    assert cache.get("k") == "from listener"
+
+
+def test_listener_may_call_every_method(Moka: Any) -> None:
+    calls: list[str] = []
+
+    def listener(key: Any, value: Any, cause: str) -> None:
+        calls.append(cause)
+        cache.get(key)
+        _ = key in cache
+        cache.count()
+        cache.weighted_size()
+        if not isinstance(key, tuple):  # one level deep, so the events cannot cascade forever
+            cache.get_with(("again", key), lambda: value)
+            cache.remove(("again", key))
+        cache.run_pending_tasks()
+
+    cache = Moka(4, eviction_listener=listener)
+
+    def scenario() -> None:
+        for i in range(50):
+            cache.get(i)
+            cache.set(i, i)
+        cache.run_pending_tasks()
+        cache.clear()
+
+    run_with_watchdog(scenario, 30, "a listener calling back into its cache")
+    assert "size" in calls and "explicit" in calls
+
+
+def test_listener_may_clear_the_cache(Moka: Any) -> None:
+    def listener(key: Any, value: Any, cause: str) -> None:
+        if cause == "explicit" and key == "trigger":
+            cache.clear()
+
+    cache = Moka(10, eviction_listener=listener)
+    cache.set("trigger", 1)
+    cache.set("other", 2)
+
+    run_with_watchdog(lambda: cache.remove("trigger"), 10, "clear() from a listener")
+    assert "other" not in cache
+    assert cache.count() == 0
+
+
+def test_listener_errors_do_not_stop_delivery(Moka: Any) -> None:
+    log = EventLog()
+
+    def listener(key: Any, value: Any, cause: str) -> None:
+        log(key, value, cause)
+        if key in ("b", "c"):
+            raise RuntimeError(f"listener failed for {key}")
+
+    cache = Moka(100, eviction_listener=listener)
+    for key in "abcd":
+        cache.set(key, key.upper())
+    with pytest.raises(RuntimeError, match="^listener failed for b$"):
+        cache.clear()  # all four are reported; the first error is raised afterwards
+    assert sorted(log.take()) == [(k, k.upper(), "explicit") for k in "abcd"]
+    assert cache.count() == 0
+    cache.set("b", 1)
+    with pytest.raises(RuntimeError, match="^listener failed for b$"):
+        cache.remove("b")
+    assert "b" not in cache
+    cache.set("x", 1)  # the listener keeps working after errors
+    cache.remove("x")
+    assert log.take() == [("b", 1, "explicit"), ("x", 1, "explicit")]
+
+
+def test_replaced_is_delivered_before_set_returns(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(10, eviction_listener=log)
+    cache.set("k", 1)
+    assert log.events == []
+    cache.set("k", 2)
+    assert log.events == [("k", 1, "replaced")]
+
+
+def test_size_events_come_from_housekeeping(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(1, eviction_listener=log, policy="lru")
+    cache.set("a", 1)
+    cache.set("b", 2)
+    assert log.events == []  # decided late, by housekeeping
+    cache.run_pending_tasks()
+    assert log.take() == [("a", 1, "size")]

@@ -1,0 +1,109 @@
+"""Developer and CI sessions for the moka-py monorepo.
+
+``nox`` with no arguments runs what CI runs: lint, typecheck and the test suite
+against every backend.  The Rust extension is built once per source state, in
+release mode, into ``.nox/_wheels/`` and reused by every session that needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+SHARED = ROOT.parent / "shared"
+CORE = ROOT / "packages" / "moka-py-core"
+PURE = ROOT / "packages" / "moka-py-pure"
+RUST = ROOT / "packages" / "moka-py-rust"
+CONFORMANCE = ROOT / "conformance"
+WHEELS = ROOT / ".nox" / "_wheels"
+BACKENDS = ["pure", "rust"]
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+
+def _rust_fingerprint() -> str:
+    """Hash of everything that goes into the Rust wheel, so a rebuild happens only on change."""
+    digest = hashlib.sha256()
+    for path in sorted(RUST.rglob("*")):
+        rel = path.relative_to(RUST)
+        if path.is_file() and rel.parts[0] not in {"target", "tests"} and "__pycache__" not in rel.parts:
+            digest.update(str(rel).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def rust_wheel(session: nox.Session) -> Path:
+    """Build the Rust backend's wheel in release mode once, and return its path."""
+    out = WHEELS / f"rust-{_rust_fingerprint()}"
+    wheels = sorted(out.glob("moka_py_rust-*.whl"))
+    if not wheels:
+        session.install("maturin>=1.9,<2")
+        session.run(
+            "maturin", "build", "--release", "--manifest-path", str(RUST / "Cargo.toml"),
+            "--out", str(out), "--interpreter", "python",
+        )
+        wheels = sorted(out.glob("moka_py_rust-*.whl"))
+    if len(wheels) != 1:
+        session.error(f"expected one moka_py_rust wheel in {out}, found {wheels}")
+    return wheels[0]
+
+
+def install_project(session: nox.Session, backend: str | None = None) -> None:
+    """Install the core, the pure backend, the conformance suite and (optionally) the Rust wheel.
+
+    All local distributions go in one resolver run so that their pinned
+    dependencies on each other resolve to these folders, not to PyPI.
+    """
+    targets = [str(CORE), str(PURE), str(CONFORMANCE)]
+    if backend in (None, "rust"):
+        targets.append(str(rust_wheel(session)))
+    session.install(*targets)
+
+
+def seeds_dir(session: nox.Session) -> str:
+    seeds = SHARED / "seeds"
+    if not seeds.is_dir():
+        session.error(f"{seeds} is missing: the seed README examples are part of the test suite")
+    return str(seeds)
+
+
+@nox.session
+@nox.parametrize("backend", BACKENDS)
+def tests(session: nox.Session, backend: str) -> None:
+    """The whole test suite against one backend: the conformance suite plus the backend's own tests."""
+    install_project(session, backend)
+    session.install("pytest-timeout")
+    env = {"MOKA_PY_BACKEND": backend, "MOKA_PY_SEEDS": seeds_dir(session)}
+    own_tests = {"pure": PURE / "tests", "rust": RUST / "tests"}[backend]
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "--timeout=600",
+        "--pyargs", "moka_py_conformance",
+        str(own_tests), str(CORE / "tests"),
+        "--moka-backend", backend,
+        *session.posargs,
+        env=env,
+    )
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every package, including the Rust extension's stubs."""
+    install_project(session)
+    session.install("mypy>=1.10", "pytest", "hypothesis")
+    session.run("mypy", "--strict", str(CORE / "src"), str(PURE / "src"))
+    session.run("mypy", "--strict", "-p", "moka_py_rust")
+    session.run("mypy", "--strict", str(CONFORMANCE / "src"))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the Python tree and rustfmt over the extension."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", str(ROOT))
+    session.run("cargo", "fmt", "--check", "--manifest-path", str(RUST / "Cargo.toml"), external=True)
