@@ -107,3 +107,14 @@ def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", str(ROOT))
     session.run("cargo", "fmt", "--check", "--manifest-path", str(RUST / "Cargo.toml"), external=True)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Speed, memory and hit-ratio benchmarks against the peers; writes benches/results/ and charts.
+
+    Pass options to the harness after ``--`` (see ``python benches/run.py --help``).
+    """
+    install_project(session)
+    session.install("-r", str(ROOT / "benches" / "requirements.txt"))
+    session.run("python", str(ROOT / "benches" / "run.py"), *session.posargs)
