@@ -21,7 +21,7 @@ __all__ = [
     "Weigher",
 ]
 
-K = TypeVar("K", bound=Hashable)
+K = TypeVar("K", bound=Hashable, contravariant=True)  # keys are only ever passed in
 V = TypeVar("V")
 D = TypeVar("D")
 
@@ -90,7 +90,7 @@ class CachedFactory(Protocol):
 
     def __call__(
         self,
-        maxsize: int | None | Callable[..., Any] = 128,
+        maxsize: int | Callable[..., Any] | None = 128,
         typed: bool = False,
         *,
         ttl: float | None = None,

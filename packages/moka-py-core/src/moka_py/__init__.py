@@ -1,0 +1,51 @@
+"""moka-py: a fast, thread-safe in-memory cache modelled on Rust's ``moka``.
+
+``moka_py.Moka`` is the cache class of the selected backend (``rust`` when it
+is installed and importable, else ``pure``; ``MOKA_PY_BACKEND=<name>`` forces
+one), and ``moka_py.cached`` is an ``lru_cache``-style decorator on top of it.
+``python -m moka_py`` shows which backend is active, self-checks it and times it.
+
+``cached`` is the selected backend's own ``cached`` when the backend module
+provides one (a faster implementation with identical behaviour), otherwise the
+generic one in ``moka_py._cached``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from moka_py import _selection
+from moka_py._protocol import CacheProtocol, Cause, Policy
+from moka_py._selection import AvailableBackend, BackendInfo, available_backends
+
+__all__ = [
+    "AvailableBackend",
+    "BackendInfo",
+    "CacheProtocol",
+    "Cause",
+    "Moka",
+    "Policy",
+    "__version__",
+    "available_backends",
+    "backend",
+    "cached",
+]
+
+__version__ = "1.0.0.dev0"
+
+_SELECTED: BackendInfo = _selection.select()
+
+
+def backend() -> BackendInfo:
+    """The selected backend: ``BackendInfo(name, version, module, priority, exact)``."""
+    return _SELECTED
+
+
+if TYPE_CHECKING:
+    from moka_py._cached import cached
+    from moka_py._typing import Moka
+else:
+    Moka = _SELECTED.module.Moka
+    cached = getattr(_SELECTED.module, "cached", None)
+    if cached is None:
+        from moka_py._cached import cached
