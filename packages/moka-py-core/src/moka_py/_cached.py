@@ -50,6 +50,8 @@ class CachedFunction(Protocol[R]):
     """What ``@cached`` returns: the function, plus ``lru_cache``'s introspection methods."""
 
     __wrapped__: Callable[..., R]
+    __name__: str
+    __qualname__: str
     cache: CacheProtocol[Hashable, Any]
     """The ``Moka`` that holds the results."""
 
