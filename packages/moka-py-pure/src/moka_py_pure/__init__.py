@@ -1,0 +1,22 @@
+"""moka-py's pure-Python backend: moka 0.12.14's caching algorithms, in Python.
+
+This module is the backend object that ``moka_py`` loads through the ``moka_py.backends`` entry
+point: it declares ``name``, ``priority``, ``exact`` and ``Moka``.
+"""
+
+from __future__ import annotations
+
+from ._cache import Moka
+
+__all__ = ["Moka", "__version__", "exact", "name", "priority"]
+
+__version__ = "1.0.0.dev0"
+
+name = "pure"
+"""The backend's name, as accepted by ``MOKA_PY_BACKEND``."""
+
+priority = 10
+"""Lower than the Rust backend (20): ``moka_py`` prefers Rust when both are installed."""
+
+exact = True
+"""Makes moka's eviction decisions and sends moka's listener events, given the same key hashes."""

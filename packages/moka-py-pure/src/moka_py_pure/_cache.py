@@ -1,0 +1,570 @@
+"""``Moka``: the public cache class of the pure backend.
+
+It ties the mechanisms together the way moka's ``sync::Cache`` / ``BaseCache`` do:
+
+* the map is a plain ``dict`` from key to :class:`~moka_py_pure._entry.Entry`; an insert or a remove
+  changes it at once and queues a write record, a recorded read queues a read record;
+* the policy (admission, eviction, expiry removal) only sees those records when a housekeeping cycle
+  runs, triggered by the 64-record flush points, the 300 ms timer, or ``run_pending_tasks``;
+* one ``RLock`` per cache guards the map and all policy state; listener events are queued while it is
+  held and delivered by the calling thread after it is released, so a listener may call back into the
+  cache (even ``set`` of the key being replaced, or ``run_pending_tasks``) without deadlock.
+
+Time is ``_clock() - creation time`` in nanoseconds (default clock: ``time.monotonic_ns``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar, Union, cast, overload
+
+from ._entry import Entry
+from ._expiry import (
+    expire_after_create,
+    expire_after_read,
+    expire_after_update,
+    invalidate_cause,
+    is_valid,
+    upsert_cause,
+)
+from ._housekeeper import READ_LOG_FLUSH_POINT, WRITE_LOG_FLUSH_POINT, Housekeeper
+from ._policy import Event, Policy, WriteOp
+from ._validation import (
+    TINY_LFU,
+    check_capacity,
+    check_initializer,
+    check_optional_callable,
+    check_policy,
+    check_weight,
+    duration_ns,
+)
+
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+
+BACKEND_NAME = "pure"
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Any = _Missing()
+
+# get_with waiter states (moka's WaiterValue)
+_COMPUTING = 0
+_READY = 1
+_FAILED = 2  # the initializer raised an Exception: every waiter gets the same object
+_ABANDONED = 3  # a BaseException (KeyboardInterrupt, ...) ended the owner: waiters retry
+
+_RECURSION_MESSAGE = "get_with: the initializer for this key called get_with for the same key"
+
+
+class _Waiter:
+    """One in-flight ``get_with`` initialization (moka's ``Waiter``)."""
+
+    __slots__ = ("owner", "event", "state", "result")
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.event = threading.Event()
+        self.state = _COMPUTING
+        self.result: Any = None
+
+    def wait(self) -> None:
+        # Wake at least every 100 ms so the main thread can run signal handlers (Ctrl-C).
+        while not self.event.wait(0.1):
+            pass
+
+
+def _deliver(listener: Callable[[Any, Any, str], object], events: List[Event]) -> None:
+    """Call the listener for every event; then raise the first exception it raised, if any."""
+    first: Optional[BaseException] = None
+    for key, value, cause in events:
+        try:
+            listener(key, value, cause)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, after every event is delivered
+            if first is None:
+                first = exc
+    if first is not None:
+        raise first
+
+
+class Moka(Generic[K, V]):
+    """A concurrent cache running moka 0.12.14's algorithms in pure Python.
+
+    ``capacity`` bounds the total weight (every entry weighs 1 unless ``weigher`` is given), or is
+    ``None`` for an unbounded cache.  ``ttl`` / ``tti`` are seconds (time to live since the last write /
+    time to idle since the last access).  ``policy`` is ``"tiny_lfu"`` (moka's default: a new entry must
+    be more popular than the entries it would evict) or ``"lru"``.  ``eviction_listener(key, value,
+    cause)`` is told about every removal, with cause ``"explicit"``, ``"size"``, ``"expired"`` or
+    ``"replaced"``.
+
+    Like moka, admission and eviction are decided late, in housekeeping, which runs every 64 recorded
+    reads or writes, 300 ms after the previous run, or on :meth:`run_pending_tasks`.
+    """
+
+    __slots__ = (
+        "_map",
+        "_rlog",
+        "_wlog",
+        "_lock",
+        "_clock",
+        "_origin",
+        "_policy",
+        "_hk",
+        "_trigger_at",
+        "_events",
+        "_listener",
+        "_weigher",
+        "_ttl_ns",
+        "_tti_ns",
+        "_va",
+        "_plain",
+        "_disabled",
+        "_count",
+        "_wsize",
+        "_waiters",
+        "_capacity",
+        "_ttl",
+        "_tti",
+        "_policy_name",
+    )
+
+    def __init__(
+        self,
+        capacity: Optional[int],
+        ttl: Optional[float] = None,
+        tti: Optional[float] = None,
+        eviction_listener: Optional[Callable[[K, V, str], object]] = None,
+        policy: str = TINY_LFU,
+        weigher: Optional[Callable[[K, V], int]] = None,
+        *,
+        _clock: Optional[Callable[[], int]] = None,
+    ) -> None:
+        cap = check_capacity(capacity)
+        ttl_ns = duration_ns("ttl", ttl)
+        tti_ns = duration_ns("tti", tti)
+        check_optional_callable("eviction_listener", eviction_listener)
+        policy_name = check_policy(policy)
+        check_optional_callable("weigher", weigher)
+
+        clock = time.monotonic_ns if _clock is None else _clock
+        origin = clock()
+
+        def cache_time() -> int:
+            return clock() - origin
+
+        self._capacity = cap
+        self._ttl = None if ttl is None else float(ttl)
+        self._tti = None if tti is None else float(tti)
+        self._policy_name = policy_name
+        self._clock = clock
+        self._origin = origin
+        self._map: Dict[Any, Entry] = {}
+        self._rlog: List[Any] = []
+        self._wlog: List[WriteOp] = []
+        self._events: List[Event] = []
+        self._lock = threading.RLock()
+        self._listener = cast(Optional[Callable[[Any, Any, str], object]], eviction_listener)
+        self._weigher = cast(Optional[Callable[[Any, Any], Any]], weigher)
+        self._ttl_ns = ttl_ns
+        self._tti_ns = tti_ns
+        self._va: Optional[int] = None
+        self._plain = ttl_ns is None and tti_ns is None
+        self._disabled = cap == 0  # moka's "map disabled"
+        self._count = 0
+        self._wsize = 0
+        self._waiters: Dict[Any, _Waiter] = {}
+        self._policy = Policy(
+            self._map,
+            self._events,
+            eviction_listener is not None,
+            cap,
+            policy_name == TINY_LFU,
+            weigher is not None,
+            ttl_ns,
+            tti_ns,
+            cache_time,
+            0,
+        )
+        self._hk = Housekeeper(eviction_listener is not None, cap == 0, 0)
+        self._trigger_at = self._hk.trigger_at
+
+    # -- properties and dunder methods ------
+
+    @property
+    def capacity(self) -> Optional[int]:
+        """The maximum total weight, or None when unbounded."""
+        return self._capacity
+
+    @property
+    def ttl(self) -> Optional[float]:
+        """Cache-wide time to live in seconds, or None."""
+        return self._ttl
+
+    @property
+    def tti(self) -> Optional[float]:
+        """Cache-wide time to idle in seconds, or None."""
+        return self._tti
+
+    @property
+    def policy(self) -> str:
+        """``"tiny_lfu"`` or ``"lru"``."""
+        return self._policy_name
+
+    def __repr__(self) -> str:
+        return (
+            f"Moka(capacity={self._capacity!r}, ttl={self._ttl!r}, tti={self._tti!r}, "
+            f"policy={self._policy_name!r}, backend={BACKEND_NAME!r})"
+        )
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return types.GenericAlias(cls, item)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    def __copy__(self) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    # -- internals ------
+
+    def _housekeep(self) -> None:
+        """Run one cycle (lock held) and publish the counters, like moka at the end of a cycle."""
+        policy = self._policy
+        self._trigger_at = self._hk.run(policy, self._rlog, self._wlog)
+        self._count = policy.ec
+        self._wsize = policy.ws
+
+    def _take_events(self) -> List[Event]:
+        events = self._events[:]
+        del self._events[:]
+        return events
+
+    def _insert(self, key: Any, h: int, value: Any, pttl: Optional[int], ptti: Optional[int]) -> List[Event]:
+        """moka's ``insert_with_hash``; returns the listener events to deliver (lock released)."""
+        if self._disabled:
+            return []
+        weigher = self._weigher
+        weight = 1 if weigher is None else check_weight(weigher(key, value))
+        with self._lock:
+            now = self._clock() - self._origin
+            m = self._map
+            e = m.get(key)
+            op: WriteOp
+            if e is None:
+                e = Entry(key, h, value, weight, now, pttl, ptti)
+                if pttl is not None or ptti is not None:
+                    expire_after_create(e, now)
+                m[key] = e
+                op = (e, 1, 0, weight, key)
+            else:
+                # An update, also over an expired-but-present entry (moka's on_modify path).
+                old_value = e.value
+                old_la = e.la
+                old_lm = e.lm
+                old_weight = e.weight
+                gen = (e.gen + 1) & 0xFFFF
+                e.gen = gen
+                e.la = now
+                e.lm = now
+                e.weight = weight
+                e.value = value
+                e.mkey = key
+                e.pttl = pttl
+                e.ptti = ptti
+                if e.exp is not None or pttl is not None or ptti is not None:
+                    expire_after_update(e, now, self._ttl_ns, self._tti_ns)
+                if self._listener is not None:
+                    cause = upsert_cause(old_la, old_lm, now, self._ttl_ns, self._tti_ns, self._va)
+                    self._events.append((key, old_value, cause))
+                op = (e, gen, old_weight, weight, key)
+            wlog = self._wlog
+            if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
+                self._housekeep()
+            wlog.append(op)
+            if not self._events:
+                return []
+            return self._take_events()
+
+    def _lookup(self, key: Any, h: int, default: Any) -> Any:
+        """A recorded read with a precomputed hash (``get`` inlines the same steps)."""
+        with self._lock:
+            e = self._map.get(key)
+            now = self._clock() - self._origin
+            if e is not None and is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
+                rec: Any = e
+                if e.ptti is not None:
+                    if e.lm > now:
+                        now = e.lm
+                    if expire_after_read(e, now, self._ttl_ns, self._tti_ns):
+                        rec = (e,)
+                e.la = now
+                result = e.value
+            elif self._disabled:
+                return default
+            else:
+                rec = h
+                result = default
+            rlog = self._rlog
+            if len(rlog) >= READ_LOG_FLUSH_POINT or now >= self._trigger_at:
+                self._housekeep()
+            rlog.append(rec)
+            if not self._events:
+                return result
+            events = self._take_events()
+        assert self._listener is not None
+        _deliver(self._listener, events)
+        return result
+
+    def _peek(self, key: Any) -> Any:
+        """moka's ``get_with_hash_without_recording``: touches the entry, records nothing."""
+        with self._lock:
+            e = self._map.get(key)
+            if e is None:
+                return _MISSING
+            now = self._clock() - self._origin
+            if not is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
+                return _MISSING
+            if e.ptti is not None:
+                if e.lm > now:
+                    now = e.lm
+                expire_after_read(e, now, self._ttl_ns, self._tti_ns)
+            e.la = now
+            return e.value
+
+    # -- public API ------
+
+    @overload
+    def get(self, key: K) -> Optional[V]: ...
+
+    @overload
+    def get(self, key: K, default: D) -> Union[V, D]: ...
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """Return the value for ``key`` if present and not expired, else ``default`` (a recorded read)."""
+        with self._lock:
+            e = self._map.get(key)
+            now = self._clock() - self._origin
+            if e is not None:
+                x = e.exp
+                if (x is None or x > now) and (
+                    self._plain or is_valid(e, now, self._ttl_ns, self._tti_ns, self._va)
+                ):
+                    rec: Any = e
+                    if e.ptti is not None:
+                        if e.lm > now:
+                            now = e.lm
+                        if expire_after_read(e, now, self._ttl_ns, self._tti_ns):
+                            rec = (e,)
+                    e.la = now
+                    value = e.value
+                    rlog = self._rlog
+                    if len(rlog) >= READ_LOG_FLUSH_POINT or now >= self._trigger_at:
+                        self._housekeep()
+                    rlog.append(rec)
+                    if not self._events:
+                        return value
+                    events = self._take_events()
+                else:
+                    value = _MISSING
+            else:
+                value = _MISSING
+            if value is _MISSING:
+                h = hash(key)
+                if self._disabled:
+                    return default
+                rlog = self._rlog
+                if len(rlog) >= READ_LOG_FLUSH_POINT or now >= self._trigger_at:
+                    self._housekeep()
+                rlog.append(h)
+                if not self._events:
+                    return default
+                events = self._take_events()
+                value = default
+        listener = self._listener
+        assert listener is not None
+        _deliver(listener, events)
+        return value
+
+    def set(self, key: K, value: V, ttl: Optional[float] = None, tti: Optional[float] = None) -> None:
+        """Insert or replace ``key``; per-entry ``ttl``/``tti`` (seconds) can only shorten its life."""
+        if ttl is None and tti is None:
+            pttl = ptti = None
+        else:
+            pttl = duration_ns("ttl", ttl)
+            ptti = duration_ns("tti", tti)
+        events = self._insert(key, hash(key), value, pttl, ptti)
+        if events:
+            assert self._listener is not None
+            _deliver(self._listener, events)
+
+    def get_with(
+        self,
+        key: K,
+        initializer: Callable[[], V],
+        ttl: Optional[float] = None,
+        tti: Optional[float] = None,
+    ) -> V:
+        """Return the value for ``key``, computing it with ``initializer()`` once if it is missing.
+
+        Concurrent calls for the same key wait for one initializer and share its value (or its
+        exception; nothing is cached on error).
+        """
+        check_initializer(initializer)
+        pttl = duration_ns("ttl", ttl)
+        ptti = duration_ns("tti", tti)
+        h = hash(key)
+        found = self._lookup(key, h, _MISSING)
+        if found is not _MISSING:
+            return cast(V, found)
+        return cast(V, self._init_or_read(key, h, initializer, pttl, ptti))
+
+    def _init_or_read(
+        self,
+        key: Any,
+        h: int,
+        initializer: Callable[[], Any],
+        pttl: Optional[int],
+        ptti: Optional[int],
+    ) -> Any:
+        """``ValueInitializer::try_init_or_read``: coalesce concurrent initializations of a key."""
+        me = threading.get_ident()
+        while True:
+            with self._lock:
+                waiter = self._waiters.get(key)
+                if waiter is None:
+                    waiter = _Waiter(me)
+                    self._waiters[key] = waiter
+                    break
+                if waiter.owner == me:
+                    raise RuntimeError(_RECURSION_MESSAGE)
+            waiter.wait()
+            if waiter.state == _READY:
+                return waiter.result
+            if waiter.state == _FAILED:
+                raise waiter.result
+            # _ABANDONED: the owner died of a BaseException; try again (one of us becomes the owner).
+
+        events: List[Event] = []
+        try:
+            value = self._peek(key)
+            if value is _MISSING:
+                value = initializer()
+                events = self._insert(key, h, value, pttl, ptti)
+        except Exception as exc:
+            self._publish(key, waiter, _FAILED, exc)
+            raise
+        except BaseException:
+            self._publish(key, waiter, _ABANDONED, None)
+            raise
+        self._publish(key, waiter, _READY, value)
+        if events:
+            assert self._listener is not None
+            _deliver(self._listener, events)
+        return value
+
+    def _publish(self, key: Any, waiter: _Waiter, state: int, result: Any) -> None:
+        with self._lock:
+            if self._waiters.get(key) is waiter:
+                del self._waiters[key]
+        waiter.result = result
+        waiter.state = state
+        waiter.event.set()
+
+    @overload
+    def remove(self, key: K) -> Optional[V]: ...
+
+    @overload
+    def remove(self, key: K, default: D) -> Union[V, D]: ...
+
+    def remove(self, key: Any, default: Any = None) -> Any:
+        """Remove ``key`` and return its value (even if it had expired but was still stored)."""
+        with self._lock:
+            e = self._map.pop(key, None)
+            if e is None:
+                return default
+            now = self._clock() - self._origin
+            gen = (e.gen + 1) & 0xFFFF
+            e.gen = gen
+            value = e.value
+            if self._listener is not None:
+                cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
+                self._events.append((e.mkey, value, cause))
+            wlog = self._wlog
+            if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
+                self._housekeep()
+            wlog.append((e, gen))
+            if not self._events:
+                return value
+            events = self._take_events()
+            listener = self._listener
+            assert listener is not None
+        _deliver(listener, events)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        """True if ``key`` is present and not expired (moka's ``contains_key``: not a recorded read)."""
+        with self._lock:
+            e = self._map.get(key)
+            if e is None:
+                return False
+            return is_valid(e, self._clock() - self._origin, self._ttl_ns, self._tti_ns, self._va)
+
+    def clear(self) -> None:
+        """Invalidate every entry and run housekeeping at once (moka's ``invalidate_all`` + run).
+
+        Every entry is reported to the listener (``"explicit"``, or ``"expired"`` if it had already
+        expired); pending inserts are settled first.
+        """
+        with self._lock:
+            now = self._clock() - self._origin
+            policy = self._policy
+            # moka removes entries written strictly before the invalidation instant.  Entries written in
+            # the same clock tick as the clear (possible with a coarse clock, practically never with
+            # moka's nanosecond Instant) must go too, so the scan uses now + 1; afterwards the instant is
+            # `now`, so a write in that same tick after the clear stays valid.
+            policy.va = now + 1
+            self._va = now + 1
+            self._plain = False
+            self._housekeep()
+            policy.va = now
+            self._va = now
+            if not self._events:
+                return
+            events = self._take_events()
+            listener = self._listener
+            assert listener is not None
+        _deliver(listener, events)
+
+    def run_pending_tasks(self) -> None:
+        """Apply pending reads and writes, evict, and remove expired entries now."""
+        with self._lock:
+            self._housekeep()
+            if not self._events:
+                return
+            events = self._take_events()
+            listener = self._listener
+            assert listener is not None
+        _deliver(listener, events)
+
+    def count(self) -> int:
+        """The number of entries as of the last housekeeping (moka's ``entry_count``)."""
+        return self._count
+
+    def weighted_size(self) -> int:
+        """The total weight as of the last housekeeping (moka's ``weighted_size``)."""
+        return self._wsize

@@ -1,0 +1,116 @@
+"""Doubly linked deques with O(1) push/unlink/move, mirroring moka's ``common/deque.rs``.
+
+moka keeps one node per entry in its access-order deque (``probation``), one in its write-order deque,
+and one in a timer-wheel bucket.  An entry holds direct references to its nodes (``Entry.aon``,
+``Entry.won``, ``Entry.tn``), so every operation is O(1).  The exact pointer behaviour matters for
+exactness: e.g. ``move_to_back`` of the tail is a no-op, and ``contains`` is moka's cheap test
+"has a predecessor or is the head".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Optional, TypeVar
+
+T = TypeVar("T")
+
+
+class DeqNode(Generic[T]):
+    """A node of a :class:`Deque`; ``elem`` is what it stands for."""
+
+    __slots__ = ("prev", "next", "elem")
+
+    def __init__(self, elem: T) -> None:
+        self.prev: Optional[DeqNode[T]] = None
+        self.next: Optional[DeqNode[T]] = None
+        self.elem = elem
+
+
+class Deque(Generic[T]):
+    """An intrusive-style doubly linked list of :class:`DeqNode`."""
+
+    __slots__ = ("head", "tail", "len")
+
+    def __init__(self) -> None:
+        self.head: Optional[DeqNode[T]] = None
+        self.tail: Optional[DeqNode[T]] = None
+        self.len = 0
+
+    def contains(self, node: DeqNode[Any]) -> bool:
+        """moka's ``Deque::contains``: the node has a predecessor or is the head."""
+        return node.prev is not None or self.head is node
+
+    def push_back(self, node: DeqNode[T]) -> DeqNode[T]:
+        node.next = None
+        tail = self.tail
+        node.prev = tail
+        if tail is None:
+            self.head = node
+        else:
+            tail.next = node
+        self.tail = node
+        self.len += 1
+        return node
+
+    def pop_front(self) -> Optional[DeqNode[T]]:
+        node = self.head
+        if node is None:
+            return None
+        nxt = node.next
+        self.head = nxt
+        if nxt is None:
+            self.tail = None
+        else:
+            nxt.prev = None
+        self.len -= 1
+        node.prev = None
+        node.next = None
+        return node
+
+    def move_to_back(self, node: DeqNode[T]) -> None:
+        """Move a member node to the back (no-op when it already is the tail)."""
+        if self.tail is node:
+            return
+        prev = node.prev
+        nxt = node.next
+        if prev is None:
+            self.head = nxt
+        else:
+            prev.next = nxt
+        if nxt is not None:  # always true: the node is not the tail
+            nxt.prev = prev
+            tail = self.tail
+            node.prev = tail
+            node.next = None
+            if tail is not None:
+                tail.next = node
+            self.tail = node
+
+    def move_front_to_back(self) -> None:
+        node = self.head
+        if node is not None:
+            self.move_to_back(node)
+
+    def unlink(self, node: DeqNode[T]) -> None:
+        """Remove a member node from the deque."""
+        prev = node.prev
+        nxt = node.next
+        if prev is None:
+            self.head = nxt
+        else:
+            prev.next = nxt
+        if nxt is None:
+            self.tail = prev
+        else:
+            nxt.prev = prev
+        node.prev = None
+        node.next = None
+        self.len -= 1
+
+    def __iter__(self) -> Any:
+        node = self.head
+        while node is not None:
+            yield node.elem
+            node = node.next
+
+    def __len__(self) -> int:
+        return self.len

@@ -1,0 +1,89 @@
+"""One cache entry: moka's ``EntryInfo`` + ``ValueEntry`` + ``DeqNodes`` in one object.
+
+In moka an update keeps the same ``EntryInfo`` (and deque nodes) and only swaps the ``ValueEntry``;
+a remove-then-insert creates a new ``EntryInfo``.  Nothing in housekeeping ever needs an older
+``ValueEntry``'s value (notifications always report the value currently in the map, or the old value
+at the moment of a synchronous ``Replaced``), so one mutable object per ``EntryInfo`` is enough.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ._deque import DeqNode
+from ._hashing import mix_raw_hash
+
+U16 = 0xFFFF
+
+
+class Entry:
+    """A map entry and its policy bookkeeping."""
+
+    __slots__ = (
+        "key",  # the key given to the insert that created this EntryInfo (moka's KeyHash key)
+        "mkey",  # the key object currently held by the map (moka's cht replaces it on update)
+        "h",  # raw Python hash(key)
+        "mh",  # moka hash = fmix64(h mod 2**64), computed lazily for the sketch
+        "value",
+        "weight",  # policy_weight (u32), updated at once by an update, like moka
+        "admitted",
+        "gen",  # entry_gen (u16): bumped by update and remove
+        "pgen",  # policy_gen (u16): the generation housekeeping has applied
+        "la",  # last_accessed (ns)
+        "lm",  # last_modified (ns)
+        "exp",  # per-entry expiration time (ns, low 12 bits clear) or None
+        "pttl",  # per-entry ttl (ns) given to the write that stored the current value
+        "ptti",  # per-entry tti (ns) given to the write that stored the current value
+        "aon",  # access-order (probation) node
+        "won",  # write-order node
+        "tn",  # timer-wheel node
+    )
+
+    def __init__(
+        self,
+        key: Any,
+        h: int,
+        value: Any,
+        weight: int,
+        now: int,
+        pttl: Optional[int],
+        ptti: Optional[int],
+    ) -> None:
+        self.key = key
+        self.mkey = key
+        self.h = h
+        self.mh: Optional[int] = None
+        self.value = value
+        self.weight = weight
+        self.admitted = False
+        self.gen = 1  # EntryInfo::new: entry_gen 1, policy_gen 0, i.e. dirty until its Upsert is applied
+        self.pgen = 0
+        self.la = now
+        self.lm = now
+        self.exp: Optional[int] = None
+        self.pttl = pttl
+        self.ptti = ptti
+        self.aon: Optional[DeqNode[Entry]] = None
+        self.won: Optional[DeqNode[Entry]] = None
+        self.tn: Optional[DeqNode[Entry]] = None
+
+    @property
+    def is_dirty(self) -> bool:
+        """A write for this entry is still queued (``EntryInfo::is_dirty``)."""
+        return self.gen != self.pgen
+
+    def moka_hash(self) -> int:
+        m = self.mh
+        if m is None:
+            m = self.mh = mix_raw_hash(self.h)
+        return m
+
+    def set_policy_gen(self, value: int) -> None:
+        """``EntryInfo::set_policy_gen``: only moves forward, with moka's u16 wrap rule."""
+        current = self.pgen
+        if current >= value or ((value - current) & U16) > U16 // 2:
+            return
+        self.pgen = value
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.key!r} gen={self.gen}/{self.pgen} w={self.weight} admitted={self.admitted}>"

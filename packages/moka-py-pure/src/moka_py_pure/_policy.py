@@ -1,0 +1,500 @@
+"""The eviction policy: applying log records, admission, expiry removal and overflow trim.
+
+This is the part of moka's ``sync/base_cache.rs`` ``Inner`` that runs inside housekeeping
+(``apply_reads``, ``apply_writes``, ``handle_upsert``, ``admit``, ``evict_expired_entries_using_*``,
+``evict_lru_entries``, ...).  Each method names the moka function it mirrors.  Nothing here takes a
+lock: the cache calls it with its one lock held.
+
+moka's counters (``entry_count``, ``weighted_size``) are copied into a local ``EvictionCounters`` at
+the start of a cycle and published at its end; here ``ec``/``ws`` are those working counters and the
+cache publishes them when a cycle ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ._deque import DeqNode, Deque
+from ._entry import Entry
+from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
+from ._hashing import U64, fmix64
+from ._sketch import FrequencySketch, sketch_capacity
+from ._timer_wheel import TimerNode, TimerWheel
+
+# DEFAULT_EVICTION_BATCH_SIZE = WRITE_LOG_CH_SIZE = 64 * (4 + 2)
+EVICTION_BATCH_SIZE = 384
+MAX_CONSECUTIVE_RETRIES = 5
+
+Event = Tuple[Any, Any, str]
+# Write records: an upsert is (entry, entry_gen, old_weight, new_weight, key given to the insert);
+# a remove is (entry, entry_gen).
+WriteOp = Tuple[Any, ...]
+
+
+class Policy:
+    """moka's policy-side state: deques, timer wheel, sketch, working counters."""
+
+    __slots__ = (
+        "map",
+        "events",
+        "notify_enabled",
+        "max_capacity",
+        "tiny_lfu",
+        "has_weigher",
+        "ttl",
+        "tti",
+        "va",
+        "write_order_enabled",
+        "probation",
+        "write_order",
+        "sketch",
+        "sketch_enabled",
+        "timer_wheel",
+        "ec",
+        "ws",
+        "eviction_count",
+        "more_entries_to_evict",
+        "clock",
+    )
+
+    def __init__(
+        self,
+        map_: Dict[Any, Entry],
+        events: List[Event],
+        notify_enabled: bool,
+        max_capacity: Optional[int],
+        tiny_lfu: bool,
+        has_weigher: bool,
+        ttl: Optional[int],
+        tti: Optional[int],
+        clock: Callable[[], int],
+        now: int,
+    ) -> None:
+        self.map = map_
+        self.events = events
+        self.notify_enabled = notify_enabled
+        self.max_capacity = max_capacity
+        self.tiny_lfu = tiny_lfu
+        self.has_weigher = has_weigher
+        self.ttl = ttl
+        self.tti = tti
+        self.va: Optional[int] = None
+        # moka keeps a write-order deque only with a TTL (or invalidation closures, not offered here).
+        self.write_order_enabled = ttl is not None
+        self.probation: Deque[Entry] = Deque()
+        self.write_order: Deque[Entry] = Deque()
+        self.sketch = FrequencySketch()
+        self.sketch_enabled = False
+        self.timer_wheel = TimerWheel(now)
+        self.ec = 0
+        self.ws = 0
+        self.eviction_count = 0
+        self.more_entries_to_evict = False
+        self.clock = clock  # cache time in ns (already relative to the cache's creation)
+
+    # -- helpers ------
+
+    def _notify(self, key: Any, value: Any, cause: str) -> None:
+        if self.notify_enabled:
+            self.events.append((key, value, cause))
+
+    def _mh(self, e: Entry) -> int:
+        m = e.mh
+        if m is None:
+            m = e.mh = fmix64(e.h & U64)
+        return m
+
+    def _move_to_back_ao(self, e: Entry) -> None:
+        """``Deques::move_to_back_ao`` (also used as ``move_to_back_ao_in_deque`` for probation)."""
+        n = e.aon
+        if n is not None and self.probation.contains(n):
+            self.probation.move_to_back(n)
+
+    def _move_to_back_wo(self, e: Entry) -> None:
+        n = e.won
+        if n is not None and self.write_order.contains(n):
+            self.write_order.move_to_back(n)
+
+    def _unlink_ao_wo(self, e: Entry) -> None:
+        n = e.aon
+        e.aon = None
+        if n is not None and self.probation.contains(n):
+            self.probation.unlink(n)
+        n = e.won
+        e.won = None
+        if n is not None and self.write_order.contains(n):
+            self.write_order.unlink(n)
+
+    # -- sketch ------
+
+    def maybe_enable_sketch(self) -> None:
+        """``should_enable_frequency_sketch`` + ``enable_frequency_sketch`` (TinyLFU only)."""
+        cap = self.max_capacity
+        if self.sketch_enabled or cap is None or cap == 0:
+            return
+        if self.ws < cap // 2:
+            return
+        if not self.has_weigher:
+            c = cap
+        else:
+            # (entry_count as f64 * (weighted_size as f64 / max_cap as f64)) as u64
+            f = float(self.ec) * (float(self.ws) / float(cap))
+            c = int(f) if f < 18446744073709551616.0 else U64
+        self.sketch.ensure_capacity(sketch_capacity(c))
+        self.sketch_enabled = True
+
+    # -- reads ------
+
+    def apply_reads(self, records: List[Any]) -> None:
+        """``Inner::apply_reads``: sketch increments, timer reschedules, LRU moves."""
+        sketch = self.sketch
+        counting = sketch.enabled
+        for r in records:
+            if type(r) is int:  # Miss(raw hash)
+                if counting:
+                    sketch.increment(fmix64(r & U64))
+                continue
+            if type(r) is tuple:  # Hit with is_expiry_modified
+                e = r[0]
+                if counting:
+                    sketch.increment(self._mh(e))
+                self.update_timer_wheel(e)
+            else:
+                e = r
+                if counting:
+                    sketch.increment(self._mh(e))
+            n = e.aon
+            if n is not None and self.probation.contains(n):
+                self.probation.move_to_back(n)
+
+    # -- writes ------
+
+    def apply_writes(self, ops: List[WriteOp]) -> None:
+        """``Inner::apply_writes``: upserts and removes in FIFO order."""
+        for op in ops:
+            if len(op) == 5:
+                self.handle_upsert(op[0], op[1], op[2], op[3], op[4])
+            else:
+                e = op[0]
+                self.handle_remove(e)
+                e.set_policy_gen(op[1])
+
+    def handle_upsert(self, e: Entry, gen: int, old_weight: int, new_weight: int, key: Any) -> None:
+        """``Inner::handle_upsert``."""
+        if e.admitted:
+            # An update of a resident entry: no admission test.
+            ws = self.ws - old_weight
+            self.ws = (ws if ws > 0 else 0) + new_weight
+            self.update_timer_wheel(e)
+            self._move_to_back_ao(e)
+            self._move_to_back_wo(e)
+            e.set_policy_gen(gen)
+            return
+
+        cap = self.max_capacity
+        if cap is None or self.ws + new_weight <= cap:
+            self.handle_admit(e, new_weight)
+            e.set_policy_gen(gen)
+            return
+
+        m = self.map
+        if new_weight > cap:
+            # Too big to ever fit: reject without consulting the sketch.
+            if m.get(key) is e and e.gen == gen:
+                del m[key]
+                self._notify(key, e.value, SIZE)
+                self.eviction_count += 1
+            e.set_policy_gen(gen)
+            return
+
+        if self.tiny_lfu:
+            victims = self.admit(e, new_weight)
+        else:
+            victims = []  # LRU admits everything; evict_lru_entries trims afterwards
+
+        if victims is not None:
+            for vic_key, vic_hash, vic_la in victims:
+                cur = m.get(vic_key)
+                if cur is not None and cur.la == vic_la:
+                    del m[vic_key]
+                    self._notify(cur.mkey, cur.value, SIZE)
+                    self.eviction_count += 1
+                    self.handle_remove(cur)
+                else:
+                    # Could not remove it (its ValueEntry may have changed): skip it.
+                    front = self.probation.head
+                    if front is not None:
+                        fe = front.elem
+                        if (fe.key is vic_key or fe.key == vic_key) and fe.h == vic_hash:
+                            self.probation.move_front_to_back()
+            self.handle_admit(e, new_weight)
+            e.set_policy_gen(gen)
+        else:
+            if m.get(key) is e and e.gen == gen:
+                del m[key]
+                e.set_policy_gen(gen)
+                self._notify(key, e.value, SIZE)
+                self.eviction_count += 1
+
+    def admit(self, candidate: Entry, cand_weight: int) -> Optional[List[Tuple[Any, int, int]]]:
+        """``Inner::admit``: the size-aware TinyLFU test; the victims, or None when rejected.
+
+        Victims are aggregated from the probation LRU end while they weigh less than the candidate,
+        their summed frequency does not exceed the candidate's, and there were at most 5 consecutive
+        skips.  Dirty nodes (a later write is queued) and nodes whose key left the map are moved to
+        the MRU end and count as a skip.  The candidate wins only with a strictly higher frequency.
+        """
+        sketch = self.sketch
+        cand_freq = sketch.frequency(self._mh(candidate))
+        vic_weight = 0
+        vic_freq = 0
+        retries = 0
+        victims: List[Tuple[Any, int, int]] = []
+        deq = self.probation
+        m = self.map
+        node = deq.head
+        while vic_weight < cand_weight and vic_freq <= cand_freq and retries <= MAX_CONSECUTIVE_RETRIES:
+            if node is None:
+                break
+            nxt = node.next  # taken before a possible move, like moka's next_node_ptr
+            ve = node.elem
+            if ve.gen != ve.pgen:
+                deq.move_to_back(node)
+                retries += 1
+                node = nxt
+                continue
+            cur = m.get(ve.key)
+            if cur is not None:
+                vic_weight += cur.weight
+                vic_freq += sketch.frequency(self._mh(ve))
+                victims.append((ve.key, ve.h, ve.la))
+                retries = 0
+            else:
+                deq.move_to_back(node)
+                retries += 1
+            node = nxt
+
+        if vic_weight >= cand_weight and cand_freq > vic_freq:
+            return victims
+        return None
+
+    def handle_admit(self, e: Entry, weight: int) -> None:
+        """``Inner::handle_admit``."""
+        self.ec += 1
+        self.ws += weight
+        self.update_timer_wheel(e)
+        e.aon = self.probation.push_back(DeqNode(e))
+        if self.write_order_enabled:
+            e.won = self.write_order.push_back(DeqNode(e))
+        e.admitted = True
+
+    def update_timer_wheel(self, e: Entry) -> None:
+        """``Inner::update_timer_wheel`` (may enable the wheel)."""
+        tw = self.timer_wheel
+        t = e.exp
+        if t is not None and not tw.wheels:
+            tw.enable()
+        tn = e.tn
+        if t is None:
+            if tn is not None:
+                e.tn = None
+                assert isinstance(tn, TimerNode)
+                tw.deschedule(tn)
+        elif tn is None:
+            e.tn = tw.schedule(e)
+        else:
+            assert isinstance(tn, TimerNode)
+            tw.reschedule(tn)
+
+    def handle_remove(self, e: Entry) -> None:
+        """``Inner::handle_remove`` (and ``handle_remove_with_deques``, same effect here)."""
+        tn = e.tn
+        e.tn = None
+        if tn is not None:
+            assert isinstance(tn, TimerNode)
+            self.timer_wheel.deschedule(tn)
+        self.handle_remove_without_timer_wheel(e)
+
+    def handle_remove_without_timer_wheel(self, e: Entry) -> None:
+        if e.admitted:
+            e.admitted = False
+            self.ec -= 1
+            ws = self.ws - e.weight
+            self.ws = ws if ws > 0 else 0
+            self._unlink_ao_wo(e)
+        else:
+            e.aon = None
+            e.won = None
+
+    # -- expiration ------
+
+    def evict_expired_entries_using_timers(self) -> None:
+        """``Inner::evict_expired_entries_using_timers``: per-entry expiry."""
+        now = self.clock()
+        m = self.map
+        for info in self.timer_wheel.advance(now):
+            if info.gen != info.pgen:
+                continue  # dirty: its queued write will reschedule it
+            key = info.key
+            cur = m.get(key)
+            if cur is not None and cur.exp is not None and cur.exp <= now:
+                del m[key]
+                self._notify(key, cur.value, EXPIRED)
+                self.eviction_count += 1
+                self.handle_remove_without_timer_wheel(cur)
+
+    def evict_expired_entries_using_deqs(self) -> None:
+        """``Inner::evict_expired_entries_using_deqs``: TTL and TTI and ``invalidate_all``."""
+        now = self.clock()
+        if self.write_order_enabled:
+            self.remove_expired_wo(now)
+        if self.tti is not None or self.va is not None:
+            # The window and protected deques are always empty in moka 0.12: only probation matters.
+            self.remove_expired_ao(now)
+
+    def remove_expired_wo(self, now: int) -> None:
+        """``Inner::remove_expired_wo``: TTL / ``invalidate_all`` from the write-order front."""
+        ttl = self.ttl
+        va = self.va
+        m = self.map
+        deq = self.write_order
+        more_to_evict = True
+        for _ in range(EVICTION_BATCH_SIZE):
+            node = deq.head
+            if node is None:
+                more_to_evict = False
+                break
+            info = node.elem
+            key = info.key
+            if info.gen != info.pgen:
+                self._skip_updated_entry_wo(key)
+                more_to_evict = False
+                continue
+            lm = info.lm
+            if ttl is not None and sat_add(lm, ttl) <= now:
+                cause = EXPIRED
+            elif va is not None and lm < va:
+                cause = EXPLICIT
+            else:
+                more_to_evict = False
+                break
+            cur = m.get(key)
+            if cur is not None and (
+                (va is not None and cur.lm < va) or (ttl is not None and sat_add(cur.lm, ttl) <= now)
+            ):
+                del m[key]
+                self._notify(key, cur.value, cause)
+                self.eviction_count += 1
+                self.handle_remove(cur)
+            else:
+                self._skip_updated_entry_wo(key)
+                more_to_evict = False
+        if more_to_evict:
+            self.more_entries_to_evict = True
+
+    def remove_expired_ao(self, now: int) -> None:
+        """``Inner::remove_expired_ao`` on probation: TTI / ``invalidate_all`` from the LRU end."""
+        tti = self.tti
+        va = self.va
+        m = self.map
+        deq = self.probation
+        more_to_evict = True
+        for _ in range(EVICTION_BATCH_SIZE):
+            node = deq.head
+            if node is None:
+                more_to_evict = False
+                break
+            info = node.elem
+            key = info.key
+            if info.gen != info.pgen:
+                self._skip_updated_entry_ao(key)
+                more_to_evict = False
+                continue
+            la = info.la
+            if tti is not None and sat_add(la, tti) <= now:
+                cause = EXPIRED
+            elif va is not None and la < va:
+                cause = EXPLICIT
+            else:
+                more_to_evict = False
+                break
+            cur = m.get(key)
+            if cur is not None and (
+                (va is not None and cur.la < va) or (tti is not None and sat_add(cur.la, tti) <= now)
+            ):
+                del m[key]
+                self._notify(key, cur.value, cause)
+                self.eviction_count += 1
+                self.handle_remove(cur)
+            else:
+                self._skip_updated_entry_ao(key)
+                more_to_evict = False
+        if more_to_evict:
+            self.more_entries_to_evict = True
+
+    def _skip_updated_entry_ao(self, key: Any) -> None:
+        """``Inner::skip_updated_entry_ao`` for probation."""
+        cur = self.map.get(key)
+        if cur is not None:
+            self._move_to_back_ao(cur)
+            if cur.gen != cur.pgen:
+                self._move_to_back_wo(cur)
+        else:
+            self.probation.move_front_to_back()
+
+    def _skip_updated_entry_wo(self, key: Any) -> None:
+        """``Inner::skip_updated_entry_wo``."""
+        cur = self.map.get(key)
+        if cur is not None:
+            self._move_to_back_ao(cur)
+            self._move_to_back_wo(cur)
+        else:
+            self.write_order.move_front_to_back()
+
+    # -- size ------
+
+    def weights_to_evict(self) -> int:
+        cap = self.max_capacity
+        if cap is None:
+            return 0
+        w = self.ws - cap
+        return w if w > 0 else 0
+
+    def evict_lru_entries(self, weights_to_evict: int) -> None:
+        """``Inner::evict_lru_entries``: trim from the probation LRU end, at most 384 attempts.
+
+        A dirty front node is skipped (moved to the MRU end) and the loop goes on; that clears the
+        "more to evict" flag of this routine, as in moka.
+        """
+        m = self.map
+        deq = self.probation
+        evicted = 0
+        more_to_evict = True
+        for _ in range(EVICTION_BATCH_SIZE):
+            if evicted >= weights_to_evict:
+                more_to_evict = False
+                break
+            node = deq.head
+            if node is None:
+                more_to_evict = False
+                break
+            info = node.elem
+            key = info.key
+            if info.gen != info.pgen:
+                self._skip_updated_entry_ao(key)
+                more_to_evict = False
+                continue
+            ts = info.la
+            cur = m.get(key)
+            if cur is not None and cur.la == ts:
+                del m[key]
+                self._notify(key, cur.value, SIZE)
+                self.eviction_count += 1
+                weight = cur.weight
+                self.handle_remove(cur)
+                evicted += weight
+            else:
+                self._skip_updated_entry_ao(key)
+                more_to_evict = False
+        if more_to_evict:
+            self.more_entries_to_evict = True
