@@ -1,0 +1,722 @@
+//! The `Moka` class: a thin bridge from Python calls to a `moka::sync::Cache`.
+//!
+//! # Locks and the GIL
+//!
+//! Two rules keep every combination of threads, listeners and initializers free of
+//! deadlocks:
+//!
+//! 1. No moka lock is ever waited for while the GIL is held. Every moka call that can
+//!    block runs inside `py.detach(...)`: inserts and removes (key locks when a
+//!    listener is set; the write log's back-pressure loop), `run_pending_tasks` and
+//!    `clear` (the housekeeping lock), and every call on a cache with a listener
+//!    (housekeeping triggered by a read takes key locks). Reads that cannot block keep
+//!    the GIL; see `Moka::read`.
+//! 2. The GIL is never needed while a moka lock is held: nothing that runs inside moka
+//!    (our `Hash`, `Eq`, `Drop` of keys and values, the eviction-listener callback,
+//!    `Expiry`, the weigher) touches Python. The Python weigher runs before moka is
+//!    called; moka's weigher reads the stored result. Listener events are queued and
+//!    delivered after moka returns. References that moka drops are released through
+//!    `release::defer_decref`, drained at the end of each call.
+//!
+//! Each public method ends with `finish`: deliver this cache's listener events, reap
+//! dead interner entries, release queued references. All three run with the GIL held
+//! and no lock held, so Python code they run may re-enter the cache freely.
+
+use crate::args::{self, Arg, Policy};
+use crate::events::{self, cause_name, Event};
+use crate::hashing::{key_hash, PassThrough};
+use crate::key::{Interner, Key, Probe, Token, TokenPin};
+use crate::release;
+use crate::value::{PerEntryExpiry, Val, ValueCell};
+use crate::waiter::{Outcome, Waiters};
+use moka::notification::RemovalCause;
+use moka::policy::EvictionPolicy;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::ffi;
+use pyo3::gc::PyVisit;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+use pyo3::PyTraverseError;
+use std::cell::UnsafeCell;
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+type MokaCache = moka::sync::Cache<Key, Val, PassThrough>;
+
+/// Flushes of the epoch collector allowed after housekeeping (see `settle_epoch`).
+const SETTLE_ROUNDS: usize = 4096;
+
+/// A cell whose contents are only accessed with the GIL held (this extension does
+/// not declare free-threading support, so the GIL is always there). Used for the
+/// callables that `__clear__` must be able to drop.
+struct GilCell<T>(UnsafeCell<T>);
+
+// SAFETY: every access takes a `Python` token, i.e. happens with the GIL held, and no
+// reference obtained from `get` is kept across a call into Python.
+unsafe impl<T: Send> Sync for GilCell<T> {}
+
+impl<T> GilCell<T> {
+    fn new(v: T) -> Self {
+        GilCell(UnsafeCell::new(v))
+    }
+
+    fn get<'a>(&'a self, _py: Python<'a>) -> &'a T {
+        // SAFETY: see the `Sync` impl.
+        unsafe { &*self.0.get() }
+    }
+
+    fn replace(&self, _py: Python<'_>, v: T) -> T {
+        // SAFETY: see the `Sync` impl.
+        unsafe { std::mem::replace(&mut *self.0.get(), v) }
+    }
+}
+
+impl GilCell<Option<Py<PyAny>>> {
+    fn cloned(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.get(py).as_ref().map(|o| o.clone_ref(py))
+    }
+}
+
+/// Drains the release queue when the cache is deallocated (declared last, so it runs
+/// after moka and the interner have dropped everything they held).
+struct ReleaseOnDrop;
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        Python::attach(release::drain);
+    }
+}
+
+static TRAVERSE_MARK: AtomicU64 = AtomicU64::new(1);
+
+fn visit_raw(visit: &PyVisit<'_>, ptr: *mut ffi::PyObject) -> Result<(), PyTraverseError> {
+    if ptr.is_null() {
+        return Ok(());
+    }
+    // SAFETY: `Py<PyAny>` is a transparent non-null object pointer; we only lend it to
+    // `visit` for the duration of the call, without touching the refcount.
+    let obj: &Py<PyAny> = unsafe { &*(&ptr as *const *mut ffi::PyObject as *const Py<PyAny>) };
+    visit.call(obj)
+}
+
+#[inline]
+fn hash_of(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<ffi::Py_hash_t> {
+    // SAFETY: GIL held.
+    let h = unsafe { ffi::PyObject_Hash(key.as_ptr()) };
+    if h == -1 {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(h)
+}
+
+fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
+    if let Err(e) = r {
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+    }
+}
+
+/// A concurrent cache backed by the Rust `moka` crate (0.12.14).
+///
+/// ``Moka(capacity, ttl=None, tti=None, eviction_listener=None, policy="tiny_lfu", weigher=None)``
+///
+/// * ``capacity``: the maximum total weight (every entry weighs 1 unless a
+///   ``weigher`` is given), ``0`` to store nothing, or ``None`` for no size bound.
+/// * ``ttl`` / ``tti``: time to live (since the last write) and time to idle (since
+///   the last read or write) in seconds, int or float, or ``None``.
+/// * ``eviction_listener(key, value, cause)``: called after an entry leaves the cache,
+///   with cause ``"explicit"``, ``"size"``, ``"expired"`` or ``"replaced"``; never while
+///   the cache holds an internal lock, so it may use the cache.
+/// * ``policy``: ``"tiny_lfu"`` (admission by frequency) or ``"lru"``.
+/// * ``weigher(key, value) -> int``: the weight of an entry, called once per insert.
+///
+/// Size eviction and expiry are applied by housekeeping, which runs every 64 recorded
+/// operations, every 300 ms of activity, or when ``run_pending_tasks()`` is called;
+/// until then ``count()`` and ``weighted_size()`` lag behind.
+#[pyclass(frozen, weakref, module = "moka_py_rust._native", name = "Moka")]
+pub struct Moka {
+    cache: MokaCache,
+    interner: Interner,
+    waiters: Waiters,
+    listener: GilCell<Option<Py<PyAny>>>,
+    weigher: GilCell<Option<Py<PyAny>>>,
+    has_listener: bool,
+    has_weigher: bool,
+    cache_id: u64,
+    capacity: Option<u64>,
+    ttl: Option<f64>,
+    tti: Option<f64>,
+    policy: Policy,
+    /// Set once a value that the garbage collector tracks has been stored; until
+    /// then `__traverse__` need not walk the entries.
+    gc_values: AtomicBool,
+    _release_on_drop: ReleaseOnDrop,
+}
+
+impl Moka {
+    /// End of every public call (GIL held, no lock held): deliver this cache's
+    /// listener events, reap dead interner entries, release queued references.
+    /// Returns the first exception raised by the listener, if any.
+    #[inline]
+    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+        let r = if self.has_listener {
+            self.deliver(py, events::take(self.cache_id))
+        } else {
+            Ok(())
+        };
+        self.interner.reap(py);
+        release::drain(py);
+        r
+    }
+
+    /// Call the listener for each event, in order. Every event is delivered even if
+    /// the listener raises; the first exception is returned.
+    fn deliver(&self, py: Python<'_>, events: Vec<Event>) -> PyResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let listener = self.listener.cloned(py);
+        let mut first: Option<PyErr> = None;
+        for ev in events {
+            let Some(listener) = &listener else {
+                continue; // dropped by __clear__: events are discarded
+            };
+            let key = ev.key.tok.key.clone_ref(py);
+            // The entry has left the cache, so its value reference can move to the
+            // listener and be released as soon as the listener is done with it. Not
+            // for "replaced": a read racing with the update may still hold the old
+            // cell, and must not see it emptied (that would be a spurious miss).
+            let value = if ev.cause == RemovalCause::Replaced {
+                ev.value.obj.get(py)
+            } else {
+                ev.value.obj.take(py)
+            }
+            .unwrap_or_else(|| py.None());
+            let cause = match ev.cause {
+                RemovalCause::Expired => pyo3::intern!(py, "expired"),
+                RemovalCause::Explicit => pyo3::intern!(py, "explicit"),
+                RemovalCause::Replaced => pyo3::intern!(py, "replaced"),
+                RemovalCause::Size => pyo3::intern!(py, "size"),
+            };
+            debug_assert_eq!(cause.to_str().ok(), Some(cause_name(ev.cause)));
+            drop(ev);
+            let r = listener.call1(py, (key, value, cause.clone())).map(drop);
+            keep_first(&mut first, r);
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    /// A recorded moka read (`get`): the value, or None on a miss.
+    #[inline]
+    fn read(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
+        // A key that is not interned is in no entry; it still reaches moka with a probe
+        // that equals nothing, so that moka records the miss (frequency sketch).
+        let probe = Probe::new(key_hash(py_hash), tok);
+        let found = if self.has_listener {
+            // Housekeeping triggered by this read may take key locks: detach.
+            // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
+            let _pin = unsafe { TokenPin::new(tok) };
+            py.detach(|| self.cache.get(&probe))
+        } else {
+            // Keeps the GIL: without a listener this cannot block. The map is
+            // lock-free; the read log is a non-blocking `try_send` (dropped when full);
+            // housekeeping triggered here takes the housekeeping lock with `try_lock`
+            // (skipped if busy), and the locks it then takes (deques, timer wheel,
+            // frequency sketch) are only ever taken by the holder of that lock; key
+            // locks exist only with a listener. Nothing inside touches Python.
+            self.cache.get(&probe)
+        };
+        Ok(found.and_then(|v| v.obj.get(py)))
+    }
+
+    /// `moka.contains_key`: not recorded, triggers nothing, never blocks (a lock-free
+    /// map read), so the GIL is kept.
+    fn contains(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<bool> {
+        let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
+        Ok(self.cache.contains_key(&Probe::new(key_hash(py_hash), tok)))
+    }
+
+    /// Call the Python weigher (before moka is called).
+    fn weigh(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<u32> {
+        if !self.has_weigher {
+            return Ok(1);
+        }
+        match self.weigher.cloned(py) {
+            Some(w) => args::weight(w.bind(py).call1((key, value))?.as_any()),
+            None => Ok(1), // dropped by __clear__
+        }
+    }
+
+    /// The insert path shared by `set` and `get_with`. On error nothing changed.
+    /// Listener events are left for the caller's `finish`.
+    fn insert(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+        value: &Bound<'_, PyAny>,
+        ttl_ns: u64,
+        tti_ns: u64,
+    ) -> PyResult<()> {
+        let weight = self.weigh(py, key, value)?;
+        if self.capacity == Some(0) {
+            // moka's map is disabled at capacity 0: its insert returns at once.
+            return Ok(());
+        }
+        let tok = self.interner.intern(py, key, py_hash)?;
+        let k = Key::new(py, tok, key_hash(py_hash));
+        let v = ValueCell::new(value, ttl_ns, tti_ns, weight);
+        // SAFETY: type-flag test.
+        if unsafe { ffi::PyObject_IS_GC(value.as_ptr()) } != 0 {
+            self.gc_values.store(true, Ordering::Relaxed);
+        }
+        py.detach(|| self.cache.insert(k, v));
+        Ok(())
+    }
+
+    /// `get_with` once the arguments are validated. Listener errors go to `pending`.
+    #[allow(clippy::too_many_arguments)]
+    fn get_with_impl(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+        init: &Bound<'_, PyAny>,
+        ttl_ns: u64,
+        tti_ns: u64,
+        pending: &mut Option<PyErr>,
+    ) -> PyResult<Py<PyAny>> {
+        loop {
+            // 1. A recorded lookup.
+            let hit = self.read(py, key, py_hash)?;
+            keep_first(pending, self.finish(py));
+            if let Some(v) = hit {
+                return Ok(v);
+            }
+            // 2. Coalesce on the waiter map.
+            if let Some(w) = self.waiters.find(py, key, py_hash)? {
+                if !w.is_pending() {
+                    // Finished but not unregistered yet (or its owner failed to
+                    // unregister): drop it and look again.
+                    self.waiters.unregister(py, key, py_hash, &w)?;
+                    continue;
+                }
+                if w.is_owned_by_current_thread() {
+                    return Err(PyRuntimeError::new_err(
+                        "get_with: the initializer for this key called get_with for the same key",
+                    ));
+                }
+                match w.wait(py)? {
+                    Outcome::Value(v) => return Ok(v),
+                    Outcome::Error(e) => return Err(PyErr::from_value(e.into_bound(py))),
+                    Outcome::Retry => {
+                        self.waiters.unregister(py, key, py_hash, &w)?;
+                        continue;
+                    }
+                }
+            }
+            // 3. Become the owner.
+            let w = self.waiters.register(py, key, py_hash)?;
+            let mut events = Vec::new();
+            let result = self.own(py, key, py_hash, init, ttl_ns, tti_ns, &mut events);
+            w.publish(py, &result);
+            let unregistered = self.waiters.unregister(py, key, py_hash, &w);
+            // Deliver after unregistering, so that a listener may call get_with for
+            // this key.
+            keep_first(pending, self.deliver(py, events));
+            return match (result, unregistered) {
+                (Ok(v), Ok(())) => Ok(v),
+                (Ok(_), Err(e)) | (Err(e), _) => Err(e),
+            };
+        }
+    }
+
+    /// The owner's part of `get_with`: re-check without recording, run the
+    /// initializer (GIL held, no lock held), insert. Events produced by the insert are
+    /// moved to `events` right after moka returns.
+    #[allow(clippy::too_many_arguments)]
+    fn own(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+        init: &Bound<'_, PyAny>,
+        ttl_ns: u64,
+        tti_ns: u64,
+        events: &mut Vec<Event>,
+    ) -> PyResult<Py<PyAny>> {
+        if self.contains(py, key, py_hash)? {
+            // Another thread inserted it after our miss.
+            let hit = self.read(py, key, py_hash);
+            if self.has_listener {
+                events.extend(events::take(self.cache_id));
+            }
+            if let Some(v) = hit? {
+                return Ok(v);
+            }
+        }
+        let value = init.call0()?;
+        let r = self.insert(py, key, py_hash, &value, ttl_ns, tti_ns);
+        if self.has_listener {
+            events.extend(events::take(self.cache_id));
+        }
+        r?;
+        Ok(value.unbind())
+    }
+}
+
+#[pymethods]
+impl Moka {
+    #[new]
+    #[pyo3(
+        signature = (capacity, ttl=None, tti=None, eviction_listener=None, policy=Arg::missing(), weigher=None),
+        text_signature = "(capacity, ttl=None, tti=None, eviction_listener=None, policy='tiny_lfu', weigher=None)"
+    )]
+    fn new(
+        py: Python<'_>,
+        capacity: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tti: Option<&Bound<'_, PyAny>>,
+        eviction_listener: Option<&Bound<'_, PyAny>>,
+        policy: Arg<'_>,
+        weigher: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let cap = args::capacity(capacity)?;
+        let ttl_d = args::seconds(ttl, "ttl")?;
+        let tti_d = args::seconds(tti, "tti")?;
+        let listener = args::callable_or_none(eviction_listener, "eviction_listener")?;
+        let policy = args::policy(&policy)?;
+        let weigher = args::callable_or_none(weigher, "weigher")?;
+
+        let cache_id = events::new_cache_id();
+        let mut builder = moka::sync::Cache::builder()
+            .eviction_policy(match policy {
+                Policy::TinyLfu => EvictionPolicy::tiny_lfu(),
+                Policy::Lru => EvictionPolicy::lru(),
+            })
+            .expire_after(PerEntryExpiry);
+        if let Some(c) = cap {
+            builder = builder.max_capacity(c);
+        }
+        if let Some(d) = ttl_d {
+            builder = builder.time_to_live(d);
+        }
+        if let Some(d) = tti_d {
+            builder = builder.time_to_idle(d);
+        }
+        // moka changes behaviour when given a listener (key locks, leftover-work
+        // flag) or a weigher (sketch sizing): pass them only when the user did.
+        if listener.is_some() {
+            builder = builder.eviction_listener(events::listener_for(cache_id));
+        }
+        if weigher.is_some() {
+            builder = builder.weigher(|_k: &Key, v: &Val| v.weight);
+        }
+        let cache = builder.build_with_hasher(PassThrough);
+
+        Ok(Moka {
+            cache,
+            interner: Interner::new(py),
+            waiters: Waiters::new(py),
+            has_listener: listener.is_some(),
+            has_weigher: weigher.is_some(),
+            listener: GilCell::new(listener),
+            weigher: GilCell::new(weigher),
+            cache_id,
+            capacity: cap,
+            ttl: args::as_float(ttl)?,
+            tti: args::as_float(tti)?,
+            policy,
+            gc_values: AtomicBool::new(false),
+            _release_on_drop: ReleaseOnDrop,
+        })
+    }
+
+    /// Store ``value`` under ``key`` (replacing any previous value).
+    ///
+    /// ``ttl`` / ``tti`` (seconds) give this entry its own deadline; they can only
+    /// shorten the cache-wide ones.
+    #[pyo3(signature = (key, value, ttl=None, tti=None))]
+    fn set(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tti: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
+        let tti_ns = args::nanos(args::seconds(tti, "tti")?);
+        let py_hash = hash_of(py, key)?;
+        let r = self.insert(py, key, py_hash, value, ttl_ns, tti_ns);
+        let f = self.finish(py);
+        r.and(f)
+    }
+
+    /// Return the value for ``key``, or ``default`` if it is absent or expired.
+    #[pyo3(signature = (key, default=None))]
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py_hash = hash_of(py, key)?;
+        let found = self.read(py, key, py_hash);
+        let f = self.finish(py);
+        let found = found?;
+        f?;
+        Ok(match found {
+            Some(v) => v,
+            None => default.unwrap_or_else(|| py.None()),
+        })
+    }
+
+    /// Return the value for ``key``; if absent, call ``initializer()``, store and
+    /// return its result.
+    ///
+    /// Concurrent calls for the same key run the initializer once: the others wait
+    /// (without holding the GIL) and get the same value, or the same exception (then
+    /// nothing is cached). An initializer that calls ``get_with`` for its own key gets
+    /// ``RuntimeError``.
+    #[pyo3(signature = (key, initializer, ttl=None, tti=None))]
+    fn get_with(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        initializer: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tti: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        if !initializer.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "initializer must be callable, not {}",
+                args::type_name(initializer)
+            )));
+        }
+        let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
+        let tti_ns = args::nanos(args::seconds(tti, "tti")?);
+        let py_hash = hash_of(py, key)?;
+        let mut pending = None;
+        let r = self.get_with_impl(py, key, py_hash, initializer, ttl_ns, tti_ns, &mut pending);
+        keep_first(&mut pending, self.finish(py));
+        let v = r?;
+        match pending {
+            Some(e) => Err(e),
+            None => Ok(v),
+        }
+    }
+
+    /// Remove ``key`` and return its value (even if expired but not yet evicted), or
+    /// ``default`` if absent.
+    #[pyo3(signature = (key, default=None))]
+    fn remove(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py_hash = hash_of(py, key)?;
+        let tok: *const Token = self.interner.lookup(py, key.as_ptr(), py_hash)?;
+        let probe = Probe::new(key_hash(py_hash), tok);
+        // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
+        let pin = unsafe { TokenPin::new(tok) };
+        let removed = py.detach(|| self.cache.remove(&probe));
+        drop(pin);
+        let out = removed.as_ref().and_then(|v| v.obj.get(py));
+        let f = self.finish(py);
+        if let Some(v) = removed {
+            // The entry has left the cache: release moka's reference now rather than
+            // when the epoch collector frees moka's copy.
+            drop(v.obj.take(py));
+        }
+        f?;
+        Ok(out.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
+    }
+
+    fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let py_hash = hash_of(py, key)?;
+        let r = self.contains(py, key, py_hash);
+        let f = self.finish(py);
+        let r = r?;
+        f?;
+        Ok(r)
+    }
+
+    /// Remove every entry (each is reported to the listener), then run the pending
+    /// housekeeping at once: when this returns, ``count()`` is 0.
+    fn clear(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            self.cache.invalidate_all();
+            self.cache.run_pending_tasks();
+            release::settle_epoch(SETTLE_ROUNDS);
+        });
+        self.finish(py)
+    }
+
+    /// The number of entries, as of the last housekeeping run.
+    fn count(&self) -> u64 {
+        self.cache.entry_count()
+    }
+
+    /// The total weight of the entries, as of the last housekeeping run.
+    fn weighted_size(&self) -> u64 {
+        self.cache.weighted_size()
+    }
+
+    /// Run the pending housekeeping now: apply recorded reads and writes, admit or
+    /// evict by size, remove expired entries, and report them to the listener.
+    fn run_pending_tasks(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            self.cache.run_pending_tasks();
+            release::settle_epoch(SETTLE_ROUNDS);
+        });
+        self.finish(py)
+    }
+
+    /// The maximum total weight, or None if unbounded.
+    #[getter]
+    fn capacity(&self) -> Option<u64> {
+        self.capacity
+    }
+
+    /// The cache-wide time to live in seconds, or None.
+    #[getter]
+    fn ttl(&self) -> Option<f64> {
+        self.ttl
+    }
+
+    /// The cache-wide time to idle in seconds, or None.
+    #[getter]
+    fn tti(&self) -> Option<f64> {
+        self.tti
+    }
+
+    /// The size-eviction policy: "tiny_lfu" or "lru".
+    #[getter]
+    fn policy(&self) -> &'static str {
+        self.policy.name()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let repr_f = |v: Option<f64>| -> PyResult<String> {
+            match v {
+                Some(f) => Ok(pyo3::types::PyFloat::new(py, f).repr()?.to_string()),
+                None => Ok("None".to_owned()),
+            }
+        };
+        Ok(format!(
+            "Moka(capacity={}, ttl={}, tti={}, policy='{}', backend='rust')",
+            self.capacity
+                .map_or_else(|| "None".to_owned(), |c| c.to_string()),
+            repr_f(self.ttl)?,
+            repr_f(self.tti)?,
+            self.policy.name(),
+        ))
+    }
+
+    /// ``Moka[K, V]``: a generic alias, for type annotations.
+    #[classmethod]
+    fn __class_getitem__(cls: &Bound<'_, PyType>, item: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = cls.py();
+        let alias = py.import("types")?.getattr("GenericAlias")?;
+        Ok(alias.call1((cls, item))?.unbind())
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err("cannot pickle 'Moka' object"))
+    }
+
+    #[pyo3(signature = (_protocol=None))]
+    fn __reduce_ex__(&self, _protocol: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        Err(PyTypeError::new_err("cannot pickle 'Moka' object"))
+    }
+
+    fn __copy__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err("cannot pickle 'Moka' object"))
+    }
+
+    #[pyo3(signature = (_memo=None))]
+    fn __deepcopy__(&self, _memo: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        Err(PyTypeError::new_err("cannot pickle 'Moka' object"))
+    }
+
+    /// GC support: visit every Python object the cache holds. Must not block or call
+    /// Python: it reads the dicts and walks moka's map (lock-free), de-duplicating
+    /// with a per-traversal stamp so that nothing is visited twice even if another
+    /// thread (without the GIL) moves entries meanwhile. Objects we miss are merely
+    /// kept alive; visiting one twice would be a bug, hence the stamps.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // SAFETY: tp_traverse runs with the GIL held.
+        let py = unsafe { Python::assume_attached() };
+        visit.call(self.listener.get(py))?;
+        visit.call(self.weigher.get(py))?;
+        visit.call(self.interner.dict())?;
+        visit.call(self.waiters.dict())?;
+        let mark = TRAVERSE_MARK.fetch_add(1, Ordering::Relaxed);
+        let mut result: Result<(), PyTraverseError> = Ok(());
+        if self.interner.gc_keys.load(Ordering::Relaxed) {
+            // The key reference each token owns (the dict's own are visited by it).
+            self.interner.for_each_token(|tok| {
+                if tok.mark.swap(mark, Ordering::Relaxed) == mark {
+                    return 0;
+                }
+                match visit_raw(&visit, tok.key.as_ptr()) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        result = Err(e);
+                        1 as c_int
+                    }
+                }
+            });
+            result?;
+        }
+        if self.gc_values.load(Ordering::Relaxed) {
+            for (_k, v) in self.cache.iter() {
+                if v.mark.swap(mark, Ordering::Relaxed) != mark {
+                    visit_raw(&visit, v.obj.peek())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// GC support: drop every reference the cache holds (no listener calls).
+    fn __clear__(slf: &Bound<'_, Self>) {
+        let py = slf.py();
+        let this = slf.get();
+        drop(this.listener.replace(py, None));
+        drop(this.weigher.replace(py, None));
+        py.detach(|| {
+            this.cache.invalidate_all();
+            this.cache.run_pending_tasks();
+            release::settle_epoch(SETTLE_ROUNDS);
+        });
+        let discarded = events::take(this.cache_id);
+        for ev in discarded.iter() {
+            drop(ev.value.obj.take(py));
+        }
+        drop(discarded);
+        this.interner.clear(py);
+        this.waiters.clear(py);
+        this.interner.reap(py);
+        release::drain(py);
+    }
+}

@@ -1,0 +1,433 @@
+//! Keys: the interner and moka's key type.
+//!
+//! moka calls `Eq` on keys from its lock-free map and from housekeeping, also between
+//! keys whose hashes differ, possibly without the GIL and with moka locks held. A
+//! Python `__eq__` must never run there. So each cache keeps an *interner*: a Python
+//! dict mapping every live key to a canonical token. All Python comparisons happen in
+//! that dict, with the GIL held, in the call that looks the key up (so an exception
+//! from `__eq__` propagates from that call, and dict semantics hold exactly:
+//! identity first, then `__eq__`; `1 == 1.0 == True`; NaN only by identity).
+//! moka's key holds the token and compares tokens by address: pure Rust.
+//!
+//! The dict is used through the known-hash C API, so `__hash__` runs once per call.
+//! Its values are capsules, each owning one `Arc<Token>`.
+//!
+//! # Token liveness
+//!
+//! `Token::live` counts the `Key` wrappers that exist for the token (moka owns them:
+//! in its map, deques, write log, key-lock map, or in an event we have not delivered).
+//!
+//! * Increments happen only with the GIL held, when we build a `Key` for an insert,
+//!   right after finding or creating the interner entry.
+//! * Decrements happen in `Key::drop`, on any thread, with or without the GIL. The
+//!   thread that brings the count to 0 queues the token on the cache's dead list.
+//! * The interner entry is removed only with the GIL held (`Interner::reap`, run at
+//!   the end of every public call), and only if the count is still 0 then.
+//!
+//! Invariant: while any `Key` for a token exists, the interner maps its key to that
+//! token. A count can go from 0 back to 1 only under the GIL, and `reap` checks the
+//! count under the GIL, so a revived token is simply skipped (it stays interned).
+//! The one gap is Python code that runs *inside* a dict operation: `__eq__` of a
+//! different key with the same `hash()` (a collision). Such code may release the GIL
+//! and let another thread revive the token or intern an equal key in the middle of
+//! our lookup-then-mutate sequence. `reap` re-checks around its deletion and restores
+//! the entry when the token was revived meanwhile. What remains (two threads interning
+//! equal colliding keys while an `__eq__` of a third key switches threads) can at
+//! worst give two equal keys two tokens, i.e. two moka entries: memory-safe (each
+//! token owns a strong reference to its key), both values still readable until
+//! replaced or evicted and still reported to the listener.
+
+use crate::release::{note_reclaimed, Owned};
+use equivalent::Equivalent;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::ffi::c_void;
+use std::hash::{Hash, Hasher};
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+extern "C" {
+    // Exported by CPython (cpython/dictobject.h); pyo3-ffi skips these private APIs.
+    fn _PyDict_GetItem_KnownHash(
+        mp: *mut ffi::PyObject,
+        key: *mut ffi::PyObject,
+        hash: ffi::Py_hash_t,
+    ) -> *mut ffi::PyObject;
+    fn _PyDict_SetItem_KnownHash(
+        mp: *mut ffi::PyObject,
+        key: *mut ffi::PyObject,
+        item: *mut ffi::PyObject,
+        hash: ffi::Py_hash_t,
+    ) -> c_int;
+    fn _PyDict_DelItem_KnownHash(
+        mp: *mut ffi::PyObject,
+        key: *mut ffi::PyObject,
+        hash: ffi::Py_hash_t,
+    ) -> c_int;
+}
+
+/// `dict.get` with a precomputed hash: a borrowed reference, or null if absent.
+/// An exception from a key's `__eq__` is returned as `Err`.
+///
+/// # Safety
+/// GIL held; `dict` is a dict.
+pub unsafe fn dict_get(
+    py: Python<'_>,
+    dict: *mut ffi::PyObject,
+    key: *mut ffi::PyObject,
+    hash: ffi::Py_hash_t,
+) -> PyResult<*mut ffi::PyObject> {
+    let v = _PyDict_GetItem_KnownHash(dict, key, hash);
+    if v.is_null() {
+        if let Some(e) = PyErr::take(py) {
+            return Err(e);
+        }
+    }
+    Ok(v)
+}
+
+/// # Safety
+/// GIL held; `dict` is a dict.
+pub unsafe fn dict_set(
+    py: Python<'_>,
+    dict: *mut ffi::PyObject,
+    key: *mut ffi::PyObject,
+    item: *mut ffi::PyObject,
+    hash: ffi::Py_hash_t,
+) -> PyResult<()> {
+    if _PyDict_SetItem_KnownHash(dict, key, item, hash) < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(())
+}
+
+/// # Safety
+/// GIL held; `dict` is a dict.
+pub unsafe fn dict_del(
+    py: Python<'_>,
+    dict: *mut ffi::PyObject,
+    key: *mut ffi::PyObject,
+    hash: ffi::Py_hash_t,
+) -> PyResult<()> {
+    if _PyDict_DelItem_KnownHash(dict, key, hash) < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(())
+}
+
+/// A capsule owning one `Arc<T>` (no name; freed with the capsule).
+///
+/// # Safety
+/// GIL held.
+pub unsafe fn arc_capsule<T>(py: Python<'_>, arc: Arc<T>) -> PyResult<*mut ffi::PyObject> {
+    unsafe extern "C" fn destroy<T>(cap: *mut ffi::PyObject) {
+        let p = ffi::PyCapsule_GetPointer(cap, std::ptr::null());
+        if !p.is_null() {
+            drop(Arc::from_raw(p as *const T));
+        }
+    }
+    let raw = Arc::into_raw(arc);
+    let cap = ffi::PyCapsule_New(raw as *mut c_void, std::ptr::null(), Some(destroy::<T>));
+    if cap.is_null() {
+        drop(Arc::from_raw(raw));
+        return Err(PyErr::fetch(py));
+    }
+    Ok(cap)
+}
+
+/// The `T` inside a capsule made by `arc_capsule::<T>` (borrowed from the capsule).
+///
+/// # Safety
+/// `cap` is such a capsule and stays alive while the result is used.
+#[inline]
+pub unsafe fn capsule_ptr<T>(cap: *mut ffi::PyObject) -> *const T {
+    ffi::PyCapsule_GetPointer(cap, std::ptr::null()) as *const T
+}
+
+/// Tokens whose live count dropped to 0, waiting for `Interner::reap`.
+#[derive(Default)]
+pub struct DeadTokens {
+    queue: Mutex<Vec<Arc<Token>>>,
+    dirty: AtomicBool,
+}
+
+impl DeadTokens {
+    fn push(&self, tok: Arc<Token>) {
+        // Leaf lock: held for the push only, never around Python or moka calls.
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tok);
+        self.dirty.store(true, Ordering::Release);
+    }
+}
+
+/// The canonical identity of one key (up to Python equality) in one cache.
+pub struct Token {
+    live: AtomicUsize,
+    /// Whether the interner maps `key` to this token. Changed only with the GIL held.
+    interned: AtomicBool,
+    /// The canonical key object (the first equal key that was inserted).
+    pub key: Owned,
+    py_hash: ffi::Py_hash_t,
+    dead: Weak<DeadTokens>,
+    /// `__traverse__` de-duplication stamp.
+    pub mark: AtomicU64,
+}
+
+/// moka's `K`: the precomputed key hash plus the token. `Hash` and `Eq` never call
+/// Python.
+pub struct Key {
+    hash: u64,
+    pub tok: Arc<Token>,
+}
+
+impl Key {
+    /// Must be called with the GIL held (see "Token liveness").
+    #[inline]
+    pub fn new(_py: Python<'_>, tok: Arc<Token>, hash: u64) -> Key {
+        tok.live.fetch_add(1, Ordering::AcqRel);
+        Key { hash, tok }
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        note_reclaimed();
+        if self.tok.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(dead) = self.tok.dead.upgrade() {
+                dead.push(Arc::clone(&self.tok));
+            }
+        }
+    }
+}
+
+impl Hash for Key {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialEq for Key {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.tok, &other.tok)
+    }
+}
+
+impl Eq for Key {}
+
+/// A borrowed lookup key for reads: the hash and the token's address (0 when the key
+/// is not interned, which equals no key). Only addresses are compared, never
+/// dereferenced; callers keep the token alive while moka may compare (see
+/// `TokenPin`) so that the address cannot be reused meanwhile.
+pub struct Probe {
+    hash: u64,
+    tok: usize,
+}
+
+impl Probe {
+    #[inline]
+    pub fn new(hash: u64, tok: *const Token) -> Probe {
+        Probe {
+            hash,
+            tok: tok as usize,
+        }
+    }
+}
+
+impl Hash for Probe {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl Equivalent<Key> for Probe {
+    #[inline]
+    fn equivalent(&self, key: &Key) -> bool {
+        Arc::as_ptr(&key.tok) as usize == self.tok
+    }
+}
+
+/// Keeps a token alive (one strong count) while the GIL is released, so that the
+/// interner cannot free it and let its address be reused by another key's token.
+pub struct TokenPin(#[allow(dead_code)] Option<Arc<Token>>);
+
+impl TokenPin {
+    /// # Safety
+    /// `tok` is null or points to a live token (e.g. borrowed from the interner with
+    /// the GIL held and no Python code run since).
+    #[inline]
+    pub unsafe fn new(tok: *const Token) -> TokenPin {
+        if tok.is_null() {
+            TokenPin(None)
+        } else {
+            Arc::increment_strong_count(tok);
+            TokenPin(Some(Arc::from_raw(tok)))
+        }
+    }
+}
+
+/// The per-cache key interner (see the module docs).
+pub struct Interner {
+    dict: Py<PyDict>,
+    dead: Arc<DeadTokens>,
+    /// Set once a key that the garbage collector tracks has been interned.
+    pub gc_keys: AtomicBool,
+}
+
+impl Interner {
+    pub fn new(py: Python<'_>) -> Interner {
+        Interner {
+            dict: PyDict::new(py).unbind(),
+            dead: Arc::new(DeadTokens::default()),
+            gc_keys: AtomicBool::new(false),
+        }
+    }
+
+    pub fn dict(&self) -> &Py<PyDict> {
+        &self.dict
+    }
+
+    /// The token of `key`, borrowed (valid while the GIL is held and no Python code
+    /// runs), or null if `key` is not interned. Runs `__eq__` of colliding keys.
+    #[inline]
+    pub fn lookup(
+        &self,
+        py: Python<'_>,
+        key: *mut ffi::PyObject,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<*const Token> {
+        // SAFETY: GIL held; our dict holds only capsules made by `arc_capsule::<Token>`.
+        unsafe {
+            let cap = dict_get(py, self.dict.as_ptr(), key, py_hash)?;
+            if cap.is_null() {
+                Ok(std::ptr::null())
+            } else {
+                Ok(capsule_ptr::<Token>(cap))
+            }
+        }
+    }
+
+    /// The token of `key`, interning it (as the canonical key) if needed.
+    pub fn intern(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<Arc<Token>> {
+        let found = self.lookup(py, key.as_ptr(), py_hash)?;
+        if !found.is_null() {
+            // SAFETY: borrowed from the interner just now, no Python code run since.
+            unsafe {
+                Arc::increment_strong_count(found);
+                return Ok(Arc::from_raw(found));
+            }
+        }
+        let tok = Arc::new(Token {
+            live: AtomicUsize::new(0),
+            interned: AtomicBool::new(false),
+            key: Owned::new(key),
+            py_hash,
+            dead: Arc::downgrade(&self.dead),
+            mark: AtomicU64::new(0),
+        });
+        self.put(py, &tok)?;
+        // SAFETY: plain type-flag test.
+        if unsafe { ffi::PyObject_IS_GC(key.as_ptr()) } != 0 {
+            self.gc_keys.store(true, Ordering::Relaxed);
+        }
+        Ok(tok)
+    }
+
+    /// Map the token's key to the token.
+    fn put(&self, py: Python<'_>, tok: &Arc<Token>) -> PyResult<()> {
+        // SAFETY: GIL held.
+        unsafe {
+            let cap = arc_capsule(py, Arc::clone(tok))?;
+            let r = dict_set(py, self.dict.as_ptr(), tok.key.as_ptr(), cap, tok.py_hash);
+            // The dict holds its own reference; on failure this frees the capsule.
+            ffi::Py_DECREF(cap);
+            r?;
+        }
+        tok.interned.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Remove the entries of dead tokens. GIL held, no moka lock held.
+    #[inline]
+    pub fn reap(&self, py: Python<'_>) {
+        if self.dead.dirty.load(Ordering::Acquire) {
+            self.reap_slow(py);
+        }
+    }
+
+    #[cold]
+    fn reap_slow(&self, py: Python<'_>) {
+        if !self.dead.dirty.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let batch = std::mem::take(&mut *self.dead.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        for tok in batch {
+            if tok.live.load(Ordering::Acquire) != 0 || !tok.interned.load(Ordering::Relaxed) {
+                continue;
+            }
+            if let Err(e) = self.unintern(py, &tok) {
+                // Only an `__eq__` of a colliding key can fail here. The entry stays
+                // (it is retried when the token dies again); report, do not raise from
+                // an unrelated call.
+                e.write_unraisable(py, Some(self.dict.bind(py).as_any()));
+            }
+        }
+    }
+
+    fn unintern(&self, py: Python<'_>, tok: &Arc<Token>) -> PyResult<()> {
+        let key = tok.key.as_ptr();
+        let current = self.lookup(py, key, tok.py_hash)?;
+        if current != Arc::as_ptr(tok) {
+            // The slot is gone or belongs to another token: not ours any more.
+            tok.interned.store(false, Ordering::Relaxed);
+            return Ok(());
+        }
+        if tok.live.load(Ordering::Acquire) != 0 {
+            return Ok(()); // revived while the lookup ran Python code
+        }
+        // SAFETY: GIL held.
+        unsafe { dict_del(py, self.dict.as_ptr(), key, tok.py_hash)? };
+        tok.interned.store(false, Ordering::Relaxed);
+        if tok.live.load(Ordering::Acquire) != 0 && self.lookup(py, key, tok.py_hash)?.is_null() {
+            // Revived while the deletion ran Python code: restore the invariant.
+            self.put(py, tok)?;
+        }
+        Ok(())
+    }
+
+    /// Call `f` once per interned token (for `__traverse__`; reads only, no Python).
+    pub fn for_each_token(&self, mut f: impl FnMut(&Token) -> c_int) -> c_int {
+        let mut pos: ffi::Py_ssize_t = 0;
+        let mut k: *mut ffi::PyObject = std::ptr::null_mut();
+        let mut v: *mut ffi::PyObject = std::ptr::null_mut();
+        // SAFETY: called with the GIL held (tp_traverse); PyDict_Next only reads.
+        unsafe {
+            while ffi::PyDict_Next(self.dict.as_ptr(), &mut pos, &mut k, &mut v) != 0 {
+                let tok = capsule_ptr::<Token>(v);
+                if !tok.is_null() {
+                    let r = f(&*tok);
+                    if r != 0 {
+                        return r;
+                    }
+                }
+            }
+        }
+        0
+    }
+
+    /// Forget every interned key (for `__clear__`). GIL held.
+    pub fn clear(&self, py: Python<'_>) {
+        self.dict.bind(py).clear();
+    }
+}

@@ -1,0 +1,45 @@
+//! `moka_py_rust._native`: the Rust backend of moka-py, a PyO3 bridge over the
+//! `moka` crate's `sync::Cache`.
+//!
+//! One module per mechanism:
+//! * `hashing`: the key hash shared with the pure backend, passed through to moka;
+//! * `key`: the per-cache key interner and moka's key type (Eq without Python);
+//! * `value`: moka's value type and the per-entry `Expiry`;
+//! * `events`: eviction-listener events, queued inside moka, delivered after it;
+//! * `release`: releasing Python references that moka drops anywhere;
+//! * `waiter`: `get_with` coalescing outside moka;
+//! * `args`: argument validation with the shared messages;
+//! * `cache`: the `Moka` class and its lock/GIL discipline.
+
+mod args;
+mod cache;
+mod events;
+mod hashing;
+mod key;
+mod release;
+mod value;
+mod waiter;
+
+use pyo3::prelude::*;
+
+/// The version of the `moka` crate linked into this module, read from Cargo.lock at
+/// build time.
+pub const MOKA_VERSION: &str = env!("MOKA_PY_LINKED_MOKA_VERSION");
+
+/// Rust backend of moka-py: a concurrent cache built on the moka crate.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<cache::Moka>()?;
+    m.add("MOKA_VERSION", MOKA_VERSION)?;
+    m.add("__version__", "1.0.0.dev0")?;
+    m.add("KEY_HASH_MIX", "fmix64")?;
+    m.add_function(wrap_pyfunction!(key_hash, m)?)?;
+    Ok(())
+}
+
+/// ``key_hash(key) -> int``: the hash moka sees for ``key``,
+/// ``fmix64(hash(key) mod 2**64)`` (shared with the pure backend).
+#[pyfunction]
+fn key_hash(key: &Bound<'_, PyAny>) -> PyResult<u64> {
+    Ok(hashing::key_hash(key.hash()?))
+}

@@ -1,0 +1,101 @@
+//! What moka stores as a value, and the per-entry expiry policy.
+
+use crate::args::NO_DURATION;
+use crate::key::Key;
+use crate::release::{note_reclaimed, TakeableRef};
+use moka::Expiry;
+use pyo3::prelude::*;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// moka's `V`. Cloned by moka on every read, so it is an `Arc`.
+pub type Val = Arc<ValueCell>;
+
+pub struct ValueCell {
+    pub obj: TakeableRef,
+    /// Per-entry ttl / tti in nanoseconds as given to `set` / `get_with`;
+    /// `NO_DURATION` when not given (see `args::nanos`).
+    ttl_ns: u64,
+    tti_ns: u64,
+    /// Computed by calling the Python weigher before moka is called; moka's weigher
+    /// only reads it, so moka never calls Python.
+    pub weight: u32,
+    /// `__traverse__` de-duplication stamp (see `Moka::__traverse__`).
+    pub mark: AtomicU64,
+}
+
+impl ValueCell {
+    pub fn new(obj: &Bound<'_, PyAny>, ttl_ns: u64, tti_ns: u64, weight: u32) -> Val {
+        Arc::new(ValueCell {
+            obj: TakeableRef::new(obj),
+            ttl_ns,
+            tti_ns,
+            weight,
+            mark: AtomicU64::new(0),
+        })
+    }
+
+    /// Deadline after a write: min(ttl, tti) of those given, else none.
+    fn after_write(&self) -> Option<Duration> {
+        // NO_DURATION is u64::MAX, so the minimum picks whichever was given.
+        let d = self.ttl_ns.min(self.tti_ns);
+        (d != NO_DURATION).then(|| Duration::from_nanos(d))
+    }
+}
+
+impl Drop for ValueCell {
+    fn drop(&mut self) {
+        note_reclaimed();
+    }
+}
+
+/// moka's `Expiry` hooks, defined once for both backends (COMMON.md):
+/// create and update -> min(ttl, tti) given to that write, else none;
+/// read -> per-entry tti again, capped by what is left of the per-entry ttl counted
+/// from the last write; entries without a per-entry tti keep their deadline.
+/// Pure Rust: never touches Python.
+pub struct PerEntryExpiry;
+
+impl Expiry<Key, Val> for PerEntryExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &Key,
+        value: &Val,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        value.after_write()
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &Key,
+        value: &Val,
+        _updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        value.after_write()
+    }
+
+    fn expire_after_read(
+        &self,
+        _key: &Key,
+        value: &Val,
+        read_at: Instant,
+        duration_until_expiry: Option<Duration>,
+        last_modified_at: Instant,
+    ) -> Option<Duration> {
+        if value.tti_ns == NO_DURATION {
+            return duration_until_expiry;
+        }
+        if value.ttl_ns == NO_DURATION {
+            return Some(Duration::from_nanos(value.tti_ns));
+        }
+        let since_write = read_at
+            .saturating_duration_since(last_modified_at)
+            .as_nanos();
+        let since_write = u64::try_from(since_write).unwrap_or(u64::MAX);
+        let ttl_left = value.ttl_ns.saturating_sub(since_write);
+        Some(Duration::from_nanos(value.tti_ns.min(ttl_left)))
+    }
+}
