@@ -1,0 +1,79 @@
+"""moka-py 0.5.0 from PyPI, in its own virtual environment.
+
+0.5.0 installs the import name ``moka_py``, the same as the current core, so it
+cannot share an interpreter with the code under test.  This module creates (once)
+``benches/.venv-moka-py-0.5.0`` with ``moka-py==0.5.0`` and nothing else, and
+returns its interpreter; the harness then starts ``timing.py --worker`` there
+(speed, hit ratio, threads) and ``memory.py`` (memory), which use only the
+standard library and the ``subjects`` adapters.  The venv is reused while its
+``moka-py`` is 0.5.0; delete the folder to rebuild it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["LEGACY_VERSION", "VENV", "legacy_python"]
+
+LEGACY_VERSION = "0.5.0"
+VENV = Path(__file__).resolve().parent / f".venv-moka-py-{LEGACY_VERSION}"
+
+
+def _python_in(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _installed_version(python: Path) -> str | None:
+    probe = "from importlib.metadata import version; print(version('moka-py'))"
+    proc = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _run(cmd: list[str], log: Callable[[str], None]) -> bool:
+    log("    $ " + " ".join(cmd))
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        log("    " + (proc.stderr or proc.stdout).strip().replace("\n", "\n    "))
+    return proc.returncode == 0
+
+
+def legacy_python(log: Callable[[str], None] = print) -> str | None:
+    """The interpreter of the moka-py 0.5.0 venv, creating it if needed; ``None`` if that fails.
+
+    The venv is built from the interpreter running the harness (``sys.executable``), so both
+    run the same Python version.  ``pip`` is used when the venv has it, else ``uv``.
+    """
+    python = _python_in(VENV)
+    if python.exists() and _installed_version(python) == LEGACY_VERSION:
+        return str(python)
+    log(f"  creating {VENV} with moka-py=={LEGACY_VERSION}")
+    if VENV.exists():
+        shutil.rmtree(VENV)
+    requirement = f"moka-py=={LEGACY_VERSION}"
+    uv = shutil.which("uv")
+    if _run([sys.executable, "-m", "venv", str(VENV)], log) and python.exists():
+        has_pip = subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode == 0
+        if has_pip:
+            ok = _run(
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
+                log,
+            )
+        elif uv:
+            ok = _run([uv, "pip", "install", "--quiet", "--python", str(python), requirement], log)
+        else:
+            ok = False
+    elif uv:
+        ok = _run([uv, "venv", "--python", sys.executable, str(VENV)], log) and _run(
+            [uv, "pip", "install", "--quiet", "--python", str(python), requirement], log
+        )
+    else:
+        ok = False
+    if ok and _installed_version(python) == LEGACY_VERSION:
+        return str(python)
+    log(f"  moka-py {LEGACY_VERSION} is unavailable: its results will be missing")
+    return None

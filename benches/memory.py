@@ -1,0 +1,115 @@
+"""Memory per entry, measured as RSS growth in a fresh process per subject.
+
+``tracemalloc`` only sees Python's allocator, so it would charge a pure-Python
+cache for every node while a Rust cache looked free.  Instead each subject gets
+its own new interpreter (the moka-py 0.5.0 one runs in its venv) that:
+
+1. imports the library and builds the 1,000,000 int keys (``10**9 + i``); the
+   values are the keys themselves, so keys and values exist before the first
+   reading and every subject shares their cost, which is thus left out;
+2. collects garbage and reads its resident set size (``/proc/self/statm``);
+3. creates the cache (capacity = number of entries, so nothing is evicted),
+   inserts every key, settles it (moka: ``run_pending_tasks()``), collects
+   garbage and reads RSS again.
+
+Bytes per entry = RSS growth / entries.  ``functools.lru_cache`` is filled by
+calling the decorated function.  The process also reports how many entries the
+cache held at the end, to catch a subject that silently dropped some.
+
+Run as ``python memory.py SUBJECT ENTRIES``; prints one JSON object.
+Standard library only, so moka-py 0.5.0's interpreter can run it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from subjects import load_adapter
+
+__all__ = ["measure_in_subprocess", "measure_here"]
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process (Linux; elsewhere the peak, from ``resource``)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+def measure_here(subject_id: str, entries: int) -> dict[str, Any]:
+    """Fill one cache with ``entries`` entries in this process; return the RSS growth per entry."""
+    adapter = load_adapter(subject_id)
+    keys = list(range(10**9, 10**9 + entries))
+    probe = adapter.new_cache(16)
+    wrapper = None
+    if probe is None:
+        wrapper = adapter.decorate(_identity, 16, None)
+        if wrapper is None:
+            raise ValueError(f"{subject_id} has no cache to measure")
+    del probe, wrapper
+    gc.collect()
+    before = rss_bytes()
+    cache = adapter.new_cache(entries)
+    if cache is not None:
+        adapter.fill(cache, keys)
+        adapter.settle(cache)
+        held = len(cache) if hasattr(cache, "__len__") else cache.count()
+    else:
+        func = adapter.decorate(_identity, entries, None)
+        assert func is not None
+        for k in keys:
+            func(k)
+        held = func.cache_info().currsize  # type: ignore[attr-defined]
+    gc.collect()
+    after = rss_bytes()
+    return {
+        "entries": entries,
+        "held": held,
+        "rss_before": before,
+        "rss_after": after,
+        "bytes_per_entry": (after - before) / entries,
+    }
+
+
+def measure_in_subprocess(
+    subject_id: str, entries: int, python: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> dict[str, Any]:
+    """Run :func:`measure_here` in a new ``python`` process and return its result.
+
+    ``env`` replaces the environment (the moka-py 0.5.0 run must not inherit a ``PYTHONPATH``
+    that points at the code under test); ``None`` inherits this process's.
+    """
+    full_env = dict(os.environ) if env is None else env
+    proc = subprocess.run(
+        [python, os.path.abspath(__file__), subject_id, str(entries)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"memory run for {subject_id} failed: {tail[0]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure_here(sys.argv[1], int(sys.argv[2]))))

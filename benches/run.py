@@ -1,0 +1,378 @@
+"""Run the moka-py benchmarks against their peers and write the reports.
+
+    python benches/run.py                 # everything, about 10 minutes on 2 cores
+    python benches/run.py --quick         # a smoke run of a few seconds: checks the harness, not speed
+    python benches/run.py --only speed --only memory --out /tmp/bench
+
+Groups: ``speed`` (ns/op per operation), ``memory`` (bytes per entry),
+``hit_ratio`` (Zipf and scan traces), ``threads`` (ops/s with 1 and 2 threads).
+Subjects that are not installed (a backend not built yet, a peer missing) are
+skipped with a note; moka-py 0.5.0 runs in ``benches/.venv-moka-py-0.5.0``,
+created on first use.  See ``benches/README.md`` for how to read the outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import hit_ratio  # noqa: E402
+import legacy  # noqa: E402
+import memory  # noqa: E402
+import report  # noqa: E402
+import targets  # noqa: E402
+import timing  # noqa: E402
+from subjects import SUBJECTS, load_adapter  # noqa: E402
+
+GROUPS = ("speed", "memory", "hit_ratio", "threads")
+
+MEMORY_SUBJECTS = (
+    "rust[tiny_lfu]",
+    "rust[lru]",
+    "pure[tiny_lfu]",
+    "pure[lru]",
+    "moka-py-0.5.0[tiny_lfu]",
+    "cachetools.LRUCache",
+    "cachetools.LFUCache",
+    "cachebox.LRUCache",
+    "lru-dict",
+    "theine",
+    "lru_cache",
+    "dict",
+)
+HIT_RATIO_SUBJECTS = (
+    "rust[tiny_lfu]",
+    "pure[tiny_lfu]",
+    "rust[lru]",
+    "pure[lru]",
+    "moka-py-0.5.0[tiny_lfu]",
+    "cachetools.LRUCache",
+    "cachetools.LFUCache",
+    "theine",
+)
+THREAD_SUBJECTS = (
+    "rust[tiny_lfu]",
+    "pure[tiny_lfu]",
+    "moka-py-0.5.0[tiny_lfu]",
+    "cachetools.LRUCache",
+    "cachebox.LRUCache",
+    "lru-dict",
+    "theine",
+)
+
+
+_LOG_LOCK = threading.Lock()
+
+
+def log(msg: str) -> None:
+    """Progress on stdout, flushed (nox buffers otherwise), one whole line at a time."""
+    with _LOG_LOCK:
+        print(msg, flush=True)
+
+
+def machine() -> str:
+    """CPU model, core count and OS, as one line for the report."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
+
+
+class Executors:
+    """Where each subject runs: this process, the moka-py 0.5.0 worker, or a forced-backend worker."""
+
+    def __init__(self, legacy_python: str | None) -> None:
+        self.local = timing.LocalExecutor()
+        self.legacy_python = legacy_python
+        self.workers: dict[str, timing.RemoteExecutor] = {}
+
+    def worker(self, key: str) -> timing.Executor | None:
+        """A worker process, started on first use: ``"legacy"`` or a backend name."""
+        if key not in self.workers:
+            if key == "legacy":
+                if self.legacy_python is None:
+                    return None
+                self.workers[key] = timing.RemoteExecutor(
+                    "moka-py 0.5.0 venv", self.legacy_python, isolated=True
+                )
+            else:
+                self.workers[key] = timing.RemoteExecutor(
+                    f"MOKA_PY_BACKEND={key}", sys.executable, {"MOKA_PY_BACKEND": key}
+                )
+        return self.workers[key]
+
+    def for_subject(self, subject: str, op: str = "") -> timing.Executor | None:
+        """The executor for ``subject`` (``op`` prefixed ``worker:`` asks for a forced-backend worker)."""
+        spec = SUBJECTS[subject]
+        if spec.home == "legacy":
+            return self.worker("legacy")
+        if op.startswith("worker:") and spec.backend is not None:
+            return self.worker(spec.backend)
+        return self.local
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for w in self.workers.values():
+            w.close()
+
+
+def discover(ex: Executors, wanted: list[str] | None) -> dict[str, dict[str, Any]]:
+    """Which subjects can run here: label, version and where, or the reason they cannot."""
+    found: dict[str, dict[str, Any]] = {}
+    for sid, spec in SUBJECTS.items():
+        if wanted and sid not in wanted:
+            continue
+        try:
+            if spec.home == "legacy":
+                w = ex.worker("legacy")
+                if w is None:
+                    raise ImportError("moka-py 0.5.0 venv unavailable")
+                version = w.command("version", subject=sid)
+                where = "moka-py 0.5.0 venv"
+            else:
+                version = load_adapter(sid).version()
+                where = "harness process"
+            label = load_adapter(sid).label if spec.home == "local" else f"moka-py 0.5.0 [{spec.policy}]"
+            found[sid] = {"label": label, "version": version, "where": where, "group": spec.group}
+        except Exception as exc:  # not installed or broken: reported and skipped
+            log(f"  skip {sid}: {type(exc).__name__}: {exc}")
+    return found
+
+
+def run_speed(ex: Executors, subjects: list[str], cfg: timing.SpeedConfig, results: dict[str, Any]) -> None:
+    """Every operation, every subject, alternating order; then the loop-overhead baselines."""
+    results["baselines"] = timing.run_baselines(cfg)
+    speed: dict[str, Any] = {}
+    for op, opdef in timing.OPS.items():
+        t0 = time.perf_counter()
+        res = timing.run_speed(op, subjects, ex.for_subject, cfg, log)
+        speed[op] = {"title": opdef.title, "results": res}
+        best = sorted((r["median_ns"], s) for s, r in res.items() if "median_ns" in r)
+        summary = ", ".join(f"{s} {v:.0f}" for v, s in best)
+        log(f"  {op:<15} ({time.perf_counter() - t0:4.1f}s) ns/op: {summary}")
+    results["speed"] = speed
+
+
+def run_memory(ex: Executors, subjects: list[str], entries: int, results: dict[str, Any]) -> None:
+    """One fresh process per subject."""
+    mem: dict[str, Any] = {}
+    for sid in subjects:
+        spec = SUBJECTS[sid]
+        python = ex.legacy_python if spec.home == "legacy" else sys.executable
+        if python is None:
+            continue
+        try:
+            env = timing.isolated_env() if spec.home == "legacy" else None
+            mem[sid] = memory.measure_in_subprocess(sid, entries, python, env)
+            log(f"  {sid:<26} {mem[sid]['bytes_per_entry']:7.1f} bytes/entry (held {mem[sid]['held']:,})")
+        except Exception as exc:
+            mem[sid] = {"error": str(exc)}
+            log(f"  {sid}: {exc}")
+    results["memory"] = mem
+
+
+def run_hit_ratio(
+    ex: Executors, subjects: list[str], universe: int, accesses: int, results: dict[str, Any]
+) -> None:
+    """Replay every trace at every capacity.  Pure-backend subjects (slow) run in their own worker
+    process in parallel with the rest: hit ratio is counted, not timed, so the second core is used."""
+    with tempfile.TemporaryDirectory(prefix="moka-bench-traces-") as tmp:
+        t0 = time.perf_counter()
+        paths = hit_ratio.write_traces(Path(tmp), universe, accesses)
+        log(f"  traces built in {time.perf_counter() - t0:.1f}s")
+        out: dict[str, dict[str, dict[str, Any]]] = {
+            t: {str(c): {} for c in hit_ratio.CAPACITIES} for t in paths
+        }
+
+        def lane(sids: list[str], pick: Callable[[str], timing.Executor | None]) -> None:
+            for sid in sids:
+                executor = pick(sid)
+                if executor is None:
+                    continue
+                for trace, path in paths.items():
+                    for cap in hit_ratio.CAPACITIES:
+                        try:
+                            r = executor.command("hit_ratio", subject=sid, trace=path, capacity=cap)
+                        except Exception as exc:
+                            r = {"error": str(exc)}
+                        out[trace][str(cap)][sid] = r
+                        log(
+                            f"  {sid:<26} {trace:<15} @{cap:<6} "
+                            + (
+                                f"{r['ratio']:.4f} ({r['ns_per_access']:.0f} ns/access)"
+                                if "ratio" in r
+                                else r["error"]
+                            )
+                        )
+
+        slow = [s for s in subjects if SUBJECTS[s].backend == "pure"]
+        fast = [s for s in subjects if s not in slow]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            futures = [
+                pool.submit(lane, slow, lambda s: ex.for_subject(s, "worker:hit_ratio")),
+                pool.submit(lane, fast, ex.for_subject),
+            ]
+            for f in futures:
+                f.result()
+    order = {s: i for i, s in enumerate(subjects)}
+    for by_cap in out.values():
+        for cap in by_cap:
+            by_cap[cap] = dict(sorted(by_cap[cap].items(), key=lambda kv: order[kv[0]]))
+    results["hit_ratio"] = {
+        "universe": universe,
+        "accesses": accesses,
+        "capacities": list(hit_ratio.CAPACITIES),
+        "results": out,
+    }
+
+
+def run_threads(ex: Executors, subjects: list[str], duration: float, results: dict[str, Any]) -> None:
+    """1 then 2 threads for each subject, in its own home."""
+    out: dict[str, Any] = {}
+    for sid in subjects:
+        executor = ex.for_subject(sid)
+        if executor is None:
+            continue
+        out[sid] = {}
+        for n in (1, 2):
+            try:
+                out[sid][str(n)] = executor.command("threads", subject=sid, threads=n, duration=duration)[
+                    "ops_per_s"
+                ]
+            except Exception as exc:
+                out[sid]["error"] = str(exc)
+        log(
+            f"  {sid:<26} "
+            + ", ".join(f"{k} thr {v:,.0f} ops/s" for k, v in out[sid].items() if k != "error")
+        )
+    results["threads"] = out
+
+
+def print_targets(rows: list[dict[str, Any]]) -> None:
+    """The target table on stdout."""
+    log("")
+    log(f"{'target':<62} {'measured':>9}  status")
+    for t in rows:
+        measured = (
+            f"{t['ratio']:.2f}"
+            if t["ratio"] is not None
+            else ("identical" if t["status"] == "met" else ("differs" if t["status"] == "not met" else "-"))
+        )
+        log(f"{t['target']:<62} {measured:>9}  {t['status']}")
+    met = sum(t["status"] == "met" for t in rows)
+    missing = sum(t["status"] == "missing" for t in rows)
+    log(f"{met} of {len(rows)} targets met ({missing} missing)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run the chosen groups, write the reports."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, few repeats (seconds)")
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=GROUPS,
+        metavar="GROUP",
+        help=f"run only this group (repeatable): {', '.join(GROUPS)}",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default benches/results, or benches/results/quick with --quick)",
+    )
+    ap.add_argument("--subjects", default=None, help="comma-separated subject ids (default: all installed)")
+    ap.add_argument("--no-legacy", action="store_true", help="skip moka-py 0.5.0 (no venv is created)")
+    args = ap.parse_args(argv)
+
+    groups = args.only or list(GROUPS)
+    out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
+    if args.quick:
+        cfg = timing.SpeedConfig(
+            target_s=0.002, repeats=3, n_keys=2_000, max_keys=10_000, remove_entries=2_000
+        )
+        mem_entries, universe, accesses, thread_s = 20_000, 100_000, 20_000, 0.05
+    else:
+        cfg = timing.SpeedConfig()
+        mem_entries, universe, accesses, thread_s = 1_000_000, 100_000, 1_000_000, 1.0
+    wanted = args.subjects.split(",") if args.subjects else None
+
+    started = time.perf_counter()
+    log(f"moka-py benchmarks: {machine()}; Python {platform.python_version()}")
+    legacy_python = None if args.no_legacy else legacy.legacy_python(log)
+    ex = Executors(legacy_python)
+    results: dict[str, Any] = {
+        "meta": {
+            "machine": machine(),
+            "python": f"{platform.python_implementation()} {platform.python_version()}",
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": "nox -s bench" + ("" if not sys.argv[1:] else " -- " + shlex.join(sys.argv[1:]))
+            if os.environ.get("NOX_CURRENT_SESSION")
+            else "python benches/run.py " + shlex.join(sys.argv[1:]),
+            "quick": args.quick,
+            "groups": groups,
+            "config": {
+                **cfg.__dict__,
+                "memory_entries": mem_entries,
+                "trace_universe": universe,
+                "trace_accesses": accesses,
+                "thread_seconds": thread_s,
+            },
+        },
+    }
+    try:
+        subjects = discover(ex, wanted)
+        results["subjects"] = subjects
+        order = list(subjects)
+        results["subject_order"] = order
+        log("subjects: " + ", ".join(order))
+        if "speed" in groups:
+            log("speed (median ns/op, alternating order):")
+            run_speed(ex, order, cfg, results)
+        if "memory" in groups:
+            log(f"memory ({mem_entries:,} entries, fresh process each):")
+            run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], mem_entries, results)
+        if "hit_ratio" in groups:
+            log(f"hit ratio ({accesses:,} accesses over {universe:,} keys):")
+            run_hit_ratio(ex, [s for s in HIT_RATIO_SUBJECTS if s in subjects], universe, accesses, results)
+        if "threads" in groups:
+            log(f"threads ({thread_s}s per run):")
+            run_threads(ex, [s for s in THREAD_SUBJECTS if s in subjects], thread_s, results)
+    finally:
+        ex.close()
+    for sid, info in results.get("subjects", {}).items():
+        for op in results.get("speed", {}).values():
+            where = op["results"].get(sid, {}).get("where")
+            if where and where not in ("local", "moka-py 0.5.0 venv"):
+                info["where"] = f"{info['where']}; decorators in a {where} worker"
+    results["targets"] = targets.evaluate(results)
+    results["meta"]["seconds"] = round(time.perf_counter() - started, 1)
+    print_targets(results["targets"])
+    paths = report.write_all(results, out)
+    log(f"wrote {', '.join(str(p) for p in paths)} in {results['meta']['seconds']}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
