@@ -122,6 +122,7 @@ def replay_file(subject_id: str, path: str, capacity: int) -> dict[str, Any]:
     t0 = time.perf_counter_ns()
     hits = adapter.replay(cache, trace)
     elapsed = time.perf_counter_ns() - t0
+    adapter.dispose(cache)
     return {
         "hits": hits,
         "accesses": len(trace),

@@ -107,7 +107,7 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [
             [
                 t["target"],
-                _fmt(t["ratio"], ".2f")
+                _fmt(t["ratio"], ".3f")
                 if t["ratio"] is not None
                 else (
                     "; ".join(t.get("differences", [])[:3]) or "identical" if t["status"] != "missing" else ""

@@ -105,6 +105,9 @@ class Adapter:
     def settle_decorated(self, wrapper: Any) -> None:
         """Like :meth:`settle`, for a decorated function's cache if it exposes one."""
 
+    def dispose(self, obj: Any) -> None:
+        """Release a cache or decorated function made by this adapter (stop background work)."""
+
     def replay(self, cache: Any, trace: Iterable[int]) -> int:
         """Play a trace as a user would (``get``; on a miss, ``set``) and return the number of hits."""
         get = cache.get
@@ -387,6 +390,14 @@ class TheineAdapter(Adapter):
         """``@theine.Memoize(maxsize, ttl)`` (auto-key mode)."""
         delta = None if ttl is None else timedelta(seconds=ttl)
         return self.theine.Memoize(maxsize, delta)(func)  # type: ignore[no-any-return]
+
+    def dispose(self, obj: Any) -> None:
+        """``close()`` the cache: each theine cache has a maintenance task on theine's background loop
+        that keeps it alive (and wakes every second) until closed."""
+        cache = getattr(obj, "_cache", obj)
+        close = getattr(cache, "close", None)
+        if close is not None:
+            close()
 
     def replay(self, cache: Any, trace: Iterable[int]) -> int:
         """theine's ``get`` returns ``(value, found)``."""

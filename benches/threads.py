@@ -86,4 +86,5 @@ def throughput(subject_id: str, threads: int, duration: float) -> dict[str, Any]
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - t0
+    adapter.dispose(cache)
     return {"ops_per_s": sum(counts) * CHUNK / elapsed, "threads": threads, "seconds": elapsed}

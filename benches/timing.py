@@ -213,6 +213,15 @@ class Prepared:
     fixed_n: bool = False
     keep: list[Any] = field(default_factory=list)
     """Objects that must live as long as the measurement (the cache, the wrapper)."""
+    adapter: Adapter | None = None
+    """Set by :func:`prepare`; :meth:`dispose` hands it the kept objects."""
+
+    def dispose(self) -> None:
+        """Release the cache or wrapper (some libraries run background work until told to stop)."""
+        if self.adapter is not None:
+            for obj in self.keep:
+                self.adapter.dispose(obj)
+        self.keep.clear()
 
     def calibrate(self, cfg: SpeedConfig) -> None:
         """Pick the loop length so one loop takes about ``cfg.target_s`` (at least 1,000 keys)."""
@@ -364,6 +373,7 @@ def prepare(subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, Prepared |
         if op in DECORATOR_OPS and spec.backend is not None and os.environ.get("MOKA_PY_BACKEND") is None:
             return "needs-worker", None
         return "absent", None
+    prepared.adapter = adapter
     prepared.calibrate(cfg)
     return "ok", prepared
 
@@ -420,7 +430,9 @@ class LocalExecutor(Executor):
 
     def release(self, handle: int) -> None:
         """Forget the prepared state."""
-        self.prepared.pop(handle, None)
+        prepared = self.prepared.pop(handle, None)
+        if prepared is not None:
+            prepared.dispose()
         gc.collect()
 
     def command(self, cmd: str, **args: Any) -> Any:
