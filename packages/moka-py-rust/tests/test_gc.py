@@ -1,0 +1,84 @@
+"""Reference cycles through a cache are collected."""
+
+import gc
+import weakref
+
+
+class Holder:
+    pass
+
+
+def collect_and_check(ref):
+    for _ in range(3):
+        gc.collect()
+    assert ref() is None
+
+
+def test_value_referring_to_cache(Moka):
+    c = Moka(10)
+    h = Holder()
+    h.cache = c
+    c.set("k", h)
+    ref = weakref.ref(c)
+    del c, h
+    collect_and_check(ref)
+
+
+def test_tuple_value_referring_to_cache(Moka):
+    # a tuple cannot break the cycle itself (no tp_clear): the cache's __clear__ must
+    c = Moka(10)
+    c.set("k", (c,))
+    ref = weakref.ref(c)
+    del c
+    collect_and_check(ref)
+
+
+def test_key_referring_to_cache(Moka):
+    c = Moka(10)
+    c.set((c, 1), "v")
+    ref = weakref.ref(c)
+    del c
+    collect_and_check(ref)
+
+
+def test_listener_and_weigher_referring_to_cache(Moka):
+    h = Holder()
+    c = Moka(10, eviction_listener=lambda *a: h.cache, weigher=lambda k, v: len(h.cache.policy))
+    h.cache = c
+    c.set(1, 1)
+    ref = weakref.ref(c)
+    del c, h
+    collect_and_check(ref)
+
+
+def test_many_values_referring_to_cache(Moka):
+    c = Moka(1000, eviction_listener=lambda *a: None)
+    for i in range(500):
+        h = Holder()
+        h.cache = c
+        c.set(i, h)
+    ref = weakref.ref(c)
+    del c, h
+    collect_and_check(ref)
+
+
+def test_reachable_cache_survives_collection(Moka):
+    c = Moka(10)
+    h = Holder()
+    h.cache = c
+    c.set("k", h)
+    hv = weakref.ref(h)
+    del h
+    gc.collect()
+    assert c.get("k") is hv()
+    assert c.get("k").cache is c
+
+
+def test_clear_breaks_cycle_without_listener_calls(Moka):
+    seen = []
+    c = Moka(10, eviction_listener=lambda *a: seen.append(a))
+    c.set("self", c)
+    ref = weakref.ref(c)
+    del c
+    collect_and_check(ref)
+    assert seen == []
