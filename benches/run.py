@@ -275,7 +275,7 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
     log(f"{'target':<62} {'measured':>9}  status")
     for t in rows:
         measured = (
-            f"{t['ratio']:.2f}"
+            f"{t['ratio']:.3f}"
             if t["ratio"] is not None
             else ("identical" if t["status"] == "met" else ("differs" if t["status"] == "not met" else "-"))
         )
