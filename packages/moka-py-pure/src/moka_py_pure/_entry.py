@@ -8,7 +8,7 @@ at the moment of a synchronous ``Replaced``), so one mutable object per ``EntryI
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from ._deque import DeqNode
 from ._hashing import mix_raw_hash
@@ -23,7 +23,7 @@ class Entry:
         "key",  # the key given to the insert that created this EntryInfo (moka's KeyHash key)
         "mkey",  # the key object currently held by the map (moka's cht replaces it on update)
         "h",  # raw Python hash(key)
-        "mh",  # moka hash = fmix64(h mod 2**64), computed lazily for the sketch
+        "sk",  # sketch counter positions of fmix64(h mod 2**64), computed once the sketch is enabled
         "value",
         "weight",  # policy_weight (u32), updated at once by an update, like moka
         "admitted",
@@ -52,7 +52,7 @@ class Entry:
         self.key = key
         self.mkey = key
         self.h = h
-        self.mh: Optional[int] = None
+        self.sk: Optional[Tuple[int, int, int, int]] = None
         self.value = value
         self.weight = weight
         self.admitted = False
@@ -73,10 +73,8 @@ class Entry:
         return self.gen != self.pgen
 
     def moka_hash(self) -> int:
-        m = self.mh
-        if m is None:
-            m = self.mh = mix_raw_hash(self.h)
-        return m
+        """The hash moka uses for this entry's key (``fmix64(hash(key) mod 2**64)``)."""
+        return mix_raw_hash(self.h)
 
     def set_policy_gen(self, value: int) -> None:
         """``EntryInfo::set_policy_gen``: only moves forward, with moka's u16 wrap rule."""

@@ -3,7 +3,7 @@
 The Rust backend feeds moka a ``BuildHasher`` that returns ``fmix64(hash(k) mod 2**64)``; moka then
 uses that value for its map, its frequency sketch and its ``Miss(hash)`` read records.  The pure
 backend keeps Python's own ``dict`` for the map, so it only needs the mixed value for the sketch, and
-computes it lazily from the raw ``hash(k)`` (see ``Entry.mh``).
+computes it lazily from the raw ``hash(k)`` (see ``Entry.sk``).
 """
 
 from __future__ import annotations

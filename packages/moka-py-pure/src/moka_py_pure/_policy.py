@@ -98,11 +98,12 @@ class Policy:
         if self.notify_enabled:
             self.events.append((key, value, cause))
 
-    def _mh(self, e: Entry) -> int:
-        m = e.mh
-        if m is None:
-            m = e.mh = fmix64(e.h & U64)
-        return m
+    def _sk(self, e: Entry) -> Tuple[int, int, int, int]:
+        """The entry's sketch counter positions (call only while the sketch is enabled)."""
+        p = e.sk
+        if p is None:
+            p = e.sk = self.sketch.positions(fmix64(e.h & U64))
+        return p
 
     def _move_to_back_ao(self, e: Entry) -> None:
         """``Deques::move_to_back_ao`` (also used as ``move_to_back_ao_in_deque`` for probation)."""
@@ -146,26 +147,51 @@ class Policy:
     # -- reads ------
 
     def apply_reads(self, records: List[Any]) -> None:
-        """``Inner::apply_reads``: sketch increments, timer reschedules, LRU moves."""
+        """``Inner::apply_reads``: sketch increments, timer reschedules, LRU moves.
+
+        ``Deque.contains`` / ``Deque.move_to_back`` are inlined: this loop runs once per recorded read.
+        """
         sketch = self.sketch
         counting = sketch.enabled
+        deq = self.probation
         for r in records:
-            if type(r) is int:  # Miss(raw hash)
+            t = type(r)
+            if t is int:  # Miss(raw hash)
                 if counting:
                     sketch.increment(fmix64(r & U64))
                 continue
-            if type(r) is tuple:  # Hit with is_expiry_modified
+            if t is tuple:  # Hit with is_expiry_modified
                 e = r[0]
                 if counting:
-                    sketch.increment(self._mh(e))
+                    sketch.increment_at(self._sk(e))
                 self.update_timer_wheel(e)
             else:
                 e = r
                 if counting:
-                    sketch.increment(self._mh(e))
+                    p = e.sk
+                    if p is None:
+                        p = e.sk = sketch.positions(fmix64(e.h & U64))
+                    sketch.increment_at(p)
             n = e.aon
-            if n is not None and self.probation.contains(n):
-                self.probation.move_to_back(n)
+            if n is None:
+                continue  # not admitted (yet), or already removed
+            prev = n.prev
+            if prev is None and deq.head is not n:
+                continue
+            nxt = n.next
+            if nxt is None:
+                continue  # already the tail
+            if prev is None:
+                deq.head = nxt
+            else:
+                prev.next = nxt
+            nxt.prev = prev
+            tail = deq.tail
+            n.prev = tail
+            n.next = None
+            if tail is not None:
+                tail.next = n
+            deq.tail = n
 
     # -- writes ------
 
@@ -185,9 +211,18 @@ class Policy:
             # An update of a resident entry: no admission test.
             ws = self.ws - old_weight
             self.ws = (ws if ws > 0 else 0) + new_weight
-            self.update_timer_wheel(e)
-            self._move_to_back_ao(e)
-            self._move_to_back_wo(e)
+            if e.exp is not None or e.tn is not None:
+                self.update_timer_wheel(e)  # (a no-op otherwise)
+            n = e.aon
+            if n is not None:
+                deq = self.probation
+                if deq.tail is not n and (n.prev is not None or deq.head is n):
+                    deq.move_to_back(n)
+            n = e.won
+            if n is not None:
+                deq = self.write_order
+                if deq.tail is not n and (n.prev is not None or deq.head is n):
+                    deq.move_to_back(n)
             e.set_policy_gen(gen)
             return
 
@@ -245,7 +280,8 @@ class Policy:
         the MRU end and count as a skip.  The candidate wins only with a strictly higher frequency.
         """
         sketch = self.sketch
-        cand_freq = sketch.frequency(self._mh(candidate))
+        enabled = sketch.enabled
+        cand_freq = sketch.frequency_at(self._sk(candidate)) if enabled else 0
         vic_weight = 0
         vic_freq = 0
         retries = 0
@@ -266,7 +302,8 @@ class Policy:
             cur = m.get(ve.key)
             if cur is not None:
                 vic_weight += cur.weight
-                vic_freq += sketch.frequency(self._mh(ve))
+                if enabled:
+                    vic_freq += sketch.frequency_at(self._sk(ve))
                 victims.append((ve.key, ve.h, ve.la))
                 retries = 0
             else:

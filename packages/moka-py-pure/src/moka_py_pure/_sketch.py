@@ -1,14 +1,25 @@
 """moka's count-min frequency sketch (``common/frequency_sketch.rs``), bit for bit.
 
-Four 4-bit counters per key, spread over ``table_len`` u64 words; all arithmetic wraps like moka's
-u64/u32 arithmetic in a release build.  The sketch starts empty (``increment`` is a no-op and
-``frequency`` returns 0) until ``ensure_capacity`` is called once, when the cache is half full
-(see ``Policy.maybe_enable_sketch``).
+moka packs sixteen 4-bit counters into each u64 word of a table of ``table_len`` words.  Counter
+``c`` (0..15) of word ``i`` is stored here as byte ``16 * i + c`` of a ``bytearray``: the same
+counters, each in its own byte, so that an increment is a byte read and write instead of 64-bit
+integer arithmetic on Python ints.  Every result is identical to moka's packed words:
+
+* ``index(h, d)``: ``x = (h + SEED[d]) * SEED[d]`` (u64, wrapping), ``x += x >> 32``, ``x & (len - 1)``;
+* the key's counter at depth ``d`` is counter ``(h & 3) * 4 + d`` of word ``index(h, d)``;
+* ``frequency`` = the minimum of the four; ``increment`` adds one to each that is below 15 and, if
+  any changed, ``size += 1`` and resets when ``size >= sample_size``;
+* ``reset`` halves every counter (moka: ``(word >> 1) & 0x7777...``) and sets
+  ``size = (size >> 1) - (odd >> 2)`` in wrapping u32 arithmetic, where ``odd`` counts the counters
+  whose low bit was set (moka: popcount of ``word & 0x1111...``).
+
+The sketch starts disabled (``increment`` is a no-op, ``frequency`` returns 0) until
+``ensure_capacity`` is called once, when the cache is half full (``Policy.maybe_enable_sketch``).
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Union
+from typing import Dict, List, Tuple, Union
 
 U64 = 0xFFFF_FFFF_FFFF_FFFF
 U32 = 0xFFFF_FFFF
@@ -22,20 +33,25 @@ SEED = (SEED0, SEED1, SEED2, SEED3)
 RESET_MASK = 0x7777_7777_7777_7777
 ONE_MASK = 0x1111_1111_1111_1111
 
-# Tables up to this many words are a plain list; larger ones (moka allows 2**30 words, which moka gets
-# from calloc'ed, lazily mapped memory) are a sparse dict whose missing words read as 0.  Both hold
-# exactly the same values, so the algorithm's results do not depend on the representation.
+# Tables up to this many words are a dense bytearray (16 bytes a word, so at most 64 MiB); larger
+# ones (moka allows 2**30 words, which it gets as calloc'ed, lazily mapped memory) are a sparse dict
+# whose missing counters read as 0.  Both hold exactly the same counters.
 DENSE_TABLE_LIMIT = 1 << 22
 
+_HALVE = bytes(b >> 1 for b in range(256))
+_ODD_VALUES = tuple(range(1, 16, 2))
 
-class _SparseTable(Dict[int, int]):
-    """A dict of table words that reads a missing word as 0."""
+Positions = Tuple[int, int, int, int]
+
+
+class _SparseCounters(Dict[int, int]):
+    """Counters of a huge table: byte index -> counter, missing counters read as 0."""
 
     def __missing__(self, index: int) -> int:
         return 0
 
 
-Table = Union[List[int], _SparseTable]
+Counters = Union[bytearray, _SparseCounters]
 
 
 def sketch_capacity(cache_capacity: int) -> int:
@@ -47,24 +63,20 @@ def _next_power_of_two(n: int) -> int:
     return 1 if n <= 1 else 1 << (n - 1).bit_length()
 
 
-def _popcount(x: int) -> int:
-    return bin(x).count("1")
-
-
 class FrequencySketch:
     """The popularity estimator used by TinyLFU admission."""
 
-    __slots__ = ("enabled", "sample_size", "table_mask", "table", "size")
+    __slots__ = ("counters", "enabled", "sample_size", "size", "table_mask")
 
     def __init__(self) -> None:
-        self.enabled = False  # moka: `table.is_empty()` is the "disabled" state
+        self.enabled = False  # moka: an empty table is the "disabled" state
         self.sample_size = 0
         self.table_mask = 0
-        self.table: Table = []
+        self.counters: Counters = bytearray()
         self.size = 0
 
     def table_len(self) -> int:
-        """Number of u64 words in the table (0 while the sketch is disabled)."""
+        """Number of u64 words in moka's table (0 while the sketch is disabled)."""
         return self.table_mask + 1 if self.enabled else 0
 
     def ensure_capacity(self, cap: int) -> None:
@@ -74,54 +86,82 @@ class FrequencySketch:
         if self.table_len() >= table_size:
             return
         if table_size <= DENSE_TABLE_LIMIT:
-            self.table = [0] * table_size
+            self.counters = bytearray(16 * table_size)
         else:
-            self.table = _SparseTable()
+            self.counters = _SparseCounters()
         self.enabled = True
         self.table_mask = table_size - 1
         self.sample_size = 10 if cap == 0 else min(min(maximum * 10, U32), I32_MAX)
         # `size` is deliberately left as it is, like moka.
 
+    def positions(self, h: int) -> Positions:
+        """Where the four counters of hash ``h`` live (byte indices, depths 0..3).
+
+        Valid for the sketch's lifetime: moka sizes it once and never resizes it, so entries cache
+        their positions (``Entry.sk``).
+        """
+        mask = self.table_mask
+        start = (h & 3) << 2
+        x = ((h + SEED0) * SEED0) & U64
+        p0 = (((x + (x >> 32)) & mask) << 4) + start
+        x = ((h + SEED1) * SEED1) & U64
+        p1 = (((x + (x >> 32)) & mask) << 4) + start + 1
+        x = ((h + SEED2) * SEED2) & U64
+        p2 = (((x + (x >> 32)) & mask) << 4) + start + 2
+        x = ((h + SEED3) * SEED3) & U64
+        p3 = (((x + (x >> 32)) & mask) << 4) + start + 3
+        return p0, p1, p2, p3
+
     def frequency(self, h: int) -> int:
         """The estimated frequency (0..15) of the key whose moka hash is ``h``."""
         if not self.enabled:
             return 0
-        t = self.table
-        mask = self.table_mask
-        start = (h & 3) << 2
-        x = ((h + SEED0) * SEED0) & U64
-        f = (t[(x + (x >> 32)) & mask] >> (start << 2)) & 15
-        x = ((h + SEED1) * SEED1) & U64
-        c = (t[(x + (x >> 32)) & mask] >> ((start + 1) << 2)) & 15
-        if c < f:
-            f = c
-        x = ((h + SEED2) * SEED2) & U64
-        c = (t[(x + (x >> 32)) & mask] >> ((start + 2) << 2)) & 15
-        if c < f:
-            f = c
-        x = ((h + SEED3) * SEED3) & U64
-        c = (t[(x + (x >> 32)) & mask] >> ((start + 3) << 2)) & 15
-        if c < f:
-            f = c
+        return self.frequency_at(self.positions(h))
+
+    def frequency_at(self, p: Positions) -> int:
+        """``frequency`` for precomputed :meth:`positions`: the minimum of the four counters."""
+        c = self.counters
+        f = c[p[0]]
+        x = c[p[1]]
+        if x < f:
+            f = x
+        x = c[p[2]]
+        if x < f:
+            f = x
+        x = c[p[3]]
+        if x < f:
+            f = x
         return f
 
     def increment(self, h: int) -> None:
         """Add one to each of the key's four counters that is below 15."""
-        if not self.enabled:
-            return
-        t = self.table
-        mask = self.table_mask
-        start = (h & 3) << 2
+        if self.enabled:
+            self.increment_at(self.positions(h))
+
+    def increment_at(self, p: Positions) -> None:
+        """``increment`` for precomputed :meth:`positions` (the sketch must be enabled)."""
+        c = self.counters
         added = False
-        for i in range(4):
-            s = SEED[i]
-            x = ((h + s) * s) & U64
-            idx = (x + (x >> 32)) & mask
-            off = (start + i) << 2
-            w = t[idx]
-            if (w >> off) & 15 != 15:
-                t[idx] = w + (1 << off)
-                added = True
+        i = p[0]
+        x = c[i]
+        if x != 15:
+            c[i] = x + 1
+            added = True
+        i = p[1]
+        x = c[i]
+        if x != 15:
+            c[i] = x + 1
+            added = True
+        i = p[2]
+        x = c[i]
+        if x != 15:
+            c[i] = x + 1
+            added = True
+        i = p[3]
+        x = c[i]
+        if x != 15:
+            c[i] = x + 1
+            added = True
         if added:
             self.size = (self.size + 1) & U32
             if self.size >= self.sample_size:
@@ -129,17 +169,30 @@ class FrequencySketch:
 
     def reset(self) -> None:
         """Halve every counter; ``size = (size >> 1) - (odd >> 2)`` in wrapping u32 arithmetic."""
-        t = self.table
-        if isinstance(t, list):
-            odd = sum(_popcount(w & ONE_MASK) for w in t if w)
-            self.table = [(w >> 1) & RESET_MASK for w in t]
+        c = self.counters
+        if isinstance(c, bytearray):
+            odd = sum(c.count(v) for v in _ODD_VALUES)
+            self.counters = c.translate(_HALVE)
         else:
-            odd = sum(_popcount(w & ONE_MASK) for w in t.values())
-            new = _SparseTable()
-            for i, w in t.items():
-                w = (w >> 1) & RESET_MASK
-                if w:
-                    new[i] = w
-            self.table = new
+            odd = 0
+            new = _SparseCounters()
+            for i, x in c.items():
+                odd += x & 1
+                if x > 1:
+                    new[i] = x >> 1
+            self.counters = new
         odd &= U32  # moka accumulates the count in a u32
         self.size = ((self.size >> 1) - (odd >> 2)) & U32
+
+    def word(self, index: int) -> int:
+        """moka's packed u64 table word ``index`` (for tests and debugging)."""
+        c = self.counters
+        base = index << 4
+        w = 0
+        for k in range(16):
+            w |= c[base + k] << (k << 2)
+        return w
+
+    def words(self) -> List[int]:
+        """The whole packed table, as moka holds it."""
+        return [self.word(i) for i in range(self.table_len())]
