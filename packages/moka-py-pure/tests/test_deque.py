@@ -1,4 +1,4 @@
-from moka_py_pure._deque import Deque, DeqNode
+from moka_py_pure._deque import DeqNode, Deque
 
 
 def items(d: Deque[str]) -> list[str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from conftest import FakeClock, Recorder, make
 
+from moka_py_pure import Moka
 from moka_py_pure._hashing import key_hash
 
 
-def full_two(clock: FakeClock, rec: Recorder, **kw: object) -> object:
+def full_two(clock: FakeClock, rec: Recorder, **kw: Any) -> Moka[Any, Any]:
     """A TinyLFU cache of capacity 2 holding 1 and 2, with its sketch enabled."""
     c = make(2, clock, rec, **kw)
     c.set(1, "a")
@@ -17,8 +20,8 @@ def full_two(clock: FakeClock, rec: Recorder, **kw: object) -> object:
     return c
 
 
-def freq(c: object, key: int) -> int:
-    return c._policy.sketch.frequency(key_hash(key))  # type: ignore[attr-defined, no-any-return]
+def freq(c: Moka[Any, Any], key: int) -> int:
+    return c._policy.sketch.frequency(key_hash(key))
 
 
 def test_new_key_without_reads_is_rejected_tie_at_zero(clock: FakeClock, rec: Recorder) -> None:

@@ -93,9 +93,9 @@ def test_level1_entry_cascades_to_level0() -> None:
     tw = wheel()
     e = entry("m", 100 * SEC)
     sched(tw, e)
-    assert e.tn is not None and e.tn.pos == (1, 1)  # type: ignore[attr-defined]
+    assert e.tn is not None and e.tn.pos == (1, 1)
     assert names(tw.advance(99 * SEC)) == []
-    assert e.tn.pos == (0, (100 * SEC >> 30) & 63)  # type: ignore[attr-defined]
+    assert e.tn.pos == (0, (100 * SEC >> 30) & 63)
     assert names(tw.advance(int(100.5 * SEC))) == ["m"]
 
 
@@ -104,7 +104,8 @@ def test_higher_levels_cascade_and_fire(exp: int, level: int) -> None:
     tw = wheel()
     e = entry("x", exp)
     sched(tw, e)
-    assert e.tn.pos[0] == level  # type: ignore[union-attr, attr-defined]
+    assert e.tn is not None and e.tn.pos is not None
+    assert e.tn.pos[0] == level
     # walk the clock forward in coarse steps: never early, and fired within one level-0 tick
     t = 0
     fired_at = None
@@ -130,9 +131,10 @@ def test_reschedule_and_deschedule() -> None:
     e = entry("r", int(0.5 * SEC))
     sched(tw, e)
     e.exp = 200 * SEC
-    tw.reschedule(e.tn)  # type: ignore[arg-type]
+    assert e.tn is not None
+    tw.reschedule(e.tn)
     assert [(lv, ix) for lv, ix, _ in tw.scheduled()] == [(1, (200 * SEC >> 36) & 63)]
-    tw.deschedule(e.tn)  # type: ignore[arg-type]
+    tw.deschedule(e.tn)
     assert tw.scheduled() == []
 
 

@@ -137,6 +137,7 @@ class Moka(Generic[K, V]):
         "_ttl",
         "_tti",
         "_policy_name",
+        "__weakref__",
     )
 
     def __init__(
@@ -502,7 +503,11 @@ class Moka(Generic[K, V]):
         """Remove ``key`` and return its value (even if it had expired but was still stored)."""
         self._acquire()
         try:
-            e = self._map.pop(key, None)
+            m = self._map
+            if not m:
+                hash(key)  # dict.pop skips hashing when empty; moka always hashes (errors propagate)
+                return default
+            e = m.pop(key, None)
             if e is None:
                 return default
             now = self._clock() - self._origin

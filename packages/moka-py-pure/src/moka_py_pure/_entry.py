@@ -8,10 +8,13 @@ at the moment of a synchronous ``Replaced``), so one mutable object per ``EntryI
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from ._deque import DeqNode
 from ._hashing import mix_raw_hash
+
+if TYPE_CHECKING:
+    from ._timer_wheel import TimerNode
 
 U16 = 0xFFFF
 
@@ -65,7 +68,7 @@ class Entry:
         self.ptti = ptti
         self.aon: Optional[DeqNode[Entry]] = None
         self.won: Optional[DeqNode[Entry]] = None
-        self.tn: Optional[DeqNode[Entry]] = None
+        self.tn: Optional[TimerNode] = None
 
     @property
     def is_dirty(self) -> bool:

@@ -19,7 +19,7 @@ from ._entry import Entry
 from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
 from ._hashing import U64, fmix64
 from ._sketch import FrequencySketch, sketch_capacity
-from ._timer_wheel import TimerNode, TimerWheel
+from ._timer_wheel import TimerWheel
 
 # DEFAULT_EVICTION_BATCH_SIZE = WRITE_LOG_CH_SIZE = 64 * (4 + 2)
 EVICTION_BATCH_SIZE = 384
@@ -335,12 +335,10 @@ class Policy:
         if t is None:
             if tn is not None:
                 e.tn = None
-                assert isinstance(tn, TimerNode)
                 tw.deschedule(tn)
         elif tn is None:
             e.tn = tw.schedule(e)
         else:
-            assert isinstance(tn, TimerNode)
             tw.reschedule(tn)
 
     def handle_remove(self, e: Entry) -> None:
@@ -348,7 +346,6 @@ class Policy:
         tn = e.tn
         e.tn = None
         if tn is not None:
-            assert isinstance(tn, TimerNode)
             self.timer_wheel.deschedule(tn)
         self.handle_remove_without_timer_wheel(e)
 

@@ -1,0 +1,144 @@
+"""Listener causes, timing and order; re-entrancy; exceptions."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, List
+
+import pytest
+from conftest import MS, SEC, FakeClock, Recorder, make
+
+from moka_py_pure import Moka
+
+
+def test_replaced_and_explicit_are_synchronous(clock: FakeClock, rec: Recorder) -> None:
+    c = make(10, clock, rec)
+    c.set("a", 1)
+    assert rec.events == []
+    c.set("a", 2)
+    assert rec.take() == [("a", 1, "replaced")]
+    assert c.remove("a") == 2
+    assert rec.take() == [("a", 2, "explicit")]
+    assert c.remove("a") is None and c.remove("a", "d") == "d"
+    c.run_pending_tasks()
+    assert rec.events == []
+
+
+def test_order_within_one_cycle(clock: FakeClock, rec: Recorder) -> None:
+    # write batch (admission) -> timer wheel -> write-order scan -> overflow trim
+    c = make(3, clock, rec, policy="lru", ttl=1)
+    c.set("y", "y")  # will expire by the cache TTL
+    clock.advance(MS)
+    c.set("x", "x", ttl=0.1)  # will expire through the timer wheel (written after y)
+    c.run_pending_tasks()
+    clock.advance(1100 * MS)  # a later level-0 tick; both expired
+    for k in "abcd":
+        c.set(k, k)  # the first set runs a cycle (300 ms timer): x and y go then
+    assert rec.take() == [("x", "x", "expired"), ("y", "y", "expired")]
+    c.run_pending_tasks()  # a..d admitted (LRU), then trimmed to 3
+    assert rec.take() == [("a", "a", "size")]
+
+
+def test_write_batch_events_come_before_expiry_events(clock: FakeClock, rec: Recorder) -> None:
+    c = make(2, clock, rec, ttl=0.25)
+    c.set(1, "a")
+    c.set(2, "b")
+    c.run_pending_tasks()
+    clock.advance(290 * MS)
+    c.set(3, "c")  # rejected (tie at 0) in the write batch, before 1 and 2 expire by TTL
+    c.run_pending_tasks()
+    assert rec.take() == [(3, "c", "size"), (1, "a", "expired"), (2, "b", "expired")]
+
+
+def test_no_listener_no_events_and_cache_still_works(clock: FakeClock) -> None:
+    c = make(1, clock)
+    c.set(1, 1)
+    c.set(1, 2)
+    c.remove(1)
+    c.run_pending_tasks()
+    assert c._events == [] and c.count() == 0
+
+
+def test_listener_exception_is_raised_after_all_events(clock: FakeClock) -> None:
+    seen: List[Any] = []
+
+    def listener(k: Any, v: Any, cause: str) -> None:
+        seen.append(k)
+        raise ValueError(f"boom {k}")
+
+    c = make(10, clock, listener, policy="lru")
+    for k in range(5):
+        c.set(k, k)
+    c.run_pending_tasks()
+    with c._lock:
+        c._policy.max_capacity = 2
+    with pytest.raises(ValueError, match="boom 0"):
+        c.run_pending_tasks()
+    assert seen == [0, 1, 2]  # every event delivered, the first exception raised
+    assert c.count() == 2 and len(c._map) == 2  # state consistent
+
+
+def test_listener_may_call_back_into_the_cache(clock: FakeClock, rec: Recorder) -> None:
+    calls: List[Any] = []
+    holder: List[Moka[Any, Any]] = []
+
+    def listener(k: Any, v: Any, cause: str) -> None:
+        c = holder[0]
+        calls.append((k, v, cause))
+        if cause == "replaced" and v == 1:
+            c.set(k, 100)  # set of the key being replaced
+        c.run_pending_tasks()
+        c.get(k)
+        _ = k in c
+
+    c = make(10, clock, listener)
+    holder.append(c)
+
+    def work() -> None:
+        c.set("a", 1)
+        c.set("a", 2)
+        c.remove("a")
+        c.set("b", 1)
+        c.clear()
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "deadlock"
+    assert calls[:3] == [("a", 1, "replaced"), ("a", 2, "replaced"), ("a", 100, "explicit")]
+    assert calls[-1] == ("b", 1, "explicit")
+
+
+def test_events_are_delivered_by_the_thread_that_ran_the_operation(clock: FakeClock) -> None:
+    threads: List[str] = []
+    c = make(1, clock, lambda k, v, cause: threads.append(threading.current_thread().name))
+    c.set(1, 1)
+    c.set(2, 2)
+
+    def reader() -> None:
+        clock.advance(SEC)  # the 300 ms timer is due: this get runs housekeeping
+        c.get(3)
+
+    t = threading.Thread(target=reader, name="reader")
+    t.start()
+    t.join(10)
+    assert threads == ["reader"]
+
+
+def test_listener_is_called_without_the_lock_held(clock: FakeClock) -> None:
+    c: List[Moka[Any, Any]] = []
+    states: List[bool] = []
+
+    def listener(k: Any, v: Any, cause: str) -> None:
+        def probe() -> None:
+            states.append(c[0]._lock.acquire(timeout=5))
+            c[0]._lock.release()
+
+        t = threading.Thread(target=probe)
+        t.start()
+        t.join(10)
+
+    c.append(make(10, clock, listener))
+    c[0].set("a", 1)
+    c[0].set("a", 2)
+    assert states == [True]

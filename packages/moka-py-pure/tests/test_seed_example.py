@@ -1,0 +1,60 @@
+"""The "Eviction listener" example of the seed README (v2), traced by hand against moka's rules.
+
+    moka = Moka(2, eviction_listener=key_evicted, ttl=0.5)
+    moka.set("hello", [1, 2, 3])
+    moka.set("hello", [3, 2, 1])  # replaced
+    moka.set("foo", [4])  # expired
+    moka.set("baz", "size")
+    moka.remove("foo")  # explicit
+    sleep(1.0)
+    moka.get("anything")  # this will trigger eviction for expired
+
+(The comments are the README's.  Traced with moka 0.12.14's rules, "foo" is in fact reported as
+"explicit" by the remove, and "hello" is the entry that expires.)
+"""
+
+from __future__ import annotations
+
+from conftest import MS, FakeClock, Recorder, make
+
+
+def test_seed_eviction_listener_example(clock: FakeClock, rec: Recorder) -> None:
+    moka = make(2, clock, rec, ttl=0.5)
+
+    moka.set("hello", [1, 2, 3])
+    assert rec.events == []  # a new key: queued as an Upsert, nothing to report
+
+    moka.set("hello", [3, 2, 1])
+    # An update of a key present in the map is reported synchronously, inside the insert.
+    seen = rec.take()
+    assert seen == [("hello", [1, 2, 3], "replaced")]
+
+    moka.set("foo", [4])
+    moka.set("baz", "size")
+    moka.remove("foo")
+    # remove() of a present, unexpired entry: "explicit", synchronously.  The 300 ms timer has not
+    # fired (no time passed), so no housekeeping ran: the write log holds five records.
+    seen += rec.events
+    assert rec.take() == [("foo", [4], "explicit")]
+    assert len(moka._wlog) == 5 and moka.count() == 0
+
+    clock.advance(1000 * MS)
+    assert moka.get("anything") is None
+    # That get saw now >= run_after (creation + 300 ms) and ran a cycle before queuing its Miss:
+    #  write batch, FIFO:
+    #   1. Upsert hello (gen 1): ws 0 + 1 <= 2 -> admitted (ws 1).  Its EntryInfo is still dirty
+    #      (the update bumped the generation to 2).
+    #   2. Upsert hello (gen 2): already admitted -> weight update, moved to the MRU end.
+    #   3. Upsert foo: ws 1 + 1 <= 2 -> admitted (ws 2).
+    #   4. Upsert baz: ws 2 + 1 > 2 -> TinyLFU admission.  The sketch is still disabled (it is
+    #      enabled after the batch), so baz has frequency 0; the walk takes hello (LRU end,
+    #      frequency 0): weight 1 >= 1 and 0 <= 0 stop the walk; 0 > 0 is false -> baz is
+    #      rejected and removed from the map: "size".
+    #   5. Remove foo: unlinked, ws 1.  (Already reported.)
+    #  then the sketch is enabled (ws 1 >= 2 // 2); then the TTL scan of the write-order deque:
+    #   hello was written at 0 s, TTL 0.5 s, now 1.0 s -> removed: "expired".
+    seen += rec.events
+    assert rec.take() == [("baz", "size", "size"), ("hello", [3, 2, 1], "expired")]
+    assert moka.count() == 0 and moka.weighted_size() == 0
+    # the README's own assertion
+    assert {c for _, _, c in seen} == {"size", "expired", "replaced", "explicit"}
