@@ -666,6 +666,7 @@ impl Moka {
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         // SAFETY: tp_traverse runs with the GIL held.
         let py = unsafe { Python::assume_attached() };
+        let _no_refcount_changes = release::TraverseGuard::new();
         visit.call(self.listener.get(py))?;
         visit.call(self.weigher.get(py))?;
         visit.call(self.interner.dict())?;

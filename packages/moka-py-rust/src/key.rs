@@ -80,10 +80,8 @@ pub unsafe fn dict_get(
     hash: ffi::Py_hash_t,
 ) -> PyResult<*mut ffi::PyObject> {
     let v = _PyDict_GetItem_KnownHash(dict, key, hash);
-    if v.is_null() {
-        if let Some(e) = PyErr::take(py) {
-            return Err(e);
-        }
+    if v.is_null() && !ffi::PyErr_Occurred().is_null() {
+        return Err(PyErr::fetch(py));
     }
     Ok(v)
 }

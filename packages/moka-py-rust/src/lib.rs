@@ -27,7 +27,11 @@ use pyo3::prelude::*;
 pub const MOKA_VERSION: &str = env!("MOKA_PY_LINKED_MOKA_VERSION");
 
 /// Rust backend of moka-py: a concurrent cache built on the moka crate.
-#[pymodule]
+///
+/// `gil_used = true`: the bridge relies on the GIL (the interner and waiter dicts,
+/// the value cells' take/get, `GilCell`), so a free-threaded interpreter keeps the
+/// GIL enabled when it imports this module.
+#[pymodule(gil_used = true)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::Moka>()?;
     m.add("MOKA_VERSION", MOKA_VERSION)?;

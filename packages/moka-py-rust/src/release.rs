@@ -28,9 +28,24 @@ static DIRTY: AtomicBool = AtomicBool::new(false);
 /// `settle_epoch` to see whether flushing the epoch collector still frees anything.
 static RECLAIMED: AtomicUsize = AtomicUsize::new(0);
 
-/// Queue a strong reference for release by the next `drain`. Callable from any
-/// thread, with or without the GIL; never calls Python.
+/// Release a strong reference, or queue it for the next `drain`. Callable from any
+/// thread, with or without the GIL, never calls Python.
+///
+/// When this thread holds the GIL and the object has other references, the
+/// reference is dropped on the spot: decrementing a count that stays above zero runs
+/// no code. Otherwise the pointer is queued.
 pub fn defer_decref(ptr: NonNull<ffi::PyObject>) {
+    // SAFETY: `PyGILState_Check` only reads thread-local state; with the GIL held the
+    // refcount can be read and decremented (it stays > 0, so nothing is freed).
+    unsafe {
+        if direct_release_allowed()
+            && ffi::PyGILState_Check() == 1
+            && ffi::Py_REFCNT(ptr.as_ptr()) > 1
+        {
+            ffi::Py_DECREF(ptr.as_ptr());
+            return;
+        }
+    }
     PENDING
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -38,6 +53,33 @@ pub fn defer_decref(ptr: NonNull<ffi::PyObject>) {
     // Set after the push: a concurrent drainer either takes the pointer now or sees
     // the flag on its next call (same ordering argument as pyo3's reference pool).
     DIRTY.store(true, Ordering::Release);
+}
+
+thread_local! {
+    static IN_TRAVERSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[inline]
+fn direct_release_allowed() -> bool {
+    !IN_TRAVERSE.try_with(|t| t.get()).unwrap_or(true)
+}
+
+/// While alive, references dropped on this thread are always queued, never
+/// decremented in place: the garbage collector's `tp_traverse` must not see
+/// reference counts change under it (moka's iterator, used there, may drop the last
+/// clone of an entry that another thread just removed).
+pub struct TraverseGuard(bool);
+
+impl TraverseGuard {
+    pub fn new() -> Self {
+        TraverseGuard(IN_TRAVERSE.try_with(|t| t.replace(true)).unwrap_or(true))
+    }
+}
+
+impl Drop for TraverseGuard {
+    fn drop(&mut self) {
+        let _ = IN_TRAVERSE.try_with(|t| t.set(self.0));
+    }
 }
 
 /// Note that moka gave something back (a key wrapper or value was dropped).
@@ -56,16 +98,33 @@ pub fn drain(py: Python<'_>) {
     }
 }
 
+thread_local! {
+    /// Reused buffer for `drain_slow`, so that draining allocates nothing.
+    static SCRATCH: std::cell::RefCell<Vec<SendPtr>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 #[cold]
 fn drain_slow(_py: Python<'_>) {
     if !DIRTY.swap(false, Ordering::AcqRel) {
         return;
     }
-    let batch = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
-    for p in batch {
-        // SAFETY: GIL held; each pointer carries one strong reference we own.
+    let mut batch = SCRATCH
+        .try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default())
+        .unwrap_or_default();
+    // Swap buffers: both keep their capacity.
+    std::mem::swap(&mut batch, &mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+    for p in batch.drain(..) {
+        // SAFETY: GIL held; each pointer carries one strong reference we own. A decref
+        // may run Python code that drains again: it uses its own (empty) buffers.
         unsafe { ffi::Py_DECREF(p.0.as_ptr()) };
     }
+    let _ = SCRATCH.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if s.capacity() < batch.capacity() {
+                *s = batch;
+            }
+        }
+    });
 }
 
 /// Run crossbeam-epoch's deferred destructors until they stop yielding anything.

@@ -82,3 +82,47 @@ def test_clear_breaks_cycle_without_listener_calls(Moka):
     del c
     collect_and_check(ref)
     assert seen == []
+
+
+def test_collect_while_other_threads_mutate(Moka):
+    # __traverse__ walks moka's map while other threads insert and remove without
+    # the GIL; it must stay consistent (no crash, no live object collected).
+    import random
+    import threading
+    import time
+
+    c = Moka(500, eviction_listener=lambda *a: None)
+    stop = time.monotonic() + 2.0
+    errors = []
+
+    def worker(seed):
+        rng = random.Random(seed)
+        try:
+            while time.monotonic() < stop:
+                k = rng.randrange(2000)
+                r = rng.random()
+                if r < 0.5:
+                    c.set(k, [k, Holder()])
+                elif r < 0.8:
+                    v = c.get(k)
+                    assert v is None or v[0] == k
+                elif r < 0.99:
+                    c.remove(k)
+                else:
+                    c.clear()
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(3)]
+    for t in threads:
+        t.start()
+    while time.monotonic() < stop:
+        gc.collect()
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive()
+    assert not errors, errors
+    c.run_pending_tasks()
+    for k in range(2000):
+        v = c.get(k)
+        assert v is None or (v[0] == k and isinstance(v[1], Holder))
