@@ -9,9 +9,8 @@ import types
 import weakref
 from typing import Any
 
-import pytest
-
 import moka_py_pure
+import pytest
 from moka_py_pure import Moka
 
 
@@ -83,15 +82,15 @@ def test_constructor_validation(kwargs: dict[str, Any], exc: type, message: str)
 
 def test_validation_order_and_nothing_changes() -> None:
     c: Moka[Any, Any] = Moka(10, weigher=lambda k, v: v)
-    with pytest.raises(TypeError, match="^ttl must"):
+    with pytest.raises(TypeError, match=r"^ttl must"):
         c.set([], 1, ttl="x")  # type: ignore[arg-type]  # durations are checked before the key is hashed
     with pytest.raises(TypeError, match="unhashable"):
         c.set([], 1)
-    with pytest.raises(TypeError, match="^weigher must return an int, not str"):
+    with pytest.raises(TypeError, match=r"^weigher must return an int, not str"):
         c.set("a", "x")
-    with pytest.raises(ValueError, match="^weigher must return an int >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"^weigher must return an int >= 0, got -1"):
         c.set("a", -1)
-    with pytest.raises(TypeError, match="^initializer must be callable, not int"):
+    with pytest.raises(TypeError, match=r"^initializer must be callable, not int"):
         c.get_with([], 1, ttl="x")  # type: ignore[arg-type]  # the initializer is checked first
     assert "a" not in c and c._wlog == []
     bad: Moka[Any, Any] = Moka(10, weigher=lambda k, v: 1 // 0)

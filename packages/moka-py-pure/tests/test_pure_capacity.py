@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
-from conftest import FakeClock, Recorder, make
+from pure_helpers import FakeClock, Recorder, make
 
 
 def test_capacity_zero_is_a_disabled_map(clock: FakeClock, rec: Recorder) -> None:
-    weighed: List[Any] = []
+    weighed: list[Any] = []
 
     def weigher(k: Any, v: Any) -> int:
         weighed.append(k)
@@ -18,7 +18,7 @@ def test_capacity_zero_is_a_disabled_map(clock: FakeClock, rec: Recorder) -> Non
     c.set("a", 1)
     assert c.get("a") is None and c.get("a", "d") == "d" and "a" not in c
     assert c.remove("a") is None
-    calls: List[int] = []
+    calls: list[int] = []
 
     def init() -> int:
         calls.append(1)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, List
+from typing import Any
 
 import pytest
-
 from moka_py_pure import Moka
 
 WATCHDOG = 20.0
 
 
-def run_threads(n: int, target: Any) -> List[threading.Thread]:
+def run_threads(n: int, target: Any) -> list[threading.Thread]:
     threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(n)]
     for t in threads:
         t.start()
@@ -25,8 +24,8 @@ def run_threads(n: int, target: Any) -> List[threading.Thread]:
 
 def test_get_with_runs_a_slow_initializer_once_for_8_threads() -> None:
     c: Moka[str, int] = Moka(100)
-    calls: List[int] = []
-    results: List[Any] = [None] * 8
+    calls: list[int] = []
+    results: list[Any] = [None] * 8
     barrier = threading.Barrier(8)
 
     def init() -> int:
@@ -46,8 +45,8 @@ def test_get_with_runs_a_slow_initializer_once_for_8_threads() -> None:
 
 def test_initializer_exception_reaches_every_waiter_and_caches_nothing() -> None:
     c: Moka[str, int] = Moka(100)
-    calls: List[int] = []
-    errors: List[BaseException] = []
+    calls: list[int] = []
+    errors: list[BaseException] = []
     barrier = threading.Barrier(6)
     lock = threading.Lock()
 
@@ -75,7 +74,7 @@ def test_initializer_exception_reaches_every_waiter_and_caches_nothing() -> None
 def test_base_exception_in_owner_makes_waiters_retry() -> None:
     c: Moka[str, int] = Moka(100)
     started = threading.Event()
-    results: List[Any] = []
+    results: list[Any] = []
 
     def bad_init() -> int:
         started.set()
@@ -122,7 +121,7 @@ def test_get_with_hit_does_not_run_initializer() -> None:
 
 
 def test_listener_calling_back_does_not_deadlock_under_threads() -> None:
-    holder: List[Moka[int, int]] = []
+    holder: list[Moka[int, int]] = []
 
     def listener(k: int, v: int, cause: str) -> None:
         c = holder[0]

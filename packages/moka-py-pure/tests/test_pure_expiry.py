@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MS, SEC, FakeClock, Recorder, make
+from pure_helpers import MS, SEC, FakeClock, Recorder, make
 
 
 def test_ttl_expires_at_the_deadline(clock: FakeClock, rec: Recorder) -> None:

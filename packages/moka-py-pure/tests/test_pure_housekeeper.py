@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MS, FakeClock, Recorder, make
+from pure_helpers import MS, FakeClock, Recorder, make
 
 
 def test_64th_write_is_queued_and_65th_triggers_before_enqueueing(clock: FakeClock) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, List
+from typing import Any
 
 import pytest
-from conftest import MS, SEC, FakeClock, Recorder, make
-
 from moka_py_pure import Moka
+from pure_helpers import MS, SEC, FakeClock, Recorder, make
 
 
 def test_replaced_and_explicit_are_synchronous(clock: FakeClock, rec: Recorder) -> None:
@@ -60,7 +59,7 @@ def test_no_listener_no_events_and_cache_still_works(clock: FakeClock) -> None:
 
 
 def test_listener_exception_is_raised_after_all_events(clock: FakeClock) -> None:
-    seen: List[Any] = []
+    seen: list[Any] = []
 
     def listener(k: Any, v: Any, cause: str) -> None:
         seen.append(k)
@@ -79,8 +78,8 @@ def test_listener_exception_is_raised_after_all_events(clock: FakeClock) -> None
 
 
 def test_listener_may_call_back_into_the_cache(clock: FakeClock, rec: Recorder) -> None:
-    calls: List[Any] = []
-    holder: List[Moka[Any, Any]] = []
+    calls: list[Any] = []
+    holder: list[Moka[Any, Any]] = []
 
     def listener(k: Any, v: Any, cause: str) -> None:
         c = holder[0]
@@ -110,7 +109,7 @@ def test_listener_may_call_back_into_the_cache(clock: FakeClock, rec: Recorder) 
 
 
 def test_events_are_delivered_by_the_thread_that_ran_the_operation(clock: FakeClock) -> None:
-    threads: List[str] = []
+    threads: list[str] = []
     c = make(1, clock, lambda k, v, cause: threads.append(threading.current_thread().name))
     c.set(1, 1)
     c.set(2, 2)
@@ -126,8 +125,8 @@ def test_events_are_delivered_by_the_thread_that_ran_the_operation(clock: FakeCl
 
 
 def test_listener_is_called_without_the_lock_held(clock: FakeClock) -> None:
-    c: List[Moka[Any, Any]] = []
-    states: List[bool] = []
+    c: list[Moka[Any, Any]] = []
+    states: list[bool] = []
 
     def listener(k: Any, v: Any, cause: str) -> None:
         def probe() -> None:

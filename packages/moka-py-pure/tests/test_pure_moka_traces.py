@@ -16,17 +16,16 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 import pytest
-
 from moka_py_pure import Moka
 from moka_py_pure._cache import _MISSING, _deliver
 
 DATA = Path(__file__).parent / "data" / "moka-0.12.14-traces.json.gz"
 
 
-def load() -> List[Dict[str, Any]]:
+def load() -> list[dict[str, Any]]:
     with gzip.open(DATA, "rt") as f:
         return json.load(f)  # type: ignore[no-any-return]
 
@@ -34,20 +33,20 @@ def load() -> List[Dict[str, Any]]:
 TRACES = load()
 
 
-def ns(s: str) -> Optional[int]:
+def ns(s: str) -> int | None:
     return None if s == "-" else int(s)
 
 
-def make_value(v: int) -> Callable[[], Tuple[int]]:
+def make_value(v: int) -> Callable[[], tuple[int]]:
     return lambda: (v,)
 
 
-def replay(t: Dict[str, Any]) -> List[str]:
-    out: List[str] = []
-    events: List[Tuple[Any, Any, str]] = []
+def replay(t: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    events: list[tuple[Any, Any, str]] = []
     now = [0]
     cap = t["cap"]
-    c: Moka[int, Tuple[int]] = Moka(
+    c: Moka[int, tuple[int]] = Moka(
         None if cap < 0 else cap,
         ttl=None if t["ttl"] < 0 else t["ttl"] / 1e9,
         tti=None if t["tti"] < 0 else t["tti"] / 1e9,
@@ -97,7 +96,7 @@ def replay(t: Dict[str, Any]) -> List[str]:
 
 
 @pytest.mark.parametrize("trace", TRACES, ids=[str(t["seed"]) for t in TRACES])
-def test_replay_matches_moka(trace: Dict[str, Any]) -> None:
+def test_replay_matches_moka(trace: dict[str, Any]) -> None:
     got = replay(trace)
     expected = trace["expected"]
     for i, (a, b) in enumerate(zip(got, expected)):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import FakeClock, Recorder, make
-
 from moka_py_pure import Moka
 from moka_py_pure._hashing import key_hash
+from pure_helpers import FakeClock, Recorder, make
 
 
 def full_two(clock: FakeClock, rec: Recorder, **kw: Any) -> Moka[Any, Any]:

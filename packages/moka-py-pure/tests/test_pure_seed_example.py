@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from conftest import MS, FakeClock, Recorder, make
+from pure_helpers import MS, FakeClock, Recorder, make
 
 
 def test_seed_eviction_listener_example(clock: FakeClock, rec: Recorder) -> None:

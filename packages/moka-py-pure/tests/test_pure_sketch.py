@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import List
 
 import pytest
-
 from moka_py_pure._hashing import fmix64
 from moka_py_pure._sketch import SEED, FrequencySketch, sketch_capacity
 
@@ -20,7 +18,7 @@ class PackedSketch:
     def __init__(self, cap: int) -> None:
         maximum = min(cap, 2**30)
         size = 1 if maximum == 0 else 1 << (maximum - 1).bit_length()
-        self.table: List[int] = [0] * size
+        self.table: list[int] = [0] * size
         self.mask = size - 1
         self.sample_size = 10 if cap == 0 else min(min(maximum * 10, U32), 2**31 - 1)
         self.size = 0

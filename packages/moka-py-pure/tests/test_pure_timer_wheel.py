@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 import pytest
-from conftest import SEC, FakeClock, Recorder, make
-
 from moka_py_pure._entry import Entry
 from moka_py_pure._timer_wheel import SPANS, TimerWheel
+from pure_helpers import SEC, FakeClock, Recorder, make
 
 MIN = 60 * SEC
 HOUR = 60 * MIN
 DAY = 24 * HOUR
 
 
-def entry(name: str, exp: Optional[int]) -> Entry:
+def entry(name: str, exp: int | None) -> Entry:
     e = Entry(name, hash(name), name, 1, 0, None, None)
     e.exp = exp
     return e
@@ -31,7 +30,7 @@ def sched(tw: TimerWheel, e: Entry) -> None:
     e.tn = tw.schedule(e)
 
 
-def names(es: List[Entry]) -> List[Any]:
+def names(es: list[Entry]) -> list[Any]:
     return [e.key for e in es]
 
 

@@ -9,7 +9,7 @@ exactness: e.g. ``move_to_back`` of the tail is a no-op, and ``contains`` is mok
 
 from __future__ import annotations
 
-from typing import Any, Generic, Optional, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -17,22 +17,22 @@ T = TypeVar("T")
 class DeqNode(Generic[T]):
     """A node of a :class:`Deque`; ``elem`` is what it stands for."""
 
-    __slots__ = ("prev", "next", "elem")
+    __slots__ = ("elem", "next", "prev")
 
     def __init__(self, elem: T) -> None:
-        self.prev: Optional[DeqNode[T]] = None
-        self.next: Optional[DeqNode[T]] = None
+        self.prev: DeqNode[T] | None = None
+        self.next: DeqNode[T] | None = None
         self.elem = elem
 
 
 class Deque(Generic[T]):
     """An intrusive-style doubly linked list of :class:`DeqNode`."""
 
-    __slots__ = ("head", "tail", "len")
+    __slots__ = ("head", "len", "tail")
 
     def __init__(self) -> None:
-        self.head: Optional[DeqNode[T]] = None
-        self.tail: Optional[DeqNode[T]] = None
+        self.head: DeqNode[T] | None = None
+        self.tail: DeqNode[T] | None = None
         self.len = 0
 
     def contains(self, node: DeqNode[Any]) -> bool:
@@ -51,7 +51,7 @@ class Deque(Generic[T]):
         self.len += 1
         return node
 
-    def pop_front(self) -> Optional[DeqNode[T]]:
+    def pop_front(self) -> DeqNode[T] | None:
         node = self.head
         if node is None:
             return None

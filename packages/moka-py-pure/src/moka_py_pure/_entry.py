@@ -8,7 +8,7 @@ at the moment of a synchronous ``Replaced``), so one mutable object per ``EntryI
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any
 
 from ._deque import DeqNode
 from ._hashing import mix_raw_hash
@@ -23,23 +23,23 @@ class Entry:
     """A map entry and its policy bookkeeping."""
 
     __slots__ = (
-        "key",  # the key given to the insert that created this EntryInfo (moka's KeyHash key)
-        "mkey",  # the key object currently held by the map (moka's cht replaces it on update)
-        "h",  # raw Python hash(key)
-        "sk",  # sketch counter positions of fmix64(h mod 2**64), computed once the sketch is enabled
-        "value",
-        "weight",  # policy_weight (u32), updated at once by an update, like moka
         "admitted",
+        "aon",  # access-order (probation) node
+        "exp",  # per-entry expiration time (ns, low 12 bits clear) or None
         "gen",  # entry_gen (u16): bumped by update and remove
-        "pgen",  # policy_gen (u16): the generation housekeeping has applied
+        "h",  # raw Python hash(key)
+        "key",  # the key given to the insert that created this EntryInfo (moka's KeyHash key)
         "la",  # last_accessed (ns)
         "lm",  # last_modified (ns)
-        "exp",  # per-entry expiration time (ns, low 12 bits clear) or None
-        "pttl",  # per-entry ttl (ns) given to the write that stored the current value
+        "mkey",  # the key object currently held by the map (moka's cht replaces it on update)
+        "pgen",  # policy_gen (u16): the generation housekeeping has applied
         "ptti",  # per-entry tti (ns) given to the write that stored the current value
-        "aon",  # access-order (probation) node
-        "won",  # write-order node
+        "pttl",  # per-entry ttl (ns) given to the write that stored the current value
+        "sk",  # sketch counter positions of fmix64(h mod 2**64), computed once the sketch is enabled
         "tn",  # timer-wheel node
+        "value",
+        "weight",  # policy_weight (u32), updated at once by an update, like moka
+        "won",  # write-order node
     )
 
     def __init__(
@@ -49,13 +49,13 @@ class Entry:
         value: Any,
         weight: int,
         now: int,
-        pttl: Optional[int],
-        ptti: Optional[int],
+        pttl: int | None,
+        ptti: int | None,
     ) -> None:
         self.key = key
         self.mkey = key
         self.h = h
-        self.sk: Optional[Tuple[int, int, int, int]] = None
+        self.sk: tuple[int, int, int, int] | None = None
         self.value = value
         self.weight = weight
         self.admitted = False
@@ -63,12 +63,12 @@ class Entry:
         self.pgen = 0
         self.la = now
         self.lm = now
-        self.exp: Optional[int] = None
+        self.exp: int | None = None
         self.pttl = pttl
         self.ptti = ptti
-        self.aon: Optional[DeqNode[Entry]] = None
-        self.won: Optional[DeqNode[Entry]] = None
-        self.tn: Optional[TimerNode] = None
+        self.aon: DeqNode[Entry] | None = None
+        self.won: DeqNode[Entry] | None = None
+        self.tn: TimerNode | None = None
 
     @property
     def is_dirty(self) -> bool:

@@ -12,8 +12,6 @@ The Expiry hooks are the ones defined once for both backends in COMMON.md:
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ._entry import Entry
 
 MAX_NANOS = 0xFFFF_FFFF_FFFF_FFFE  # u64::MAX - 1 (u64::MAX means "unset" in moka's AtomicInstant)
@@ -39,7 +37,7 @@ def to_expiration_time(t: int) -> int:
     return nanos
 
 
-def per_entry_duration(pttl: Optional[int], ptti: Optional[int]) -> Optional[int]:
+def per_entry_duration(pttl: int | None, ptti: int | None) -> int | None:
     """The create/update hook: ``min(ttl, tti)`` of those given, else None."""
     if pttl is None:
         return ptti
@@ -48,7 +46,7 @@ def per_entry_duration(pttl: Optional[int], ptti: Optional[int]) -> Optional[int
     return pttl if pttl < ptti else ptti
 
 
-def is_valid(e: Entry, now: int, ttl: Optional[int], tti: Optional[int], va: Optional[int]) -> bool:
+def is_valid(e: Entry, now: int, ttl: int | None, tti: int | None, va: int | None) -> bool:
     """The test of ``do_get_with_hash`` / ``contains_key``: not expired, not invalidated."""
     x = e.exp
     if x is not None and x <= now:
@@ -57,9 +55,7 @@ def is_valid(e: Entry, now: int, ttl: Optional[int], tti: Optional[int], va: Opt
         return False
     if tti is not None and sat_add(e.la, tti) <= now:
         return False
-    if va is not None and (e.lm < va or e.la < va):
-        return False
-    return True
+    return not (va is not None and (e.lm < va or e.la < va))
 
 
 def expire_after_create(e: Entry, now: int) -> None:
@@ -68,7 +64,7 @@ def expire_after_create(e: Entry, now: int) -> None:
     e.exp = None if d is None else to_expiration_time(sat_add(now, d))
 
 
-def _current_duration(e: Entry, now: int, ttl: Optional[int], tti: Optional[int]) -> Optional[int]:
+def _current_duration(e: Entry, now: int, ttl: int | None, tti: int | None) -> int | None:
     """moka's ``cur``: min(E, lm + ttl, la + tti) - now, or None if none exists or it is past."""
     t = e.exp
     if ttl is not None:
@@ -84,7 +80,7 @@ def _current_duration(e: Entry, now: int, ttl: Optional[int], tti: Optional[int]
     return t - now
 
 
-def _apply_hook_result(e: Entry, now: int, duration: Optional[int], current: Optional[int]) -> bool:
+def _apply_hook_result(e: Entry, now: int, duration: int | None, current: int | None) -> bool:
     """The tail of ``expire_after_read_or_update``; returns ``is_expiry_modified``."""
     if duration != current:
         e.exp = None if duration is None else to_expiration_time(sat_add(now, duration))
@@ -95,13 +91,13 @@ def _apply_hook_result(e: Entry, now: int, duration: Optional[int], current: Opt
     return False
 
 
-def expire_after_update(e: Entry, now: int, ttl: Optional[int], tti: Optional[int]) -> bool:
+def expire_after_update(e: Entry, now: int, ttl: int | None, tti: int | None) -> bool:
     """Update hook; call after ``la``/``lm``/``pttl``/``ptti`` were set for the new value."""
     current = _current_duration(e, now, ttl, tti)
     return _apply_hook_result(e, now, per_entry_duration(e.pttl, e.ptti), current)
 
 
-def expire_after_read(e: Entry, now: int, ttl: Optional[int], tti: Optional[int]) -> bool:
+def expire_after_read(e: Entry, now: int, ttl: int | None, tti: int | None) -> bool:
     """Read hook for an entry with a per-entry tti (others return ``cur`` and change nothing).
 
     ``now`` must already be ``max(now, last_modified)``; ``e.la`` is still the previous access.
@@ -121,7 +117,7 @@ def expire_after_read(e: Entry, now: int, ttl: Optional[int], tti: Optional[int]
 
 
 def upsert_cause(
-    old_la: int, old_lm: int, now: int, ttl: Optional[int], tti: Optional[int], va: Optional[int]
+    old_la: int, old_lm: int, now: int, ttl: int | None, tti: int | None, va: int | None
 ) -> str:
     """``Inner::notify_upsert``: the cause reported for the value an insert replaced."""
     cause = REPLACED
@@ -134,7 +130,7 @@ def upsert_cause(
     return cause
 
 
-def invalidate_cause(la: int, lm: int, now: int, ttl: Optional[int], tti: Optional[int]) -> str:
+def invalidate_cause(la: int, lm: int, now: int, ttl: int | None, tti: int | None) -> str:
     """``Inner::notify_invalidate``: per-entry expiry and ``invalidate_all`` are not considered."""
     if tti is not None and sat_add(la, tti) <= now:
         return EXPIRED

@@ -8,7 +8,7 @@ computes it lazily from the raw ``hash(k)`` (see ``Entry.sk``).
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 U64 = 0xFFFF_FFFF_FFFF_FFFF
 

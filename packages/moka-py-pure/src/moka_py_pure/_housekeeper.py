@@ -16,7 +16,7 @@ moka drops a read record when its channel (384) is full; that cannot happen here
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 from ._policy import Policy, WriteOp
 
@@ -29,7 +29,7 @@ LOG_SYNC_INTERVAL_NANOS = 300_000_000
 class Housekeeper:
     """When to run a cycle, and the cycle itself."""
 
-    __slots__ = ("run_after", "more_entries_to_evict", "keeps_flag", "disabled")
+    __slots__ = ("disabled", "keeps_flag", "more_entries_to_evict", "run_after")
 
     def __init__(self, keeps_flag: bool, disabled: bool, now: int) -> None:
         # The initial run_after is the cache's creation time + 300 ms (moka: fast_now at build).
@@ -43,7 +43,7 @@ class Housekeeper:
         """The time from which a read or write triggers a cycle (0 = at once: work was left)."""
         return 0 if self.more_entries_to_evict else self.run_after
 
-    def run(self, policy: Policy, read_log: List[Any], write_log: List[WriteOp]) -> int:
+    def run(self, policy: Policy, read_log: list[Any], write_log: list[WriteOp]) -> int:
         """``Housekeeper::do_run_pending_tasks``; returns the new ``trigger_at``."""
         now = policy.clock()
         self.run_after = now + LOG_SYNC_INTERVAL_NANOS  # set at the *start* of every cycle
@@ -53,7 +53,7 @@ class Housekeeper:
         return self.trigger_at
 
 
-def run_cycle(policy: Policy, read_log: List[Any], write_log: List[WriteOp]) -> bool:
+def run_cycle(policy: Policy, read_log: list[Any], write_log: list[WriteOp]) -> bool:
     """``Inner::do_run_pending_tasks`` without the 100 ms listener timeout (see COMMON.md).
 
     Returns ``more_entries_to_evict`` of the last loop iteration.

@@ -12,7 +12,7 @@ cache publishes them when a cycle ends.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 from ._deque import DeqNode, Deque
 from ._entry import Entry
@@ -25,48 +25,48 @@ from ._timer_wheel import TimerWheel
 EVICTION_BATCH_SIZE = 384
 MAX_CONSECUTIVE_RETRIES = 5
 
-Event = Tuple[Any, Any, str]
+Event = tuple[Any, Any, str]
 # Write records: an upsert is (entry, entry_gen, old_weight, new_weight, key given to the insert);
 # a remove is (entry, entry_gen).
-WriteOp = Tuple[Any, ...]
+WriteOp = tuple[Any, ...]
 
 
 class Policy:
     """moka's policy-side state: deques, timer wheel, sketch, working counters."""
 
     __slots__ = (
-        "map",
+        "clock",
+        "ec",
         "events",
-        "notify_enabled",
-        "max_capacity",
-        "tiny_lfu",
+        "eviction_count",
         "has_weigher",
-        "ttl",
-        "tti",
-        "va",
-        "write_order_enabled",
+        "map",
+        "max_capacity",
+        "more_entries_to_evict",
+        "notify_enabled",
         "probation",
-        "write_order",
         "sketch",
         "sketch_enabled",
         "timer_wheel",
-        "ec",
+        "tiny_lfu",
+        "tti",
+        "ttl",
+        "va",
+        "write_order",
+        "write_order_enabled",
         "ws",
-        "eviction_count",
-        "more_entries_to_evict",
-        "clock",
     )
 
     def __init__(
         self,
-        map_: Dict[Any, Entry],
-        events: List[Event],
+        map_: dict[Any, Entry],
+        events: list[Event],
         notify_enabled: bool,
-        max_capacity: Optional[int],
+        max_capacity: int | None,
         tiny_lfu: bool,
         has_weigher: bool,
-        ttl: Optional[int],
-        tti: Optional[int],
+        ttl: int | None,
+        tti: int | None,
         clock: Callable[[], int],
         now: int,
     ) -> None:
@@ -78,7 +78,7 @@ class Policy:
         self.has_weigher = has_weigher
         self.ttl = ttl
         self.tti = tti
-        self.va: Optional[int] = None
+        self.va: int | None = None
         # moka keeps a write-order deque only with a TTL (or invalidation closures, not offered here).
         self.write_order_enabled = ttl is not None
         self.probation: Deque[Entry] = Deque()
@@ -98,7 +98,7 @@ class Policy:
         if self.notify_enabled:
             self.events.append((key, value, cause))
 
-    def _sk(self, e: Entry) -> Tuple[int, int, int, int]:
+    def _sk(self, e: Entry) -> tuple[int, int, int, int]:
         """The entry's sketch counter positions (call only while the sketch is enabled)."""
         p = e.sk
         if p is None:
@@ -146,7 +146,7 @@ class Policy:
 
     # -- reads ------
 
-    def apply_reads(self, records: List[Any]) -> None:
+    def apply_reads(self, records: list[Any]) -> None:
         """``Inner::apply_reads``: sketch increments, timer reschedules, LRU moves.
 
         ``Deque.contains`` / ``Deque.move_to_back`` are inlined: this loop runs once per recorded read.
@@ -195,7 +195,7 @@ class Policy:
 
     # -- writes ------
 
-    def apply_writes(self, ops: List[WriteOp]) -> None:
+    def apply_writes(self, ops: list[WriteOp]) -> None:
         """``Inner::apply_writes``: upserts and removes in FIFO order."""
         for op in ops:
             if len(op) == 5:
@@ -242,10 +242,8 @@ class Policy:
             e.set_policy_gen(gen)
             return
 
-        if self.tiny_lfu:
-            victims = self.admit(e, new_weight)
-        else:
-            victims = []  # LRU admits everything; evict_lru_entries trims afterwards
+        # LRU admits everything (no victims); evict_lru_entries trims afterwards.
+        victims = self.admit(e, new_weight) if self.tiny_lfu else []
 
         if victims is not None:
             for vic_key, vic_hash, vic_la in victims:
@@ -271,7 +269,7 @@ class Policy:
                 self._notify(key, e.value, SIZE)
                 self.eviction_count += 1
 
-    def admit(self, candidate: Entry, cand_weight: int) -> Optional[List[Tuple[Any, int, int]]]:
+    def admit(self, candidate: Entry, cand_weight: int) -> list[tuple[Any, int, int]] | None:
         """``Inner::admit``: the size-aware TinyLFU test; the victims, or None when rejected.
 
         Victims are aggregated from the probation LRU end while they weigh less than the candidate,
@@ -285,7 +283,7 @@ class Policy:
         vic_weight = 0
         vic_freq = 0
         retries = 0
-        victims: List[Tuple[Any, int, int]] = []
+        victims: list[tuple[Any, int, int]] = []
         deq = self.probation
         m = self.map
         node = deq.head

@@ -19,7 +19,7 @@ The sketch starts disabled (``increment`` is a no-op, ``frequency`` returns 0) u
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple, Union
+from typing import Union
 
 U64 = 0xFFFF_FFFF_FFFF_FFFF
 U32 = 0xFFFF_FFFF
@@ -41,10 +41,10 @@ DENSE_TABLE_LIMIT = 1 << 22
 _HALVE = bytes(b >> 1 for b in range(256))
 _ODD_VALUES = tuple(range(1, 16, 2))
 
-Positions = Tuple[int, int, int, int]
+Positions = tuple[int, int, int, int]
 
 
-class _SparseCounters(Dict[int, int]):
+class _SparseCounters(dict[int, int]):
     """Counters of a huge table: byte index -> counter, missing counters read as 0."""
 
     def __missing__(self, index: int) -> int:
@@ -193,6 +193,6 @@ class FrequencySketch:
             w |= c[base + k] << (k << 2)
         return w
 
-    def words(self) -> List[int]:
+    def words(self) -> list[int]:
         """The whole packed table, as moka holds it."""
         return [self.word(i) for i in range(self.table_len())]

@@ -10,7 +10,7 @@ runs in a *later* level-0 tick (2**30 ns, about 1.07 s) than the previous advanc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING
 
 from ._deque import DeqNode, Deque
 
@@ -38,7 +38,7 @@ class TimerNode(DeqNode["Entry"]):
 
     __slots__ = ("pos",)
 
-    def __init__(self, elem: Optional[Entry], pos: Optional[Tuple[int, int]]) -> None:
+    def __init__(self, elem: Entry | None, pos: tuple[int, int] | None) -> None:
         super().__init__(elem)  # type: ignore[arg-type]
         self.pos = pos
 
@@ -49,10 +49,10 @@ Bucket = Deque["Entry"]
 class TimerWheel:
     """Buckets of entries keyed by their per-entry expiration time."""
 
-    __slots__ = ("wheels", "origin", "current")
+    __slots__ = ("current", "origin", "wheels")
 
     def __init__(self, now: int) -> None:
-        self.wheels: List[List[Bucket]] = []  # empty = disabled (enabled lazily)
+        self.wheels: list[list[Bucket]] = []  # empty = disabled (enabled lazily)
         self.origin = now
         self.current = now
 
@@ -62,9 +62,9 @@ class TimerWheel:
 
     def enable(self) -> None:
         assert not self.wheels
-        wheels: List[List[Bucket]] = []
+        wheels: list[list[Bucket]] = []
         for count in BUCKET_COUNTS:
-            level: List[Bucket] = []
+            level: list[Bucket] = []
             for _ in range(count):
                 deq: Bucket = Deque()
                 deq.push_back(TimerNode(None, None))
@@ -74,7 +74,7 @@ class TimerWheel:
 
     # -- positions ------
 
-    def bucket_indices(self, time: int) -> Tuple[int, int]:
+    def bucket_indices(self, time: int) -> tuple[int, int]:
         """The first level whose span (relative to the last advance) covers ``time``."""
         duration = time - self.current
         if duration < 0:
@@ -89,7 +89,7 @@ class TimerWheel:
 
     # -- scheduling ------
 
-    def schedule(self, entry: Entry) -> Optional[TimerNode]:
+    def schedule(self, entry: Entry) -> TimerNode | None:
         """Put an entry with an expiration time into its bucket; returns its node."""
         t = entry.exp
         if t is None:
@@ -129,7 +129,7 @@ class TimerWheel:
 
     # -- advancing ------
 
-    def advance(self, now: int) -> List[Entry]:
+    def advance(self, now: int) -> list[Entry]:
         """Move the wheel to ``now``; returns the expired entries in moka's event order.
 
         Nodes whose entry has a later time are re-bucketed relative to ``now``; nodes whose entry has
@@ -137,7 +137,7 @@ class TimerWheel:
         """
         previous = self.current
         self.current = now
-        expired: List[Entry] = []
+        expired: list[Entry] = []
         origin = self.origin
         prev_nanos = previous - origin if previous > origin else 0
         cur_nanos = now - origin if now > origin else 0
@@ -177,9 +177,9 @@ class TimerWheel:
                         self._schedule_existing_node(node)
         return expired
 
-    def scheduled(self) -> List[Tuple[int, int, Entry]]:
+    def scheduled(self) -> list[tuple[int, int, Entry]]:
         """(level, index, entry) of every scheduled node, in bucket order (for tests and debugging)."""
-        out: List[Tuple[int, int, Entry]] = []
+        out: list[tuple[int, int, Entry]] = []
         for level, buckets in enumerate(self.wheels):
             for index, bucket in enumerate(buckets):
                 for e in bucket:

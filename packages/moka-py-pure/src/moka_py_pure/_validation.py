@@ -6,7 +6,7 @@ Every check runs before anything in the cache changes.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 U64_MAX = 2**64 - 1
 U32_MAX = 2**32 - 1
@@ -20,7 +20,7 @@ def _tname(x: object) -> str:
     return type(x).__name__
 
 
-def check_capacity(x: object) -> Optional[int]:
+def check_capacity(x: object) -> int | None:
     if x is None:
         return None
     if not isinstance(x, int) or isinstance(x, bool):
@@ -32,7 +32,7 @@ def check_capacity(x: object) -> Optional[int]:
     return int(x)
 
 
-def duration_ns(name: str, x: object) -> Optional[int]:
+def duration_ns(name: str, x: object) -> int | None:
     """Seconds (int or float) to nanoseconds: ints exactly, floats as ``round(secs * 1e9)``."""
     if x is None:
         return None

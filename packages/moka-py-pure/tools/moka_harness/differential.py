@@ -12,17 +12,17 @@ import random
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "tests"))
 
-from test_moka_traces import replay  # noqa: E402
+from test_pure_moka_traces import replay  # noqa: E402
 
 HARNESS = HERE / "target" / "release" / "moka-harness"
 
 
-def duration(rng: random.Random) -> Optional[int]:
+def duration(rng: random.Random) -> int | None:
     r = rng.random()
     if r < 0.5:
         return None
@@ -44,17 +44,17 @@ def step(rng: random.Random) -> int:
     return rng.randrange(60 * 10**9, 3 * 86400 * 10**9)
 
 
-def d(x: Optional[int]) -> str:
+def d(x: int | None) -> str:
     return "-" if x is None else str(x)
 
 
-def trace(seed: int, n: int) -> Dict[str, Any]:
+def trace(seed: int, n: int) -> dict[str, Any]:
     rng = random.Random(seed)
     cap = rng.choice([rng.randrange(0, 65), -1]) if rng.random() < 0.2 else rng.randrange(1, 65)
     timed = rng.random() < 0.6
     per_op = rng.random() < 0.5
     pe = rng.choice([0.0, 0.3, 0.8]) if timed else 0.0
-    t: Dict[str, Any] = dict(
+    t: dict[str, Any] = dict(
         seed=seed,
         cap=cap,
         lru=rng.random() < 0.5,
@@ -64,7 +64,7 @@ def trace(seed: int, n: int) -> Dict[str, Any]:
         tti=rng.choice([-1, -1, rng.randrange(10**6, 3 * 10**9)]) if timed else -1,
     )
     nkeys = rng.choice([cap * 2 + 2 if cap > 0 else 20, 100])
-    ops: List[str] = []
+    ops: list[str] = []
     for _ in range(n):
         r = rng.random()
         k = rng.randrange(nkeys)
@@ -98,7 +98,7 @@ def trace(seed: int, n: int) -> Dict[str, Any]:
     return t
 
 
-def moka(t: Dict[str, Any]) -> List[str]:
+def moka(t: dict[str, Any]) -> list[str]:
     args = [str(t["cap"]), "lru" if t["lru"] else "tiny", str(int(t["weigher"])), str(int(t["listener"]))]
     args += [str(t["ttl"]), str(t["tti"])]
     res = subprocess.run(
@@ -122,7 +122,8 @@ def main() -> None:
         got = replay(t)
         if got != expected:
             bad += 1
-            i = next((i for i, (x, y) in enumerate(zip(got, expected)) if x != y), min(len(got), len(expected)))
+            diffs = (i for i, (x, y) in enumerate(zip(got, expected)) if x != y)
+            i = next(diffs, min(len(got), len(expected)))
             print(f"seed {seed}: first difference at line {i}: pure={got[i:i+1]} moka={expected[i:i+1]}")
         t["expected"] = expected
         recorded.append(t)
