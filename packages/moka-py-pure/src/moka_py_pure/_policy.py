@@ -24,6 +24,7 @@ from ._timer_wheel import TimerWheel
 # DEFAULT_EVICTION_BATCH_SIZE = WRITE_LOG_CH_SIZE = 64 * (4 + 2)
 EVICTION_BATCH_SIZE = 384
 MAX_CONSECUTIVE_RETRIES = 5
+POSITIONS_MEMO_LIMIT = 1 << 16
 
 Event = tuple[Any, Any, str]
 # Write records: an upsert is (entry, entry_gen, old_weight, new_weight, key given to the insert);
@@ -44,6 +45,7 @@ class Policy:
         "max_capacity",
         "more_entries_to_evict",
         "notify_enabled",
+        "positions_memo",
         "probation",
         "sketch",
         "sketch_enabled",
@@ -91,6 +93,9 @@ class Policy:
         self.eviction_count = 0
         self.more_entries_to_evict = False
         self.clock = clock  # cache time in ns (already relative to the cache's creation)
+        # raw hash -> sketch counter positions, for Miss records (which carry no entry to cache them
+        # on); computing them is 64-bit multiplications on Python ints.  Bounded; cleared when full.
+        self.positions_memo: dict[int, tuple[int, int, int, int]] = {}
 
     # -- helpers ------
 
@@ -102,7 +107,17 @@ class Policy:
         """The entry's sketch counter positions (call only while the sketch is enabled)."""
         p = e.sk
         if p is None:
-            p = e.sk = self.sketch.positions(fmix64(e.h & U64))
+            p = e.sk = self._positions_of_raw_hash(e.h)
+        return p
+
+    def _positions_of_raw_hash(self, raw: int) -> tuple[int, int, int, int]:
+        memo = self.positions_memo
+        p = memo.get(raw)
+        if p is None:
+            p = self.sketch.positions(fmix64(raw & U64))
+            if len(memo) >= POSITIONS_MEMO_LIMIT:
+                memo.clear()
+            memo[raw] = p
         return p
 
     def _move_to_back_ao(self, e: Entry) -> None:
@@ -158,7 +173,7 @@ class Policy:
             t = type(r)
             if t is int:  # Miss(raw hash)
                 if counting:
-                    sketch.increment(fmix64(r & U64))
+                    sketch.increment_at(self._positions_of_raw_hash(r))
                 continue
             if t is tuple:  # Hit with is_expiry_modified
                 e = r[0]
@@ -170,7 +185,7 @@ class Policy:
                 if counting:
                     p = e.sk
                     if p is None:
-                        p = e.sk = sketch.positions(fmix64(e.h & U64))
+                        p = e.sk = self._positions_of_raw_hash(e.h)
                     sketch.increment_at(p)
             n = e.aon
             if n is None:
@@ -197,9 +212,28 @@ class Policy:
 
     def apply_writes(self, ops: list[WriteOp]) -> None:
         """``Inner::apply_writes``: upserts and removes in FIFO order."""
+        probation = self.probation
         for op in ops:
             if len(op) == 5:
-                self.handle_upsert(op[0], op[1], op[2], op[3], op[4])
+                e = op[0]
+                if e.admitted and e.exp is None and e.tn is None and e.won is None:
+                    # Fast path of handle_upsert for a resident update without timer or write-order
+                    # node (the common case): weights, move to the MRU end, policy generation.
+                    ws = self.ws - op[2]
+                    self.ws = (ws if ws > 0 else 0) + op[3]
+                    n = e.aon
+                    if (
+                        n is not None
+                        and probation.tail is not n
+                        and (n.prev is not None or probation.head is n)
+                    ):
+                        probation.move_to_back(n)
+                    gen = op[1]
+                    current = e.pgen
+                    if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
+                        e.pgen = gen
+                else:
+                    self.handle_upsert(e, op[1], op[2], op[3], op[4])
             else:
                 e = op[0]
                 self.handle_remove(e)
