@@ -155,7 +155,9 @@ def cached(
     Results, ``None`` included, are cached; exceptions are not.  Bad settings
     raise ``TypeError`` / ``ValueError`` here, before any function is wrapped.
     The wrapper has ``__wrapped__``, ``cache_info()``, ``cache_clear()``,
-    ``cache_parameters()`` and ``cache`` (its ``Moka``).
+    ``cache_parameters()`` and ``cache`` (its ``Moka``).  ``cache_info()``
+    runs the cache's pending housekeeping first, so that ``currsize`` (its
+    ``count()``) is exact rather than moka's lagging estimate.
     """
     if callable(maxsize) and not isinstance(maxsize, int):
         return _Settings(128, False, None, None, False, "tiny_lfu", None, None)(maxsize)
