@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 import types
-from typing import Any, Callable, Generic, Optional, TypeVar, cast, overload
+from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
 from ._entry import Entry
 from ._expiry import (
@@ -44,6 +44,11 @@ from ._validation import (
 K = TypeVar("K")
 V = TypeVar("V")
 D = TypeVar("D")
+
+Cause = Literal["explicit", "size", "expired", "replaced"]
+"""Why an entry left the cache, as passed to an eviction listener."""
+
+PolicyName = Literal["tiny_lfu", "lru"]
 
 BACKEND_NAME = "pure"
 
@@ -145,8 +150,8 @@ class Moka(Generic[K, V]):
         capacity: int | None,
         ttl: float | None = None,
         tti: float | None = None,
-        eviction_listener: Callable[[K, V, str], object] | None = None,
-        policy: str = TINY_LFU,
+        eviction_listener: Callable[[K, V, Cause], object] | None = None,
+        policy: PolicyName = "tiny_lfu",
         weigher: Callable[[K, V], int] | None = None,
         *,
         _clock: Callable[[], int] | None = None,
@@ -167,7 +172,7 @@ class Moka(Generic[K, V]):
         self._capacity = cap
         self._ttl = None if ttl is None else float(ttl)
         self._tti = None if tti is None else float(tti)
-        self._policy_name = policy_name
+        self._policy_name = cast(PolicyName, policy_name)
         self._clock = clock
         self._origin = origin
         self._map: dict[Any, Entry] = {}
@@ -221,7 +226,7 @@ class Moka(Generic[K, V]):
         return self._tti
 
     @property
-    def policy(self) -> str:
+    def policy(self) -> PolicyName:
         """``"tiny_lfu"`` or ``"lru"``."""
         return self._policy_name
 
