@@ -47,3 +47,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 fn key_hash(key: &Bound<'_, PyAny>) -> PyResult<u64> {
     Ok(hashing::key_hash(key.hash()?))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn linked_moka_is_exactly_0_12_14() {
+        // The pure backend mirrors moka 0.12.14; see Cargo.toml's exact pin.
+        assert_eq!(super::MOKA_VERSION, "0.12.14");
+    }
+}

@@ -109,10 +109,17 @@ fn drain_slow(_py: Python<'_>) {
         return;
     }
     let mut batch = SCRATCH
-        .try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default())
+        .try_with(|s| {
+            s.try_borrow_mut()
+                .map(|mut s| std::mem::take(&mut *s))
+                .unwrap_or_default()
+        })
         .unwrap_or_default();
     // Swap buffers: both keep their capacity.
-    std::mem::swap(&mut batch, &mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+    std::mem::swap(
+        &mut batch,
+        &mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()),
+    );
     for p in batch.drain(..) {
         // SAFETY: GIL held; each pointer carries one strong reference we own. A decref
         // may run Python code that drains again: it uses its own (empty) buffers.
