@@ -28,7 +28,7 @@ use crate::hashing::{key_hash, PassThrough};
 use crate::key::{Interner, Key, Probe, Token, TokenPin};
 use crate::release;
 use crate::value::{PerEntryExpiry, Val, ValueCell};
-use crate::waiter::{Outcome, Waiters};
+use crate::waiter::{Outcome, OwnerGuard, Waiters};
 use moka::notification::RemovalCause;
 use moka::policy::EvictionPolicy;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -40,6 +40,7 @@ use pyo3::PyTraverseError;
 use std::cell::UnsafeCell;
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 type MokaCache = moka::sync::Cache<Key, Val, PassThrough>;
 
@@ -334,6 +335,7 @@ impl Moka {
             }
             // 3. Become the owner.
             let w = self.waiters.register(py, key, py_hash)?;
+            let _guard = OwnerGuard(Arc::clone(&w));
             let mut events = Vec::new();
             let result = self.own(py, key, py_hash, init, ttl_ns, tti_ns, &mut events);
             w.publish(py, &result);
@@ -566,6 +568,20 @@ impl Moka {
         py.detach(|| {
             self.cache.invalidate_all();
             self.cache.run_pending_tasks();
+            if self.has_listener {
+                // With a listener, moka stops a housekeeping cycle after 100 ms. Our
+                // listener callback is instant, but a very large cache can still take
+                // that long to scan: run more cycles while they make progress.
+                let mut left = self.cache.entry_count();
+                while left > 0 {
+                    self.cache.run_pending_tasks();
+                    let now = self.cache.entry_count();
+                    if now >= left {
+                        break; // no progress: entries inserted since by other threads
+                    }
+                    left = now;
+                }
+            }
             release::settle_epoch(SETTLE_ROUNDS);
         });
         self.finish(py)

@@ -71,6 +71,16 @@ impl Waiter {
         drop(old);
     }
 
+    /// Let waiters retry if the owner never published (a Rust panic unwinding
+    /// through the owner). Needs no GIL: a pending state holds no Python object.
+    pub fn abandon_if_pending(&self) {
+        let mut state = self.state.lock();
+        if matches!(*state, State::Pending) {
+            *state = State::Retry;
+            self.done.notify_all();
+        }
+    }
+
     /// Block until the owner publishes, with the GIL released. Returns the error of a
     /// signal handler (e.g. KeyboardInterrupt) if one raised meanwhile.
     pub fn wait(&self, py: Python<'_>) -> PyResult<Outcome> {
@@ -95,6 +105,16 @@ impl Waiter {
             State::Error(e) => Outcome::Error(e.clone_ref(py)),
             State::Retry | State::Pending => Outcome::Retry,
         }
+    }
+}
+
+/// Calls `abandon_if_pending` when dropped: whatever happens to the owner, its
+/// waiters never wait forever.
+pub struct OwnerGuard(pub Arc<Waiter>);
+
+impl Drop for OwnerGuard {
+    fn drop(&mut self) {
+        self.0.abandon_if_pending();
     }
 }
 
