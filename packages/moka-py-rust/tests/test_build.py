@@ -144,3 +144,22 @@ def test_weigher_clamps_large_weights(Moka):
     c.set(1, 1)
     c.run_pending_tasks()
     assert c.weighted_size() == 2**32 - 1
+
+
+def test_subclassable(Moka):
+    import gc
+    import weakref
+
+    class Sub(Moka):
+        def twice(self, key):
+            return 2 * self.get(key)
+
+    c = Sub(10)
+    c.set("a", 21)
+    assert c.twice("a") == 42 and isinstance(c, Moka)
+    c.note = "instances of subclasses have a __dict__"
+    c.set("self", c)
+    ref = weakref.ref(c)
+    del c
+    gc.collect()
+    assert ref() is None
