@@ -6,10 +6,11 @@ switching backends never changes what an application sees.
 
 from __future__ import annotations
 
+import copy
 import math
 import pickle
-import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -279,7 +280,7 @@ def test_unhashable_keys_raise_like_dict(filled: tuple[Any, EventLog], key: Any)
     before = snapshot(cache)
     with pytest.raises(TypeError) as expected:
         {}[key]
-    operations = [
+    operations: list[Callable[[], object]] = [
         lambda: cache.set(key, 1),
         lambda: cache.get(key),
         lambda: cache.get_with(key, lambda: 1),
@@ -298,13 +299,14 @@ def test_raising_hash_propagates_and_changes_nothing(filled: tuple[Any, EventLog
     cache, log = filled
     before = snapshot(cache)
     key = BadHash()
-    for operation in [
+    operations: list[Callable[[], object]] = [
         lambda: cache.set(key, 1),
         lambda: cache.get(key),
         lambda: cache.get_with(key, lambda: 1),
         lambda: cache.remove(key),
         lambda: key in cache,
-    ]:
+    ]
+    for operation in operations:
         with pytest.raises(ZeroDivisionError, match="hash failed"):
             operation()
     assert snapshot(cache) == before
@@ -318,13 +320,14 @@ def test_raising_eq_propagates_and_changes_nothing(Moka: Any) -> None:
     cache.set(first, "first")
     cache.run_pending_tasks()
     assert cache.get(first) == "first"  # identity short-cuts __eq__, as in dict
-    for operation in [
+    operations: list[Callable[[], object]] = [
         lambda: cache.set(second, "second"),
         lambda: cache.get(second),
         lambda: cache.get_with(second, lambda: "second"),
         lambda: cache.remove(second),
         lambda: second in cache,
-    ]:
+    ]
+    for operation in operations:
         with pytest.raises(LookupError, match="eq failed"):
             operation()
     cache.run_pending_tasks()

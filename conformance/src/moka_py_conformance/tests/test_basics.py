@@ -179,9 +179,14 @@ def test_capacity_zero_stores_nothing(Moka: Any) -> None:
     cache.set("k", 1)
     assert cache.get("k") is None
     calls: list[int] = []
-    assert cache.get_with("k", lambda: calls.append(1) or 5) == 5
-    assert cache.get_with("k", lambda: calls.append(1) or 6) == 6
-    assert calls == [1, 1]
+
+    def initializer(value: int) -> int:
+        calls.append(value)
+        return value
+
+    assert cache.get_with("k", lambda: initializer(5)) == 5
+    assert cache.get_with("k", lambda: initializer(6)) == 6
+    assert calls == [5, 6]
     cache.run_pending_tasks()
     assert cache.count() == 0
     assert log.events == []

@@ -115,7 +115,7 @@ def test_other_threads_progress_while_an_initializer_runs(Moka: Any) -> None:
         # A waiter must not hold the GIL or the cache lock: this thread keeps going.
         for i in range(1000):
             cache.set(i, i)
-            assert cache.get_with(("other", i), lambda: i) == i
+            assert cache.get_with(("other", i), lambda i=i: i) == i
         cache.run_pending_tasks()
 
     run_with_watchdog(other_work, 30, "work beside a pending get_with")
