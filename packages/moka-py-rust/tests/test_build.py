@@ -37,7 +37,11 @@ def test_backend_attributes():
 def test_entry_point_registered():
     from importlib.metadata import entry_points
 
-    eps = entry_points(group="moka_py.backends")
+    all_eps = entry_points()
+    if hasattr(all_eps, "select"):
+        eps = all_eps.select(group="moka_py.backends")
+    else:  # Python 3.9: a dict of groups
+        eps = all_eps.get("moka_py.backends", [])
     rust = [ep for ep in eps if ep.name == "rust"]
     assert rust and rust[0].value == "moka_py_rust"
     assert rust[0].load() is moka_py_rust
