@@ -135,7 +135,13 @@ fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
 /// Size eviction and expiry are applied by housekeeping, which runs every 64 recorded
 /// operations, every 300 ms of activity, or when ``run_pending_tasks()`` is called;
 /// until then ``count()`` and ``weighted_size()`` lag behind.
-#[pyclass(frozen, weakref, subclass, module = "moka_py_rust._native", name = "Moka")]
+#[pyclass(
+    frozen,
+    weakref,
+    subclass,
+    module = "moka_py_rust._native",
+    name = "Moka"
+)]
 pub struct Moka {
     cache: MokaCache,
     interner: Interner,
