@@ -127,7 +127,7 @@ def test_lru_policy_evicts_least_recently_used(Moka: Any) -> None:
     assert sorted(k for k in "abcd" if k in cache) == ["a", "c", "d"]
 
 
-def test_tiny_lfu_rejects_a_cold_newcomer(Moka: Any) -> None:
+def test_tiny_lfu_rejects_a_cold_newcomer(Moka: Any, exact_backend: Any) -> None:
     log = EventLog()
     cache = Moka(2, eviction_listener=log)
     for key in "ab":

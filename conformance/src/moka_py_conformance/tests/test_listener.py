@@ -102,7 +102,7 @@ def test_replaced_is_delivered_before_set_returns(Moka: Any) -> None:
     assert log.events == [("k", 1, "replaced")]
 
 
-def test_size_events_come_from_housekeeping(Moka: Any) -> None:
+def test_size_events_come_from_housekeeping(Moka: Any, exact_backend: Any) -> None:
     log = EventLog()
     cache = Moka(1, eviction_listener=log, policy="lru")
     cache.set("a", 1)
