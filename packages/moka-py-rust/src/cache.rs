@@ -298,7 +298,12 @@ impl Moka {
         Ok(())
     }
 
-    /// `get_with` once the arguments are validated. Listener errors go to `pending`.
+    /// `get_with` once the arguments are validated.
+    ///
+    /// Listener events produced on the way are moved to `events` right after each
+    /// moka call and delivered by the caller once everything is done: a listener
+    /// (which may write to this cache) must not change the outcome of the call that
+    /// produced its events, e.g. insert the key between our miss and our re-check.
     #[allow(clippy::too_many_arguments)]
     fn get_with_impl(
         &self,
@@ -308,13 +313,13 @@ impl Moka {
         init: &Bound<'_, PyAny>,
         ttl_ns: u64,
         tti_ns: u64,
-        pending: &mut Option<PyErr>,
+        events: &mut Vec<Event>,
     ) -> PyResult<Py<PyAny>> {
         loop {
             // 1. A recorded lookup.
-            let hit = self.read(py, key, py_hash)?;
-            keep_first(pending, self.finish(py));
-            if let Some(v) = hit {
+            let hit = self.read(py, key, py_hash);
+            self.collect_events(events);
+            if let Some(v) = hit? {
                 return Ok(v);
             }
             // 2. Coalesce on the waiter map.
@@ -342,17 +347,22 @@ impl Moka {
             // 3. Become the owner.
             let w = self.waiters.register(py, key, py_hash)?;
             let _guard = OwnerGuard(Arc::clone(&w));
-            let mut events = Vec::new();
-            let result = self.own(py, key, py_hash, init, ttl_ns, tti_ns, &mut events);
+            let result = self.own(py, key, py_hash, init, ttl_ns, tti_ns, events);
             w.publish(py, &result);
             let unregistered = self.waiters.unregister(py, key, py_hash, &w);
-            // Deliver after unregistering, so that a listener may call get_with for
-            // this key.
-            keep_first(pending, self.deliver(py, events));
             return match (result, unregistered) {
                 (Ok(v), Ok(())) => Ok(v),
                 (Ok(_), Err(e)) | (Err(e), _) => Err(e),
             };
+        }
+    }
+
+    /// Move this cache's pending listener events (of the moka call just made) to
+    /// `events`. Must follow the moka call with no Python code in between.
+    #[inline]
+    fn collect_events(&self, events: &mut Vec<Event>) {
+        if self.has_listener {
+            events.extend(events::take(self.cache_id));
         }
     }
 
@@ -373,18 +383,14 @@ impl Moka {
         if self.contains(py, key, py_hash)? {
             // Another thread inserted it after our miss.
             let hit = self.read(py, key, py_hash);
-            if self.has_listener {
-                events.extend(events::take(self.cache_id));
-            }
+            self.collect_events(events);
             if let Some(v) = hit? {
                 return Ok(v);
             }
         }
         let value = init.call0()?;
         let r = self.insert(py, key, py_hash, &value, ttl_ns, tti_ns);
-        if self.has_listener {
-            events.extend(events::take(self.cache_id));
-        }
+        self.collect_events(events);
         r?;
         Ok(value.unbind())
     }
@@ -522,14 +528,16 @@ impl Moka {
         let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
         let tti_ns = args::nanos(args::seconds(tti, "tti")?);
         let py_hash = hash_of(py, key)?;
-        let mut pending = None;
-        let r = self.get_with_impl(py, key, py_hash, initializer, ttl_ns, tti_ns, &mut pending);
-        keep_first(&mut pending, self.finish(py));
+        let mut events = Vec::new();
+        let r = self.get_with_impl(py, key, py_hash, initializer, ttl_ns, tti_ns, &mut events);
+        // Events of the whole call, in order, once the outcome is settled (the waiter
+        // is unregistered, so the listener may call get_with for this key too).
+        let delivered = self.deliver(py, events);
+        let f = self.finish(py);
         let v = r?;
-        match pending {
-            Some(e) => Err(e),
-            None => Ok(v),
-        }
+        delivered?;
+        f?;
+        Ok(v)
     }
 
     /// Remove ``key`` and return its value (even if expired but not yet evicted), or
