@@ -1,0 +1,429 @@
+"""The example backend's cache: one lock, a dict of entries and an OrderedDict for recency.
+
+How it keeps the moka-py contract with simple parts:
+
+* Reads and writes change the dict (``_map``) at once, so a value is readable as soon as
+  ``set`` returns. The size policy sees writes later: each write is appended to a write log,
+  and *housekeeping* replays the log into the recency order (``_lru``), evicting the least
+  recently used entries when the total weight exceeds the capacity. Housekeeping runs in
+  ``run_pending_tasks()`` and ``clear()``, and inside an ordinary call once 64 reads or 64
+  writes are pending or 300 ms have passed since the last run: the same moments at which
+  moka may run its own, so ``"size"`` and ``"expired"`` events arrive when the contract says.
+* Expired entries are invisible at once and removed (reported ``"expired"``) by housekeeping.
+* Listener events are collected while the lock is held and delivered after it is released,
+  by the thread whose call produced them, before that call returns.
+* ``get_with`` coalesces callers on a per-key waiter; waiters sleep on an ``Event`` without
+  holding the lock, waking every 100 ms so that signal handlers (Ctrl-C) run.
+
+Both policy names evict the least recently used entry: this backend does not claim moka's
+TinyLFU admission, which is why it declares ``exact = False``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from types import GenericAlias
+from typing import Any, Generic, TypeVar, overload
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+D = TypeVar("D")
+
+Event = tuple[Any, Any, str]
+"""A listener event: ``(key, value, cause)``."""
+
+MAX_CAPACITY = 2**64 - 1
+MAX_SECONDS = 31_536_000_000  # 1000 years: moka's longest duration
+MAX_WEIGHT = 2**32 - 1  # heavier weights are clamped, as moka's u32 weights are
+FLUSH_POINT = 64  # pending reads or writes that make an ordinary call run housekeeping
+SYNC_INTERVAL = 0.3  # seconds after which an ordinary call runs housekeeping
+WAKE_INTERVAL = 0.1  # seconds between wake-ups of a get_with waiter
+RECURSION_MESSAGE = "get_with: the initializer for this key called get_with for the same key"
+_MISSING: Any = object()
+
+
+def _seconds(name: str, value: object) -> float | None:
+    """Validate a ttl/tti argument and return it as float seconds (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = type(value).__name__
+        raise TypeError(f"{name} must be a number of seconds (int or float) or None, not {kind}")
+    if not 0 < value <= MAX_SECONDS:  # also rejects NaN, whose comparisons are all False
+        raise ValueError(
+            f"{name} must be finite, > 0 and at most 1000 years ({MAX_SECONDS} seconds), got {value!r}"
+        )
+    return float(value)
+
+
+class _Entry(Generic[V]):
+    """One stored value and the times that decide when it expires."""
+
+    __slots__ = ("accessed", "deadline", "entry_tti", "entry_ttl", "value", "weight", "written")
+
+    def __init__(self, value: V, weight: int, now: float, ttl: float | None, tti: float | None) -> None:
+        self.value = value
+        self.weight = weight
+        self.written = now
+        self.accessed = now
+        self.entry_ttl = ttl
+        self.entry_tti = tti
+        # Per-entry expiry on create/update: min(ttl, tti) of those given, else no deadline.
+        given = [d for d in (ttl, tti) if d is not None]
+        self.deadline = now + min(given) if given else None
+
+
+class _Waiter:
+    """The rendezvous of the callers of ``get_with`` for one missing key."""
+
+    __slots__ = ("done", "error", "owner", "retry", "value")
+
+    def __init__(self) -> None:
+        self.owner = threading.get_ident()
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.retry = False  # the owner left with a non-Exception (Ctrl-C): waiters start over
+
+    def wait(self) -> None:
+        while not self.done.wait(WAKE_INTERVAL):
+            pass  # each wake-up returns to the interpreter, which runs pending signal handlers
+
+
+class Moka(Generic[K, V]):
+    """A thread-safe, size- and time-bounded cache that keeps the moka-py contract.
+
+    ``Moka(capacity, ttl=None, tti=None, eviction_listener=None, policy="tiny_lfu", weigher=None)``;
+    see moka-py's API.md section 3 for the meaning of every argument and method.
+    """
+
+    def __class_getitem__(cls, params: Any) -> GenericAlias:
+        """``Moka[str, int]`` at runtime, like the built-in collections."""
+        return GenericAlias(cls, params)
+
+    def __init__(
+        self,
+        capacity: int | None,
+        ttl: float | None = None,
+        tti: float | None = None,
+        eviction_listener: Callable[[K, V, str], object] | None = None,
+        policy: str = "tiny_lfu",
+        weigher: Callable[[K, V], int] | None = None,
+    ) -> None:
+        # Validated in parameter order, before anything is built.
+        if capacity is not None:
+            if isinstance(capacity, bool) or not isinstance(capacity, int):
+                raise TypeError(f"capacity must be an int or None, not {type(capacity).__name__}")
+            if capacity < 0:
+                raise ValueError(f"capacity must be >= 0, got {capacity}")
+            if capacity > MAX_CAPACITY:
+                raise ValueError(f"capacity must be at most 2**64 - 1, got {capacity}")
+        self._ttl = _seconds("ttl", ttl)
+        self._tti = _seconds("tti", tti)
+        if eviction_listener is not None and not callable(eviction_listener):
+            kind = type(eviction_listener).__name__
+            raise TypeError(f"eviction_listener must be callable or None, not {kind}")
+        if not isinstance(policy, str):
+            raise TypeError(f"policy must be 'tiny_lfu' or 'lru', not {type(policy).__name__}")
+        if policy not in ("tiny_lfu", "lru"):
+            raise ValueError(f"policy must be 'tiny_lfu' or 'lru', got {policy!r}")
+        if weigher is not None and not callable(weigher):
+            raise TypeError(f"weigher must be callable or None, not {type(weigher).__name__}")
+        self._capacity = capacity
+        self._policy = policy
+        self._listener = eviction_listener
+        self._weigher = weigher
+        self._clock = time.monotonic
+        self._lock = threading.Lock()
+        self._map: dict[K, _Entry[V]] = {}  # what readers see
+        self._lru: OrderedDict[K, _Entry[V]] = OrderedDict()  # what the policy has admitted, LRU first
+        self._weighted = 0  # total weight of the admitted entries
+        self._log: list[tuple[K, _Entry[V], bool]] = []  # pending writes: (key, entry, True=upsert)
+        self._reads = 0  # reads since the last housekeeping
+        self._last_cycle = self._clock()
+        self._waiters: dict[K, _Waiter] = {}
+
+    # --- read-only settings ---------------------------------------------------------------
+
+    @property
+    def capacity(self) -> int | None:
+        return self._capacity
+
+    @property
+    def ttl(self) -> float | None:
+        return self._ttl
+
+    @property
+    def tti(self) -> float | None:
+        return self._tti
+
+    @property
+    def policy(self) -> str:
+        return self._policy
+
+    def __repr__(self) -> str:
+        return (
+            f"Moka(capacity={self._capacity!r}, ttl={self._ttl!r}, tti={self._tti!r}, "
+            f"policy={self._policy!r}, backend='example')"
+        )
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("cannot pickle 'Moka' object")
+
+    # --- the public operations ------------------------------------------------------------
+
+    def set(self, key: K, value: V, ttl: float | None = None, tti: float | None = None) -> None:
+        """Store ``value`` under ``key``, replacing (and reporting) any value already there."""
+        entry_ttl, entry_tti = _seconds("ttl", ttl), _seconds("tti", tti)
+        hash(key)  # unhashable or raising keys fail here, before anything changes
+        self._deliver(self._store(key, value, entry_ttl, entry_tti))
+
+    @overload
+    def get(self, key: K) -> V | None: ...
+    @overload
+    def get(self, key: K, default: D) -> V | D: ...
+    def get(self, key: K, default: Any = None) -> Any:
+        """The value stored under ``key`` (a recorded read), or ``default``."""
+        events: list[Event] = []
+        with self._lock:
+            value = self._lookup(key, default, events)
+        self._deliver(events)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` holds an unexpired value. Not a recorded read: it changes nothing."""
+        with self._lock:
+            entry = self._map.get(key)  # type: ignore[arg-type]  # any hashable may be asked about
+            return entry is not None and not self._expired(entry, self._clock())
+
+    @overload
+    def remove(self, key: K) -> V | None: ...
+    @overload
+    def remove(self, key: K, default: D) -> V | D: ...
+    def remove(self, key: K, default: Any = None) -> Any:
+        """Remove ``key`` and return its value (even if expired but not yet evicted), or ``default``."""
+        events: list[Event] = []
+        with self._lock:
+            entry = self._map.pop(key, None)
+            now = self._clock()
+            if entry is not None:
+                self._log.append((key, entry, False))
+                cause = "expired" if self._expired_cache_wide(entry, now) else "explicit"
+                events.append((key, entry.value, cause))
+            self._maybe_housekeep(events, now)
+        self._deliver(events)
+        return default if entry is None else entry.value
+
+    def get_with(
+        self, key: K, initializer: Callable[[], V], ttl: float | None = None, tti: float | None = None
+    ) -> V:
+        """The value under ``key``; on a miss, run ``initializer`` once across threads and store it."""
+        if not callable(initializer):
+            raise TypeError(f"initializer must be callable, not {type(initializer).__name__}")
+        entry_ttl, entry_tti = _seconds("ttl", ttl), _seconds("tti", tti)
+        hash(key)
+        while True:
+            found = self.get(key, _MISSING)
+            if found is not _MISSING:
+                return found
+            with self._lock:
+                waiter = self._waiters.get(key)
+                if waiter is None:
+                    waiter = self._waiters[key] = _Waiter()
+                    owner = True
+                elif waiter.owner == threading.get_ident():
+                    raise RuntimeError(RECURSION_MESSAGE)
+                else:
+                    owner = False
+            if owner:
+                return self._initialize(key, waiter, initializer, entry_ttl, entry_tti)
+            waiter.wait()
+            if waiter.retry:
+                continue  # the owner was interrupted: try again, maybe as the new owner
+            if waiter.error is not None:
+                raise waiter.error  # the same exception object in every caller
+            return waiter.value  # type: ignore[no-any-return]
+
+    def clear(self) -> None:
+        """Settle pending writes, then remove every entry and report it."""
+        events: list[Event] = []
+        with self._lock:
+            self._housekeep(events, self._clock())
+            events.extend((key, entry.value, "explicit") for key, entry in self._map.items())
+            self._map.clear()
+            self._lru.clear()
+            self._weighted = 0
+        self._deliver(events)
+
+    def run_pending_tasks(self) -> None:
+        """Run housekeeping now: afterwards ``count()`` and ``weighted_size()`` are exact."""
+        events: list[Event] = []
+        with self._lock:
+            self._housekeep(events, self._clock())
+        self._deliver(events)
+
+    def count(self) -> int:
+        """The number of entries housekeeping has seen (exact after ``run_pending_tasks()``)."""
+        with self._lock:
+            return len(self._lru)
+
+    def weighted_size(self) -> int:
+        """The total weight housekeeping has seen (exact after ``run_pending_tasks()``)."""
+        with self._lock:
+            return self._weighted
+
+    # --- helpers that run with the lock held ----------------------------------------------
+
+    def _expired_cache_wide(self, entry: _Entry[V], now: float) -> bool:
+        return (self._ttl is not None and now >= entry.written + self._ttl) or (
+            self._tti is not None and now >= entry.accessed + self._tti
+        )
+
+    def _expired(self, entry: _Entry[V], now: float) -> bool:
+        return self._expired_cache_wide(entry, now) or (entry.deadline is not None and now >= entry.deadline)
+
+    def _lookup(self, key: K, default: Any, events: list[Event]) -> Any:
+        """A recorded read: refresh the entry's idle time and recency, and count the read."""
+        now = self._clock()
+        entry = self._map.get(key)
+        self._reads += 1
+        if entry is None or self._expired(entry, now):
+            value = default
+        else:
+            value = entry.value
+            entry.accessed = now
+            if entry.entry_tti is not None:
+                # Per-entry expiry on a read: tti again, capped by what is left of the per-entry ttl.
+                duration = entry.entry_tti
+                if entry.entry_ttl is not None:
+                    duration = min(duration, max(0.0, entry.written + entry.entry_ttl - now))
+                entry.deadline = now + duration
+            if self._lru.get(key) is entry:
+                self._lru.move_to_end(key)
+        self._maybe_housekeep(events, now)
+        return value
+
+    def _maybe_housekeep(self, events: list[Event], now: float) -> None:
+        due = now - self._last_cycle >= SYNC_INTERVAL
+        if due or len(self._log) >= FLUSH_POINT or self._reads >= FLUSH_POINT:
+            self._housekeep(events, now)
+
+    def _housekeep(self, events: list[Event], now: float) -> None:
+        """Replay pending writes into the policy, drop expired entries, then trim to capacity."""
+        self._last_cycle, self._reads = now, 0
+        log, self._log = self._log, []
+        for key, entry, upsert in log:
+            if upsert:
+                self._admit(key, entry, events)
+            elif self._lru.get(key) is entry:  # a removal: the policy forgets the entry too
+                del self._lru[key]
+                self._weighted -= entry.weight
+        for key, entry in list(self._lru.items()):
+            if self._expired(entry, now):
+                self._evict(key, entry, "expired", events)
+        capacity = self._capacity
+        while capacity is not None and self._weighted > capacity and self._lru:
+            self._evict(*next(iter(self._lru.items())), "size", events)
+
+    def _admit(self, key: K, entry: _Entry[V], events: list[Event]) -> None:
+        """Give a written entry its place at the most recently used end, evicting LRU entries."""
+        current = self._lru.get(key)
+        if current is not None:  # an update of an admitted key: swap the entry, keep the key
+            self._weighted += entry.weight - current.weight
+            self._lru[key] = entry
+            self._lru.move_to_end(key)
+            return
+        capacity = self._capacity
+        if capacity is not None:
+            if entry.weight > capacity:  # can never fit: reject it
+                if self._map.get(key) is entry:
+                    del self._map[key]
+                    events.append((key, entry.value, "size"))
+                return
+            while self._weighted + entry.weight > capacity and self._lru:
+                self._evict(*next(iter(self._lru.items())), "size", events)
+        self._lru[key] = entry
+        self._weighted += entry.weight
+
+    def _evict(self, key: K, entry: _Entry[V], cause: str, events: list[Event]) -> None:
+        """Take an admitted entry out of the policy, and out of the map if it is still there."""
+        del self._lru[key]
+        self._weighted -= entry.weight
+        if self._map.get(key) is entry:  # else it was already replaced or removed, and reported
+            del self._map[key]
+            events.append((key, entry.value, cause))
+
+    # --- helpers that run without the lock ------------------------------------------------
+
+    def _weigh(self, key: K, value: V) -> int:
+        if self._weigher is None:
+            return 1
+        weight = self._weigher(key, value)  # may raise: nothing has changed yet
+        if isinstance(weight, bool) or not isinstance(weight, int):
+            raise TypeError(f"weigher must return an int, not {type(weight).__name__}")
+        if weight < 0:
+            raise ValueError(f"weigher must return an int >= 0, got {weight}")
+        return min(weight, MAX_WEIGHT)
+
+    def _store(self, key: K, value: V, ttl: float | None, tti: float | None) -> list[Event]:
+        """Insert through the write path; return the events to deliver."""
+        events: list[Event] = []
+        if self._capacity == 0:
+            return events  # a cache of capacity 0 stores nothing and reports nothing
+        weight = self._weigh(key, value)
+        with self._lock:
+            now = self._clock()
+            old = self._map.get(key)  # a raising __eq__ fails here, before anything changes
+            entry = _Entry(value, weight, now, ttl, tti)
+            self._map[key] = entry
+            self._log.append((key, entry, True))
+            if old is not None:
+                cause = "expired" if self._expired_cache_wide(old, now) else "replaced"
+                events.append((key, old.value, cause))
+            self._maybe_housekeep(events, now)
+        return events
+
+    def _initialize(
+        self, key: K, waiter: _Waiter, initializer: Callable[[], V], ttl: float | None, tti: float | None
+    ) -> V:
+        """As the owner of ``waiter``: compute, store and publish the value for ``key``."""
+        events: list[Event] = []
+        try:
+            with self._lock:  # re-check without recording a read: another thread may have set it
+                entry = self._map.get(key)
+                present = entry is not None and not self._expired(entry, self._clock())
+            if entry is not None and present:
+                value = entry.value
+            else:
+                value = initializer()  # outside every lock
+                events = self._store(key, value, ttl, tti)
+        except BaseException as exc:
+            waiter.error, waiter.retry = exc, not isinstance(exc, Exception)
+            raise
+        else:
+            waiter.value = value
+        finally:
+            with self._lock:
+                if self._waiters.get(key) is waiter:
+                    del self._waiters[key]
+            waiter.done.set()
+        self._deliver(events)
+        return value
+
+    def _deliver(self, events: list[Event]) -> None:
+        """Call the listener for each event; raise its first exception after all are delivered."""
+        listener = self._listener
+        if listener is None or not events:
+            return
+        first: BaseException | None = None
+        for key, value, cause in events:
+            try:
+                listener(key, value, cause)
+            except BaseException as exc:  # delivery goes on; the first error is raised below
+                if first is None:
+                    first = exc
+        if first is not None:
+            raise first
