@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from moka_py_conformance import _profiles  # noqa: F401
 from moka_py_conformance._support import python_blocks
 
 
