@@ -7,7 +7,8 @@ another (hypothesis applies that option in its ``pytest_configure``, after this 
 * ``ci``: reproducible (derandomized, no example database) and sized so that the model tier takes
   about a minute per backend on a 2-core machine;
 * ``dev``: quick feedback while editing; random, and keeps failing examples in ``.hypothesis/``;
-* ``thorough``: many more and longer runs, for a night on a developer's machine.
+* ``thorough``: many more and longer runs, for a night on a developer's machine; failing examples
+  are kept in ``.hypothesis/`` to replay.
 
 No profile has a deadline: a cache call may wait on real housekeeping, on a loaded machine.
 """
@@ -39,7 +40,6 @@ settings.register_profile(
     "thorough",
     max_examples=2_000,
     stateful_step_count=200,
-    database=None,
     deadline=None,
     suppress_health_check=_SLOW_IS_FINE,
 )

@@ -1,0 +1,262 @@
+"""The model behind the state-machine tests: a ledger of every value a cache was given.
+
+moka decides admission and eviction late (at housekeeping) and, under TinyLFU, from hashed
+frequencies, so a simple model cannot predict *which* entries survive. It does not need to: with an
+eviction listener installed, every value that leaves the map is reported, so the ledger knows
+exactly which values are still in the map (those stored and not yet reported). From that it checks
+what moka guarantees whatever it decides:
+
+* every stored value is reported at most once, under its own key, and only a value that was stored;
+* a value is reported ``"replaced"`` exactly when a write hit its key while it was in the map, and
+  before that write returned; ``"explicit"`` exactly for ``remove`` of a present key and for
+  ``clear``; ``"size"`` only by housekeeping of a bounded cache; ``"expired"`` only for a value whose
+  deadline has passed;
+* at a settled point, each value is either reported or is the latest one stored under its key
+  (the tests then check that it is readable there).
+
+Values are unique ints handed out by the ledger, so a stale or foreign value cannot pass for the
+right one. Problems found inside the listener are collected in ``violations`` rather than raised,
+so that the cache under test cannot swallow them; the tests check the list after every operation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+CAUSES = frozenset({"explicit", "size", "expired", "replaced"})
+
+# moka's implicit housekeeping triggers (moka-semantics.md section 1.2): a log channel holding 64
+# records, or 300 ms since the start of the last cycle.
+FLUSH_POINT = 64
+SYNC_INTERVAL = 0.3
+
+# Operations that record a read or a write, and so may run housekeeping on their own.
+RECORDING = frozenset({"set", "get", "get_with", "remove"})
+HOUSEKEEPING = frozenset({"run_pending_tasks", "clear"})
+
+
+@dataclass
+class Operation:
+    """One call into the cache that is in progress, with what it is allowed and required to report."""
+
+    kind: str
+    key: Hashable | None
+    # values that must be reported with the given cause before the call returns
+    must_report: dict[int, str] = field(default_factory=dict)
+    # values that may be reported "replaced" during the call (a write issued by a listener, which
+    # cannot know whether another event for that key is still queued for delivery)
+    may_replace: set[int] = field(default_factory=set)
+    # for clear(): the values that were in the map when it started
+    clearing: set[int] = field(default_factory=set)
+
+
+class Ledger:
+    """Every value given to one cache, and what the cache reported about each.
+
+    ``expired(value)`` tells whether a value's deadline has passed, and how: ``None`` (not expired),
+    ``"entry"`` (its per-entry ttl/tti) or ``"cache"`` (the cache-wide ttl/tti, which wins).
+    """
+
+    def __init__(
+        self,
+        capacity: int | None,
+        *,
+        reports: bool = True,
+        expired: Callable[[int], str | None] = lambda value: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.capacity = capacity
+        self.reports = reports  # False: no listener, so nothing is known about evictions
+        self.expired = expired
+        self.clock = clock
+        self.key_of: dict[int, Hashable] = {}
+        self.weight_of: dict[int, int] = {}
+        self.latest: dict[Hashable, int] = {}
+        self._stored_values: set[int] = set()
+        self.reported: dict[int, str] = {}
+        self.violations: list[str] = []
+        self.events = 0
+        self._stack: list[Operation] = []
+        self.issued = 0  # values handed out so far; they are numbered 1, 2, ...
+        self._records = 0
+        self._housekeeping_started = clock()
+
+    # values
+
+    def new_value(self, key: Hashable, weight: int = 1) -> int:
+        """A fresh value (a unique int) meant for ``key``, weighing ``weight``."""
+        self.issued += 1
+        value = self.issued
+        self.key_of[value] = key
+        self.weight_of[value] = weight
+        return value
+
+    def in_map(self, key: Hashable) -> int | None:
+        """The value the cache holds for ``key`` (maybe expired), or None. Needs a listener."""
+        value = self.latest.get(key)
+        if value is None or value in self.reported:
+            return None
+        return value
+
+    def visible(self, key: Hashable) -> int | None:
+        """The value ``get(key)`` must return, or None for a miss. Needs a listener."""
+        value = self.in_map(key)
+        if value is None or self.expired(value) is not None:
+            return None
+        return value
+
+    def stored(self) -> dict[Hashable, int]:
+        """Every key's value that is in the map (maybe expired)."""
+        return {key: value for key in self.latest if (value := self.in_map(key)) is not None}
+
+    def unaccounted(self) -> list[int]:
+        """Values that are neither reported nor the latest under their key: lost values."""
+        return [
+            value
+            for value, key in self.key_of.items()
+            if value not in self.reported and self.latest.get(key) != value and self._was_stored(value)
+        ]
+
+    def _was_stored(self, value: int) -> bool:
+        return value in self._stored_values
+
+    # operations
+
+    @contextmanager
+    def operation(self, kind: str, key: Hashable | None = None) -> Iterator[Operation]:
+        """Bracket one call into the cache; afterwards, check what it had to report."""
+        op = Operation(kind, key)
+        if kind in HOUSEKEEPING:
+            # measured before the cycle starts, so never later than the cache's own reading
+            self._housekeeping_started = self.clock()
+            self._records = 0
+        elif kind in RECORDING:
+            self._records += 2 if kind == "get_with" else 1
+        if kind == "clear" and self.reports:
+            op.clearing = set(self.stored().values())
+        self._stack.append(op)
+        try:
+            yield op
+        finally:
+            popped = self._stack.pop()
+            assert popped is op
+        for value, cause in op.must_report.items():
+            if self.reported.get(value) != cause:
+                self.violate(
+                    f"{kind}({key!r}) returned without reporting value {value} "
+                    f"(key {self.key_of[value]!r}) as {cause!r}; reported: {self.reported.get(value)!r}"
+                )
+        for value in op.clearing:
+            if value not in self.reported:
+                self.violate(
+                    f"clear() returned but value {value} (key {self.key_of[value]!r}) was not reported"
+                )
+
+    def will_store(self, op: Operation, key: Hashable, value: int, *, certain: bool) -> None:
+        """``value`` is about to be stored under ``key`` by ``op`` (set, or get_with's insert).
+
+        ``certain``: the caller knows whether the key is in the map (no event is queued for
+        delivery); a write from inside a listener does not.
+        """
+        if self.capacity == 0:
+            return  # capacity 0 stores nothing
+        self._stored_values.add(value)
+        old = self.in_map(key) if self.reports else None
+        self.latest[key] = value
+        if old is None:
+            return
+        if not certain:
+            op.may_replace.add(old)
+        elif self.expired(old) == "cache":
+            op.must_report[old] = "expired"  # moka: an update over a ttl/tti-expired entry
+        else:
+            op.must_report[old] = "replaced"
+
+    def will_remove(self, op: Operation, key: Hashable) -> int | None:
+        """``remove(key)`` is about to run: the value it must return (None: the default)."""
+        old = self.in_map(key) if self.reports else None
+        if old is not None:
+            op.must_report[old] = "expired" if self.expired(old) == "cache" else "explicit"
+        return old
+
+    def forget(self, key: Hashable) -> None:
+        """Without a listener: the key was seen absent, so its latest value no longer counts."""
+        self.latest.pop(key, None)
+
+    # the listener
+
+    def report(self, key: Hashable, value: object, cause: object) -> None:
+        """The eviction listener: check one event against the ledger and record it."""
+        self.events += 1
+        where = f"event ({key!r}, {value!r}, {cause!r})"
+        op = self._stack[-1] if self._stack else None
+        if op is None:
+            self.violate(f"{where} delivered outside any call into the cache")
+        elif op.kind not in RECORDING and op.kind not in HOUSEKEEPING:
+            self.violate(f"{where} delivered during {op.kind}(), which must not report anything")
+        if self.capacity == 0:
+            self.violate(f"{where}: a cache of capacity 0 stores nothing, so reports nothing")
+        if cause not in CAUSES:
+            self.violate(f"{where}: unknown cause")
+            return
+        if not isinstance(value, int) or value not in self.key_of:
+            self.violate(f"{where}: not a value that was stored")
+            return
+        if self.key_of[value] != key:
+            self.violate(f"{where}: the value was stored under {self.key_of[value]!r}")
+        if value not in self._stored_values:
+            self.violate(f"{where}: the value was never stored (failed initializer or capacity 0)")
+        if value in self.reported:
+            self.violate(f"{where}: the value was already reported as {self.reported[value]!r}")
+            return
+        self.reported[value] = str(cause)
+        if op is not None:
+            self._check_cause(op, value, str(cause), where)
+
+    def _check_cause(self, op: Operation, value: int, cause: str, where: str) -> None:
+        expected = op.must_report.get(value)
+        if expected is not None:
+            if cause != expected:
+                self.violate(f"{where} during {op.kind}({op.key!r}): expected cause {expected!r}")
+            return
+        if cause == "replaced":
+            if value in op.may_replace:
+                op.may_replace.discard(value)
+            else:
+                self.violate(f"{where} during {op.kind}({op.key!r}): no write hit this value's key")
+        elif cause == "explicit":
+            if value not in op.clearing:
+                self.violate(f"{where} during {op.kind}({op.key!r}): not a remove of that key nor a clear")
+        elif cause == "size":
+            if self.capacity is None:
+                self.violate(f"{where}: an unbounded cache evicts nothing for size")
+            elif not self._housekeeping_possible(op):
+                self.violate(
+                    f"{where} during {op.kind}({op.key!r}): size evictions are decided by housekeeping, "
+                    f"which cannot have run ({self._records} records and "
+                    f"{self.clock() - self._housekeeping_started:.3f} s since the last cycle)"
+                )
+        elif cause == "expired":
+            if self.expired(value) is None:
+                self.violate(f"{where} during {op.kind}({op.key!r}): the value has not expired")
+            elif not self._housekeeping_possible(op):
+                self.violate(f"{where} during {op.kind}({op.key!r}): expired entries go at housekeeping")
+
+    def _housekeeping_possible(self, op: Operation) -> bool:
+        if op.kind in HOUSEKEEPING:
+            return True
+        return op.kind in RECORDING and (
+            self._records >= FLUSH_POINT or self.clock() - self._housekeeping_started >= SYNC_INTERVAL - 0.01
+        )
+
+    def violate(self, message: str) -> None:
+        self.violations.append(message)
+
+    def check(self) -> None:
+        """Raise AssertionError for the first problem found so far."""
+        if self.violations:
+            more = f" (and {len(self.violations) - 1} more)" if len(self.violations) > 1 else ""
+            raise AssertionError(self.violations[0] + more)
