@@ -1,6 +1,5 @@
-import pytest
-
 import moka_py_rust
+import pytest
 
 
 @pytest.fixture

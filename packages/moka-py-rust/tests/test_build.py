@@ -6,9 +6,8 @@ import pickle
 import re
 import types
 
-import pytest
-
 import moka_py_rust
+import pytest
 from moka_py_rust import _native
 
 

@@ -43,7 +43,7 @@ def test_key_referring_to_cache(Moka):
 
 def test_listener_and_weigher_referring_to_cache(Moka):
     h = Holder()
-    c = Moka(10, eviction_listener=lambda *a: h.cache, weigher=lambda k, v: len(h.cache.policy))
+    c = Moka(10, eviction_listener=lambda *a: h.cache, weigher=lambda k, v: len(h.cache.policy))  # noqa: F821 - the closures keep h alive on purpose
     h.cache = c
     c.set(1, 1)
     ref = weakref.ref(c)
@@ -110,7 +110,7 @@ def test_collect_while_other_threads_mutate(Moka):
                     c.remove(k)
                 else:
                     c.clear()
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(3)]

@@ -19,7 +19,7 @@ def run_threads(n, target):
         barrier.wait()
         try:
             results[i] = ("ok", target())
-        except BaseException as e:  # noqa: BLE001 - recorded for the assertions
+        except BaseException as e:
             results[i] = ("err", e)
 
     threads = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]

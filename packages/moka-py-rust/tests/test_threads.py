@@ -33,7 +33,7 @@ def hammer(c, seed, deadline, errors, counts):
             else:
                 c.run_pending_tasks()
             n += 1
-    except BaseException as e:  # noqa: BLE001 - reported by the test
+    except BaseException as e:
         errors.append(e)
     counts.append(n)
 
@@ -113,7 +113,7 @@ def test_get_hits_never_block_on_a_writer(Moka):
             while time.monotonic() < stop:
                 for i in range(100):
                     c.get(i)
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     ts = [threading.Thread(target=writer, daemon=True) for _ in range(2)]

@@ -7,7 +7,7 @@ through ``moka_py`` (``from moka_py import Moka``), or directly.
 
 from moka_py_rust._native import MOKA_VERSION, Moka, __version__, key_hash
 
-__all__ = ["MOKA_VERSION", "Moka", "exact", "key_hash", "name", "priority"]
+__all__ = ["MOKA_VERSION", "Moka", "__version__", "exact", "key_hash", "name", "priority"]
 
 name = "rust"
 """The backend's name, as used by ``MOKA_PY_BACKEND``."""
