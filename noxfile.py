@@ -24,7 +24,7 @@ BACKENDS = ["pure", "rust"]
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "examples", "mutants"]
 
 
 def _rust_fingerprint() -> str:
@@ -82,12 +82,52 @@ def tests(session: nox.Session, backend: str) -> None:
     env = {"MOKA_PY_BACKEND": backend, "MOKA_PY_SEEDS": seeds_dir(session)}
     own_tests = {"pure": PURE / "tests", "rust": RUST / "tests"}[backend]
     session.run(
-        "pytest", "-p", "no:cacheprovider", "--timeout=600",
+        "pytest", "-p", "no:cacheprovider", "--timeout=600", "--rootdir", str(ROOT),
         "--pyargs", "moka_py_conformance",
         str(own_tests), str(CORE / "tests"),
         "--moka-backend", backend,
         *session.posargs,
         env=env,
+    )
+
+
+@nox.session
+@nox.parametrize("backend", BACKENDS)
+def conformance(session: nox.Session, backend: str) -> None:
+    """The conformance suite alone against one backend.
+
+    For long local runs: ``nox -s conformance -- --hypothesis-profile thorough``.
+    """
+    install_project(session, backend)
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+        "--pyargs", "moka_py_conformance", "--moka-backend", backend, *session.posargs,
+        env={"MOKA_PY_SEEDS": seeds_dir(session)},
+    )
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Install the example third-party backend and certify it with the conformance plugin."""
+    install_project(session, "pure")
+    example = CONFORMANCE / "examples" / "moka-py-example-backend"
+    session.install(str(example))
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+        "--pyargs", "moka_py_conformance", "--moka-backend", "example", *session.posargs,
+        env={"MOKA_PY_SEEDS": seeds_dir(session)},
+    )
+
+
+@nox.session
+def mutants(session: nox.Session) -> None:
+    """The suite's teeth: every deliberately broken backend in conformance/tests/mutants must fail it."""
+    install_project(session, "pure")
+    session.install("pytest-timeout")
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT), str(CONFORMANCE / "tests"),
+        *session.posargs,
+        env={"MOKA_PY_SEEDS": seeds_dir(session), "MOKA_PY_BACKEND": "pure"},
     )
 
 
