@@ -284,9 +284,11 @@ class CacheMachine(RuleBasedStateMachine):
                 try:
                     got = self.cache.get_with(key, initializer, ttl=ttl, tti=tti)
                 except InitializerError as exc:
-                    if exc is not error or present is not None:
+                    if exc is not error:
                         raise
                     got = exc
+                    if present is not None:
+                        self.ledger.violate(f"get_with({key!r}) ran a raising initializer for a present key")
             if present is not None:
                 if calls:
                     self.ledger.violate(f"get_with({key!r}) called the initializer for a present key")
@@ -511,43 +513,65 @@ def test_model(Moka: Any, policy: str, weighted: bool) -> None:
 
 
 # Real-time expiry, with wide margins ------------------------------------------------------------
+#
+# Timeline of one cache (seconds after its creation):
+#   0 .. < 0.15   first phase: writes with SHORT or long deadlines, reads, removes; must be quick
+#                 (else the example is rejected), so no deadline passes and no housekeeping runs
+#   sleep         until SHORT + 0.35 after the first phase: every SHORT deadline has passed, and
+#                 nothing ran housekeeping, so the expired entries are all still in moka's map
+#   second phase  `in` for every key (no housekeeping), then a write over an expired entry (the first
+#                 call that can run housekeeping, so it still finds the entry), reads, more calls
+#   sleep         until WHEEL_SETTLED: moka's timer wheel (2**30 ns ticks from creation) has ticked
+#                 since the per-entry deadlines, which all fell in its first tick
+#   end           run_pending_tasks(): every expired value is reported, counts match
+# Only lower bounds on time are relied on (sleeps), except that each phase is quick, which is
+# measured: a stalled phase rejects the example, whatever it saw.
 
-SHORT = 0.4  # seconds: a deadline that passes while the test sleeps
-PHASE_LIMIT = 0.15  # each burst of calls must take less, or the example says nothing (stalled machine)
-AFTER_EXPIRY = SHORT + 0.5  # the second phase starts this long after the first one ended
-WHEEL_SETTLED = 2.8  # seconds after creation: > 2 ticks (2**30 ns each) of moka's timer wheel
+SHORT = 0.25
+PHASE_LIMIT = 0.15
+AFTER_EXPIRY = SHORT + 0.35
+WHEEL_SETTLED = 1.75  # > 2**30 ns, and > 1.1 s after the last SHORT deadline (at most 0.4 s)
 EXPIRY_KEYS = range(6)
 
-first_ops = st.lists(
-    st.tuples(
-        st.sampled_from(EXPIRY_KEYS),
-        st.sampled_from(["set-short-ttl", "set-short-tti", "set-long", "get_with-short", "get", "remove"]),
-    ),
-    min_size=1,
-    max_size=25,
-)
-later_ops = st.lists(
-    st.tuples(st.sampled_from(EXPIRY_KEYS), st.sampled_from(["set-long", "get", "remove", "contains"])),
-    max_size=8,
-)
+FIRST_KINDS = ["set-short-ttl", "set-short-tti", "set-long", "get_with-short", "get", "remove"]
+LATER_KINDS = ["set-long", "get", "remove", "contains", "get_with-short"]
+
+
+def expiry_setup(cache_wide: str | None) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "cache_wide": st.just(cache_wide),
+            "capacity": st.none() | st.integers(1, 8),
+            "policy": st.sampled_from(["tiny_lfu", "lru"]),
+            "first": st.lists(
+                st.tuples(st.sampled_from(EXPIRY_KEYS), st.sampled_from(FIRST_KINDS)), max_size=25
+            ),
+            "overwrite": st.tuples(st.integers(0, 5), st.sampled_from(["set-long", "remove"])),
+            "later": st.lists(
+                st.tuples(st.sampled_from(EXPIRY_KEYS), st.sampled_from(LATER_KINDS)), max_size=8
+            ),
+        }
+    )
 
 
 class ExpiryScenario:
-    """One cache whose short deadlines pass between two quick phases of calls."""
+    """One cache whose SHORT deadlines pass between two quick phases of calls."""
 
-    def __init__(self, Moka: Any, capacity: int | None, policy: str, cache_wide: str | None) -> None:
-        self.cache_wide = cache_wide
+    def __init__(self, Moka: Any, setup: dict[str, Any]) -> None:
+        self.setup = setup
+        self.cache_wide: str | None = setup["cache_wide"]
         self.short: dict[int, str] = {}  # value -> "entry" or "cache": what makes it expire
         self.phase_of: dict[int, int] = {}
         self.phase = 1
         self.expired_through = 0  # values written in phases up to this one have expired
-        self.ledger = Ledger(capacity, expired=self.expired)
+        self.ledger = Ledger(setup["capacity"], expired=self.expired)
         self.started = time.monotonic()
+        self.second_phase_at = self.started
         self.cache = Moka(
-            capacity,
-            policy=policy,
-            ttl=SHORT if cache_wide == "ttl" else None,
-            tti=SHORT if cache_wide == "tti" else None,
+            setup["capacity"],
+            policy=setup["policy"],
+            ttl=SHORT if self.cache_wide == "ttl" else None,
+            tti=SHORT if self.cache_wide == "tti" else None,
             eviction_listener=self.ledger.report,
         )
 
@@ -564,13 +588,6 @@ class ExpiryScenario:
             self.short[value] = "entry"
         return value
 
-    def read(self, key: int) -> None:
-        expected = self.ledger.visible(key)
-        with self.ledger.operation("get", key):
-            got = self.cache.get(key, MISSING)
-        want = MISSING if expected is None else expected
-        assert got is want, f"get({key}) returned {got!r}, expected {want!r}"
-
     def apply(self, key: int, kind: str) -> None:
         ledger, cache = self.ledger, self.cache
         if kind.startswith("set"):
@@ -582,79 +599,102 @@ class ExpiryScenario:
             expected = ledger.visible(key)
             with ledger.operation("get_with", key) as op:
                 got = cache.get_with(key, lambda: self.store(op, key, short=True), ttl=SHORT)
-            assert expected is None or got is expected, f"get_with({key}) returned {got!r}"
+            made = ledger.latest[key] if expected is None else expected
+            assert got is made, f"get_with({key}) returned {got!r}, expected {made}"
         elif kind == "get":
-            self.read(key)
+            expected = ledger.visible(key)
+            with ledger.operation("get", key):
+                got = cache.get(key, MISSING)
+            want: object = MISSING if expected is None else expected
+            assert got is want, f"get({key}) returned {got!r}, expected {want!r}"
         elif kind == "remove":
             with ledger.operation("remove", key) as op:
                 expected = ledger.will_remove(op, key)  # an expired entry still in the map is returned
                 got = cache.remove(key, MISSING)
-            want = MISSING if expected is None else expected
-            assert got is want, f"remove({key}) returned {got!r}, expected {want!r}"
+            gone: object = MISSING if expected is None else expected
+            assert got is gone, f"remove({key}) returned {got!r}, expected {gone!r}"
         else:
             with ledger.operation("contains", key):
                 found = key in cache
             assert found == (ledger.visible(key) is not None), f"`{key} in cache` is {found}"
         ledger.check()
 
-    def timed_phase(self, since: float, calls: list[tuple[int, str]]) -> float:
+    def timed_phase(self, since: float, calls: Callable[[], object]) -> float:
         """Run ``calls``; return when they ended. Too slow: reject the example, whatever happened."""
         try:
-            for key, kind in calls:
-                self.apply(key, kind)
+            calls()
         finally:
             ended = time.monotonic()
             assume(ended - since < PHASE_LIMIT)
         return ended
 
+    def first_phase(self) -> None:
+        ended = self.timed_phase(self.started, self._first_phase_calls)
+        self.second_phase_at = ended + AFTER_EXPIRY
+
+    def _first_phase_calls(self) -> None:
+        for call in self.setup["first"]:
+            self.apply(*call)
+
+    def second_phase(self) -> None:
+        self.expired_through, self.phase = 1, 2
+        self.timed_phase(time.monotonic(), self._second_phase_calls)
+
+    def _second_phase_calls(self) -> None:
+        for key in EXPIRY_KEYS:
+            self.apply(key, "contains")  # records nothing, runs no housekeeping
+        # Overwrite or remove an entry whose deadline passed but that is still in the map: with a
+        # cache-wide deadline moka reports it "expired", with a per-entry one "replaced" (set) or
+        # "explicit" (remove); remove returns it either way (moka-semantics.md section 6).
+        stored = sorted(self.ledger.stored().items())
+        expired = [key for key, value in stored if self.expired(value)] or [key for key, _ in stored]
+        index, kind = self.setup["overwrite"]
+        self.apply(expired[index % len(expired)] if expired else 0, kind)
+        for key in EXPIRY_KEYS:
+            self.apply(key, "get")
+        for call in self.setup["later"]:
+            self.apply(*call)
+
+    def final_check(self) -> None:
+        self.expired_through = 2  # cache-wide deadlines set in the second phase have passed too
+        ledger = self.ledger
+        with ledger.operation("run_pending_tasks"):
+            self.cache.run_pending_tasks()
+        ledger.check()
+        for value, how in self.short.items():
+            assert value in ledger.reported, (
+                f"value {value} (key {ledger.key_of[value]!r}, {how} deadline) expired long ago "
+                "but was never reported"
+            )
+        assert not ledger.unaccounted(), f"values neither readable nor reported: {ledger.unaccounted()}"
+        visible = {key for key in EXPIRY_KEYS if ledger.visible(key) is not None}
+        assert {key for key in EXPIRY_KEYS if key in self.cache} == visible
+        assert self.cache.count() == len(visible)
+        for key in EXPIRY_KEYS:
+            self.apply(key, "get")
+
 
 @pytest.mark.slow
-@settings(deadline=None, max_examples=max(3, settings().max_examples // 100))
-@given(
-    capacity=st.none() | st.integers(1, 8),
-    policy=st.sampled_from(["tiny_lfu", "lru"]),
-    cache_wide=st.sampled_from([None, "ttl", "tti"]),
-    first=first_ops,
-    later=later_ops,
-)
-def test_model_expiry_in_real_time(
-    Moka: Any,
-    capacity: int | None,
-    policy: str,
-    cache_wide: str | None,
-    first: list[tuple[int, str]],
-    later: list[tuple[int, str]],
-) -> None:
+@settings(deadline=None, max_examples=max(4, settings().max_examples // 60))
+@given(setups=st.tuples(*(expiry_setup(cache_wide) for cache_wide in (None, "ttl", "tti"))))
+def test_model_expiry_in_real_time(Moka: Any, setups: tuple[dict[str, Any], ...]) -> None:
     """Short deadlines pass while the test sleeps; what is checked holds whenever moka's wheel ticks.
 
-    Expired values must be invisible at once and reported exactly once, as "expired" by
+    Three caches per example (per-entry deadlines only, cache-wide ttl, cache-wide tti) share the
+    sleeps. Expired values must be invisible at once and reported exactly once: "expired" by
     housekeeping, "size" if chosen as a victim first, "replaced" (per-entry deadline) or "expired"
-    (cache-wide deadline) when a set overwrites them in the map, and "explicit" (per-entry) or
+    (cache-wide) when a set overwrites them while still in the map, and "explicit" (per-entry) or
     "expired" (cache-wide) when removed while still in the map; all of them are gone once the timer
-    wheel has ticked twice. The ledger knows which values are still in the map, so none of this
-    depends on when housekeeping ran.
+    wheel has ticked. The ledger knows which values are still in the map (every removal is
+    reported), so none of this depends on when housekeeping ran.
     """
-    s = ExpiryScenario(Moka, capacity, policy, cache_wide)
-    ended = s.timed_phase(s.started, first)
-    time.sleep(max(0.0, ended + AFTER_EXPIRY - time.monotonic()))
-
-    s.expired_through, s.phase = 1, 2
-    resumed = time.monotonic()
-    s.timed_phase(resumed, [(key, "get") for key in EXPIRY_KEYS] + later)
-
-    time.sleep(max(0.0, s.started + WHEEL_SETTLED - time.monotonic()))
-    s.expired_through = 2  # a cache-wide deadline set in phase 2 has passed too
-    with s.ledger.operation("run_pending_tasks"):
-        s.cache.run_pending_tasks()
-    s.ledger.check()
-    for value, how in s.short.items():
-        assert value in s.ledger.reported or value not in s.ledger.key_of, (
-            f"value {value} (key {s.ledger.key_of[value]!r}, {how} deadline) expired long ago "
-            "but was never reported"
-        )
-    visible = {key for key in EXPIRY_KEYS if s.ledger.visible(key) is not None}
-    assert {key for key in EXPIRY_KEYS if key in s.cache} == visible
-    assert s.cache.count() == len(visible)
-    assert not s.ledger.unaccounted()
-    for key in EXPIRY_KEYS:
-        s.read(key)
+    scenarios: list[ExpiryScenario] = []
+    for setup in setups:
+        scenarios.append(ExpiryScenario(Moka, setup))
+        scenarios[-1].first_phase()
+    for scenario in scenarios:
+        time.sleep(max(0.0, scenario.second_phase_at - time.monotonic()))
+        scenario.second_phase()
+    for scenario in scenarios:
+        time.sleep(max(0.0, scenario.started + WHEEL_SETTLED - time.monotonic()))
+        scenario.final_check()
