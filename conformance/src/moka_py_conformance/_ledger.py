@@ -78,7 +78,6 @@ class Ledger:
         self._stored_values: set[int] = set()
         self.reported: dict[int, str] = {}
         self.violations: list[str] = []
-        self.events = 0
         self._stack: list[Operation] = []
         self.issued = 0  # values handed out so far; they are numbered 1, 2, ...
         self._records = 0
@@ -117,11 +116,8 @@ class Ledger:
         return [
             value
             for value, key in self.key_of.items()
-            if value not in self.reported and self.latest.get(key) != value and self._was_stored(value)
+            if value in self._stored_values and value not in self.reported and self.latest.get(key) != value
         ]
-
-    def _was_stored(self, value: int) -> bool:
-        return value in self._stored_values
 
     # operations
 
@@ -190,7 +186,6 @@ class Ledger:
 
     def report(self, key: Hashable, value: object, cause: object) -> None:
         """The eviction listener: check one event against the ledger and record it."""
-        self.events += 1
         where = f"event ({key!r}, {value!r}, {cause!r})"
         op = self._stack[-1] if self._stack else None
         if op is None:
