@@ -53,6 +53,33 @@ def run_with_watchdog(target: Callable[[], object], timeout: float, what: str) -
         raise errors[0]
 
 
+def run_threads(target: Callable[[], Any], count: int = 8) -> list[tuple[str, Any]]:
+    """Start ``count`` threads on ``target`` behind a barrier, under a watchdog.
+
+    Returns, per thread, ``("ok", result)`` or ``("raised", exception)``.
+    """
+    barrier = threading.Barrier(count)
+    results: list[tuple[str, Any]] = [("not run", None)] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = ("ok", target())
+        except Exception as exc:
+            results[index] = ("raised", exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+
+    def start_and_join() -> None:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    run_with_watchdog(start_and_join, 60, f"{count} threads")
+    return results
+
+
 @dataclass(frozen=True)
 class CodeBlock:
     """A fenced ```python block of a README file."""

@@ -12,39 +12,15 @@ import functools
 import inspect
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 import pytest
 from moka_py import cached
 
-from moka_py_conformance._support import run_with_watchdog
+from moka_py_conformance._support import run_threads
 
 THREADS = 8
-
-
-def run_threads(target: Callable[[], Any], count: int = THREADS) -> list[tuple[str, Any]]:
-    """Start ``count`` threads on ``target`` behind a barrier; return what each returned or raised."""
-    barrier = threading.Barrier(count)
-    results: list[tuple[str, Any]] = [("not run", None)] * count
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = ("ok", target())
-        except Exception as exc:
-            results[index] = ("raised", exc)
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-
-    def start_and_join() -> None:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    run_with_watchdog(start_and_join, 60, f"{count} threads calling a cached function")
-    return results
 
 
 def settled_size(func: Any) -> int:

@@ -8,33 +8,9 @@ from typing import Any
 
 import pytest
 
-from moka_py_conformance._support import EventLog, run_with_watchdog
+from moka_py_conformance._support import EventLog, run_threads, run_with_watchdog
 
 THREADS = 8
-
-
-def run_threads(target: Any, count: int = THREADS) -> list[Any]:
-    """Start ``count`` threads on ``target`` behind a barrier; return what each returned or raised."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = ("ok", target())
-        except BaseException as exc:
-            results[index] = ("raised", exc)
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-
-    def start_and_join() -> None:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    run_with_watchdog(start_and_join, 60, f"{count} threads in get_with")
-    return results
 
 
 def test_initializer_runs_once_for_concurrent_callers(Moka: Any) -> None:
