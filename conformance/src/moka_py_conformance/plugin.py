@@ -34,6 +34,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="folder of README files whose python code blocks must run (default: MOKA_PY_SEEDS)",
     )
+    group.addoption(
+        "--moka-soak",
+        action="store",
+        type=float,
+        default=None,
+        metavar="FACTOR",
+        help="scale the reliability tests' threads, durations and cycle counts by FACTOR >= 1 "
+        "(default: MOKA_PY_SOAK, else 1, the CI size)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,6 +65,17 @@ def backend() -> ModuleType:
     import moka_py
 
     return moka_py.backend().module
+
+
+@pytest.fixture(scope="session")
+def soak(request: pytest.FixtureRequest) -> float:
+    """How much longer and harder the reliability tests run than in CI (1: the CI size)."""
+    value = request.config.getoption("--moka-soak")
+    if value is None:
+        value = float(os.environ.get("MOKA_PY_SOAK", "1"))
+    if not value >= 1:
+        raise pytest.UsageError(f"--moka-soak / MOKA_PY_SOAK must be a number >= 1, not {value}")
+    return float(value)
 
 
 @pytest.fixture(scope="session")
