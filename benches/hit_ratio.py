@@ -12,9 +12,11 @@ this process or in a worker, replays exactly the same sequence):
   best possible ratio is below 0.7; what the scan costs is the popular entries it
   pushes out.
 
-Replay (``Adapter.replay``): ``get(k)``; on a miss, ``set(k, k)``.  Nothing else:
-no ``run_pending_tasks()`` for moka (it decides when its own housekeeping runs,
-as it would for a user), no warm-up excluded.  Capacities: 1,000 and 10,000.
+Replay (``Adapter.replay``): ``get(k)``; on a miss, ``set(k, k)``.  moka subjects
+(both backends and moka-py 0.5.0) also run ``run_pending_tasks()`` every 64
+accesses, so that moka's time-based housekeeping trigger cannot make the slow
+pure backend and the fast Rust one decide at different accesses; no warm-up is
+excluded.  Capacities: 1,000 and 10,000.
 
 Standard library only, so moka-py 0.5.0's worker can import it.
 """
