@@ -1,152 +1,140 @@
-"""Lockstep comparison with the reference for backends that claim ``exact`` (API.md section 4).
+"""Differential tier, size decisions: lockstep with the reference for backends that claim ``exact``.
 
-The backend under test and the pure reference (``moka_py_pure``) receive the same random
-operations on int keys (whose hashes are stable across processes). At every sync point
-(``run_pending_tasks()``), the listener events (key, value, cause, in order), every returned value,
-``count()`` and ``weighted_size()`` must be identical.
+Hypothesis drives the backend under test and the pure reference (``moka_py_pure``) with the same
+calls (see ``_lockstep.py``); at every sync point (``run_pending_tasks()``) the returned values, the
+listener events in order, ``count()`` and ``weighted_size()`` must be identical. Both policies, unit
+weights and a weigher (zero weights and weights above the capacity included), with a sync point after
+every call or with moka's batching (sync points up to 200 calls apart, so that the 64-record flush
+points decide inside a batch, and reads are applied before writes).
 
-Only size-based decisions are compared here, so time matters in one way: moka's 300 ms housekeeping
-trigger. Each sync point restarts that timer; a batch that took longer than ``BATCH_TIME_LIMIT`` (a
-stall on a loaded machine) could have been cut by the timer in one cache and not the other, so such a
-trace is retried with fresh caches instead of being compared.
+Two tests: short call lists that hypothesis builds and shrinks, and long traces (from a seed that
+hypothesis draws) that are long enough for the frequency sketch to halve its counters.
+
+Time matters in one way here: moka's 300 ms housekeeping trigger. Each sync point restarts that
+timer, so a batch that ran longer than ``BATCH_TIME_LIMIT`` (a stall on a loaded machine) could have
+been cut by the timer in one cache and not the other: such a trace is retried with fresh caches, and
+discarded (never failed) if it stalls every time. Expiry in real time has its own module,
+``test_differential_expiry``.
 """
 
 from __future__ import annotations
 
 import random
 import time
-import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
 
-from moka_py_conformance._support import EventLog
+from moka_py_conformance._lockstep import Lockstep, Op, Overran, weigh
 
-OPS_PER_CONFIGURATION = 20_000
 BATCH_TIME_LIMIT = 0.15  # seconds; far below the 300 ms trigger
-MAX_RETRIES = 20
+ATTEMPTS = 3  # runs of one trace before it is discarded as stalled
+LONG_TRACE = 4_000  # calls: the sketch halves its counters every 10 x max(128, capacity) increments
+
+KINDS = ["set", "get", "get_with", "remove", "contains", "clear", "run_pending_tasks"]
+KIND_WEIGHTS = [30, 35, 20, 8, 4, 1, 2]
 
 
-class TimingStall(Exception):
-    """A batch between sync points ran so long that moka's 300 ms trigger might have fired."""
+@st.composite
+def configurations(draw: st.DrawFn) -> dict[str, Any]:
+    capacity = draw(st.integers(1, 64) | st.sampled_from([0, 1, 2, 3]))
+    return {
+        "capacity": capacity,
+        "keys": draw(st.integers(capacity + 1, 3 * capacity + 8)),
+        "policy": draw(st.sampled_from(["tiny_lfu", "lru"])),
+        "weigher": draw(st.booleans()),
+        # most calls between two sync points (an explicit run_pending_tasks() may come sooner)
+        "batch": draw(st.sampled_from([1, 16, 100, 200])),
+    }
 
 
-@pytest.fixture(scope="module")
-def reference(backend: Any) -> Any:
-    if not getattr(backend, "exact", False):
-        pytest.skip(f"backend {backend.name!r} does not claim exact (moka-identical) decisions")
-    import moka_py_pure
-
-    if backend is moka_py_pure:
-        pytest.skip("the pure backend is the reference itself")
-    return moka_py_pure.Moka
-
-
-def weigh(key: int, value: int) -> int:
-    return (key * 7 + value) % 5  # 0 to 4: zero weights included
-
-
-@dataclass
-class Side:
-    cache: Any
-    log: EventLog = field(default_factory=EventLog)
-    results: list[Any] = field(default_factory=list)
-
-
-def make_pair(reference: Any, Moka: Any, capacity: int, policy: str, weighted: bool) -> tuple[Side, Side]:
-    logs = EventLog(), EventLog()
-    kwargs: dict[str, Any] = {"policy": policy, "weigher": weigh if weighted else None}
-    # Created back to back so that their clocks (and 300 ms timers) start together.
-    left = Side(reference(capacity, eviction_listener=logs[0], **kwargs), logs[0])
-    right = Side(Moka(capacity, eviction_listener=logs[1], **kwargs), logs[1])
-    return left, right
-
-
-Operation = Callable[[Any], Any]
-
-
-def random_operation(rng: random.Random, keys: int, serial: int) -> tuple[str, Operation]:
-    key = rng.randrange(keys)
-    kind = rng.choices(
-        ["set", "get", "get_with", "remove", "clear", "run_pending_tasks"],
-        weights=[30, 35, 20, 8, 1, 6],
-    )[0]
-    if kind == "set":
-        return f"set({key}, {serial})", lambda c: c.set(key, serial)
-    if kind == "get":
-        return f"get({key})", lambda c: c.get(key, "missing")
-    if kind == "get_with":
-        return f"get_with({key}, {serial})", lambda c: c.get_with(key, lambda: serial)
-    if kind == "remove":
-        return f"remove({key})", lambda c: c.remove(key, "missing")
-    if kind == "clear":
-        return "clear()", lambda c: c.clear()
-    return "run_pending_tasks()", lambda c: c.run_pending_tasks()
-
-
-def compare(left: Side, right: Side, history: list[str]) -> None:
-    left.cache.run_pending_tasks()
-    right.cache.run_pending_tasks()
-    where = f"after {len(history)} operations; last ones: {history[-8:]}"
-    assert right.results == left.results, f"returned values differ {where}"
-    assert right.log.take() == left.log.take(), f"listener events differ {where}"
-    assert right.cache.count() == left.cache.count(), f"count() differs {where}"
-    assert right.cache.weighted_size() == left.cache.weighted_size(), f"weighted_size() differs {where}"
-    left.results.clear()
-    right.results.clear()
-
-
-def run_trace(
-    reference: Any, Moka: Any, seed: int, operations: int, policy: str, weighted: bool, max_batch: int
-) -> None:
-    rng = random.Random(seed)
-    capacity = rng.randint(1, 64)
-    keys = rng.randint(capacity + 1, 3 * capacity + 8)
-    left, right = make_pair(reference, Moka, capacity, policy, weighted)
-    history: list[str] = []
-    done = 0
-    while done < operations:
-        batch = rng.randint(1, max_batch)
-        started = time.monotonic()
-        for _ in range(min(batch, operations - done)):
-            name, operation = random_operation(rng, keys, done)
-            history.append(name)
-            for side in (left, right):
-                side.results.append(operation(side.cache))
-            done += 1
+def run_calls(reference: Any, Moka: Any, config: dict[str, Any], calls: list[Op]) -> None:
+    """One trace: the calls in lockstep, compared at every sync point. Raises ``Overran`` on a stall."""
+    weigher = weigh if config["weigher"] else None
+    pair = Lockstep(reference, Moka, config["capacity"], policy=config["policy"], weigher=weigher)
+    started = time.monotonic()
+    pending = 0
+    for call in calls:
+        if call.kind != "run_pending_tasks":
+            pair.apply(call)
+            pending += 1
+            if pending < config["batch"]:
+                continue
+        pair.sync()
+        pending = 0
         if time.monotonic() - started > BATCH_TIME_LIMIT:
-            raise TimingStall
-        compare(left, right, history)
+            raise Overran
+        pair.compare()
+        started = time.monotonic()
+    pair.sync()
+    if time.monotonic() - started > BATCH_TIME_LIMIT:
+        raise Overran
+    pair.compare()
 
 
-def run_configuration(reference: Any, Moka: Any, policy: str, weighted: bool, max_batch: int) -> None:
-    seed = zlib.crc32(f"{policy}-{weighted}-{max_batch}".encode())
-    done = 0
-    retries = 0
-    trace = 0
-    while done < OPS_PER_CONFIGURATION:
-        operations = min(2_000, OPS_PER_CONFIGURATION - done)
+def run_with_retries(reference: Any, Moka: Any, config: dict[str, Any], calls: list[Op]) -> None:
+    for _ in range(ATTEMPTS):
         try:
-            run_trace(reference, Moka, seed * 1000 + trace, operations, policy, weighted, max_batch)
-        except TimingStall:
-            retries += 1
-            if retries > MAX_RETRIES:
-                pytest.fail(f"{retries} traces stalled past {BATCH_TIME_LIMIT} s between sync points")
+            run_calls(reference, Moka, config, calls)
+            return
+        except Overran:
             continue
-        done += operations
-        trace += 1
+    reject()  # the machine was too busy every time: no verdict on this trace
 
 
-@pytest.mark.parametrize("weighted", [False, True], ids=["unit-weights", "weigher"])
-@pytest.mark.parametrize("policy", ["tiny_lfu", "lru"])
-def test_lockstep_sync_after_every_operation(reference: Any, Moka: Any, policy: str, weighted: bool) -> None:
-    run_configuration(reference, Moka, policy, weighted, max_batch=1)
+@st.composite
+def call_lists(draw: st.DrawFn, keys: int) -> list[Op]:
+    kinds = st.sampled_from([kind for kind, weight in zip(KINDS, KIND_WEIGHTS) for _ in range(weight)])
+    drawn = draw(st.lists(st.tuples(kinds, st.integers(0, keys - 1)), max_size=200))
+    return [Op(kind, key, serial) for serial, (kind, key) in enumerate(drawn)]
 
 
-@pytest.mark.parametrize("weighted", [False, True], ids=["unit-weights", "weigher"])
-@pytest.mark.parametrize("policy", ["tiny_lfu", "lru"])
-def test_lockstep_with_moka_batching(reference: Any, Moka: Any, policy: str, weighted: bool) -> None:
-    # Sync points every 1 to 200 operations: moka's 64-record flush points decide inside a batch.
-    run_configuration(reference, Moka, policy, weighted, max_batch=200)
+def random_calls(rng: random.Random, keys: int, count: int) -> list[Op]:
+    kinds = rng.choices(KINDS, weights=KIND_WEIGHTS, k=count)
+    return [Op(kind, rng.randrange(keys), serial) for serial, kind in enumerate(kinds)]
+
+
+_TOLERATE_REJECTS = [*settings().suppress_health_check, HealthCheck.filter_too_much]
+
+
+@settings(suppress_health_check=_TOLERATE_REJECTS)
+@given(data=st.data(), config=configurations())
+def test_lockstep_size_decisions(
+    reference: Any, Moka: Any, data: st.DataObject, config: dict[str, Any]
+) -> None:
+    calls = data.draw(call_lists(config["keys"]), label="calls")
+    run_with_retries(reference, Moka, config, calls)
+
+
+@settings(max_examples=max(4, settings().max_examples // 10), suppress_health_check=_TOLERATE_REJECTS)
+@given(config=configurations(), seed=st.integers(0, 2**32 - 1))
+def test_lockstep_long_traces(reference: Any, Moka: Any, config: dict[str, Any], seed: int) -> None:
+    calls = random_calls(random.Random(seed), config["keys"], LONG_TRACE)
+    run_with_retries(reference, Moka, config, calls)
+
+
+def test_lockstep_runs_at_all(reference: Any, Moka: Any) -> None:
+    """Guards the tests above against comparing nothing: a trace with known evictions compares them."""
+    pair = Lockstep(reference, Moka, 2, policy="lru")
+    for serial in range(4):
+        pair.apply(Op("set", serial, serial))
+    pair.sync()
+    events = [log.events[:] for log in pair.logs]
+    assert events[0] == events[1] == [(0, 0, "size"), (1, 1, "size")]
+    pair.compare()
+
+
+@pytest.mark.parametrize("bad", ["results", "events"])
+def test_lockstep_compare_notices_a_difference(reference: Any, Moka: Any, bad: str) -> None:
+    """The comparison itself can fail: a difference in returned values or in events is reported."""
+    pair = Lockstep(reference, Moka, 4)
+    pair.apply(Op("set", 1, 1))
+    if bad == "results":
+        pair.results[1][-1] = "something else"
+    else:
+        pair.logs[1](1, 1, "explicit")
+    pair.sync()
+    with pytest.raises(AssertionError, match="differ from the reference"):
+        pair.compare()

@@ -1,0 +1,108 @@
+"""Differential tier, expiry in real time: lockstep with the reference for backends that claim ``exact``.
+
+The backend under test and the pure reference (``moka_py_pure``), both on the real monotonic clock,
+receive the same calls in bursts on a quantized schedule (``_ticks.py``): every deadline falls
+mid-tick, far from any call, and no burst runs where a timer-wheel bucket boundary of either cache
+could fall. Each burst is framed by sync points (``run_pending_tasks()``); at its end the returned
+values, the listener events in order, ``count()`` and ``weighted_size()`` must be identical.
+
+Hypothesis draws the cache (capacity, policy, weigher, cache-wide ttl/tti) and the bursts: calls on
+a few keys with per-entry ttl/tti, and gaps of one to four ticks between bursts, during which
+entries expire. So the comparison covers ttl and tti expiry (reported ``"expired"`` by housekeeping,
+or by a write or ``remove`` that finds the expired entry), tti renewal on reads (capped by a per-entry
+ttl), and per-entry expiry through moka's timer wheel, including its *late* removal: an entry past
+its deadline is invisible at once but stays in the map, counted by ``count()``, and is overwritten
+(``"replaced"``) or removed (returned by ``remove``) as a present entry, until housekeeping runs in a
+later 1.07 s wheel bucket.
+
+Examples cost seconds of real time each, so they are few: ``max_examples // 20`` of the profile's.
+A burst that overran its window (a busy machine) makes the example start again with fresh caches;
+after ``ATTEMPTS`` overruns it is discarded, never failed. Shrinking is off: each shrink step would
+cost seconds too, and the failure message already lists the calls made on both caches.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, event, given, reject, settings
+from hypothesis import strategies as st
+
+from moka_py_conformance._lockstep import Lockstep, Op, weigh
+from moka_py_conformance._ticks import TickSchedule, duration
+
+ATTEMPTS = 3
+KEYS = 6
+KINDS = ["set"] * 7 + ["get"] * 6 + ["get_with"] * 3 + ["remove"] * 2 + ["contains"] * 2 + ["clear"]
+
+Burst = tuple[int, list[Op]]  # (ticks since the previous burst, calls)
+
+entry_durations = st.none() | st.integers(0, 6).map(duration)
+cache_durations = st.none() | st.integers(1, 8).map(duration)
+
+
+@st.composite
+def configurations(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "capacity": draw(st.none() | st.integers(1, 4)),
+        "policy": draw(st.sampled_from(["tiny_lfu", "lru"])),
+        "weigher": weigh if draw(st.booleans()) else None,
+        "ttl": draw(cache_durations),
+        "tti": draw(cache_durations),
+    }
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> list[Burst]:
+    bursts: list[Burst] = []
+    serial = 0
+    for _ in range(draw(st.integers(3, 8))):
+        calls = []
+        for _ in range(draw(st.integers(1, 6))):
+            kind, key = draw(st.sampled_from(KINDS)), draw(st.integers(0, KEYS - 1))
+            ttl, tti = None, None
+            if kind in ("set", "get_with"):
+                ttl, tti = draw(entry_durations), draw(entry_durations)
+            serial += 1
+            calls.append(Op(kind, key, serial, ttl, tti))
+        bursts.append((draw(st.integers(1, 4)), calls))
+    return bursts
+
+
+def run_schedule(reference: Any, Moka: Any, config: dict[str, Any], bursts: list[Burst]) -> bool:
+    """Run the bursts in lockstep on real time; False if a burst overran its window."""
+    before = time.monotonic()
+    pair = Lockstep(reference, Moka, **config)
+    schedule = TickSchedule((before, time.monotonic()))
+    for gap, calls in bursts:
+        tick = schedule.wait_for_burst(gap)
+        pair.note(f"# tick {tick}, {time.monotonic() - schedule.start:.3f} s")
+        pair.sync()
+        for call in calls:
+            pair.apply(call)
+        pair.sync()
+        if not schedule.burst_in_time():
+            return False
+        pair.compare()
+        reference_cache = pair.caches[0]
+        if reference_cache.count() > sum(key in reference_cache for key in range(KEYS)):
+            event("an expired entry still in the map after a sync point")
+    for cause in sorted(pair.causes):
+        event(f"{cause!r} events")
+    return True
+
+
+@settings(
+    max_examples=max(3, settings().max_examples // 20),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[*settings().suppress_health_check, HealthCheck.filter_too_much],
+)
+@given(config=configurations(), bursts=schedules())
+def test_lockstep_expiry_in_real_time(
+    reference: Any, Moka: Any, config: dict[str, Any], bursts: list[Burst]
+) -> None:
+    for _ in range(ATTEMPTS):
+        if run_schedule(reference, Moka, config, bursts):
+            return
+    reject()  # the machine was too busy every time: no verdict on this schedule
