@@ -74,10 +74,11 @@ _RECURSION_MESSAGE = "get_with: the initializer for this key called get_with for
 class _Waiter:
     """One in-flight ``get_with`` initialization (moka's ``Waiter``)."""
 
-    __slots__ = ("event", "owner", "result", "state")
+    __slots__ = ("event", "key", "owner", "result", "state")
 
-    def __init__(self, owner: int) -> None:
+    def __init__(self, owner: int, key: Any) -> None:
         self.owner = owner
+        self.key = key
         self.event = threading.Event()
         self.state = _COMPUTING
         self.result: Any = None
@@ -192,7 +193,9 @@ class Moka(Generic[K, V]):
         self._disabled = cap == 0  # moka's "map disabled"
         self._count = 0
         self._wsize = 0
-        self._waiters: dict[Any, _Waiter] = {}
+        # Keyed by hash(key), so that unregistering a waiter never runs the key's __hash__ or
+        # __eq__: if those raised there, the waiter would stay registered and block the key.
+        self._waiters: dict[int, list[_Waiter]] = {}
         self._policy = Policy(
             self._map,
             self._events,
@@ -458,10 +461,12 @@ class Moka(Generic[K, V]):
         me = threading.get_ident()
         while True:
             with self._lock:
-                waiter = self._waiters.get(key)
+                bucket = self._waiters.get(h, ())
+                # dict semantics: identity first, then the registered key's __eq__
+                waiter = next((w for w in bucket if w.key is key or bool(w.key == key)), None)
                 if waiter is None:
-                    waiter = _Waiter(me)
-                    self._waiters[key] = waiter
+                    waiter = _Waiter(me, key)
+                    self._waiters.setdefault(h, []).append(waiter)
                     break
                 if waiter.owner == me:
                     raise RuntimeError(_RECURSION_MESSAGE)
@@ -479,21 +484,24 @@ class Moka(Generic[K, V]):
                 value = initializer()
                 events = self._insert(key, h, value, pttl, ptti)
         except Exception as exc:
-            self._publish(key, waiter, _FAILED, exc)
+            self._publish(h, waiter, _FAILED, exc)
             raise
         except BaseException:
-            self._publish(key, waiter, _ABANDONED, None)
+            self._publish(h, waiter, _ABANDONED, None)
             raise
-        self._publish(key, waiter, _READY, value)
+        self._publish(h, waiter, _READY, value)
         if events:
             assert self._listener is not None
             _deliver(self._listener, events)
         return value
 
-    def _publish(self, key: Any, waiter: _Waiter, state: int, result: Any) -> None:
+    def _publish(self, h: int, waiter: _Waiter, state: int, result: Any) -> None:
         with self._lock:
-            if self._waiters.get(key) is waiter:
-                del self._waiters[key]
+            bucket = self._waiters.get(h, [])
+            if waiter in bucket:  # identity: _Waiter has no __eq__
+                bucket.remove(waiter)
+                if not bucket:
+                    del self._waiters[h]
         waiter.result = result
         waiter.state = state
         waiter.event.set()
