@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any
 
 from moka_py_conformance._support import run_with_watchdog
 
@@ -227,10 +227,10 @@ class Workload:
         capacity: int = 50,
         keys: int = 200,
         policy: str = "tiny_lfu",
-        ttl: Optional[float] = None,
+        ttl: float | None = None,
         weighed: bool = False,
         entry_deadlines: bool = True,
-        faults: Optional[Faults] = None,
+        faults: Faults | None = None,
     ) -> None:
         self.ledger = ConcurrentLedger()
         self.faults = faults or Faults()
@@ -259,7 +259,7 @@ class Workload:
 
     def _weigher(self, key: Any, value: Any) -> int:
         self.faults.maybe("weigher")
-        return 1 + value % 3
+        return 1 + int(value) % 3
 
     def _listener(self, key: Any, value: Any, cause: str) -> None:
         self.ledger.record(key, value, cause)
@@ -306,8 +306,9 @@ class Workload:
 
         def initializer() -> int:
             self.faults.maybe("initializer")
-            made.append(self.ledger.new_value(n, may_expire=bool(deadlines) or self.cache_wide_deadline))
-            return made[-1]
+            value = self.ledger.new_value(n, may_expire=bool(deadlines) or self.cache_wide_deadline)
+            made.append(value)
+            return value
 
         try:
             got = self.cache.get_with(Key(n, self.faults), initializer, **deadlines)

@@ -32,7 +32,12 @@ CONFIGURATIONS = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("threads", "settings"), CONFIGURATIONS)
 def test_random_operations_from_many_threads(
-    Moka: Any, backend: Any, request: pytest.FixtureRequest, soak: float, threads: int, settings: dict[str, Any]
+    Moka: Any,
+    backend: Any,
+    request: pytest.FixtureRequest,
+    soak: float,
+    threads: int,
+    settings: dict[str, Any],
 ) -> None:
     if backend.name == "rust":
         request.applymarker(pytest.mark.xfail(reason=RUST_OVER_CAPACITY, strict=False))
