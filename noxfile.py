@@ -107,6 +107,24 @@ def conformance(session: nox.Session, backend: str) -> None:
 
 
 @nox.session
+@nox.parametrize("backend", BACKENDS)
+def soak(session: nox.Session, backend: str) -> None:
+    """The reliability tests, long: more threads, longer runs, more cycles (not part of CI).
+
+    ``nox -s soak -- --moka-soak 30`` for a longer run (default factor 10).
+    """
+    install_project(session, backend)
+    session.install("pytest-timeout")
+    factor = [] if any(arg.startswith("--moka-soak") for arg in session.posargs) else ["--moka-soak", "10"]
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "--timeout=3600", "--rootdir", str(ROOT),
+        "--pyargs", "moka_py_conformance", "-k", "reliability", "--moka-backend", backend,
+        *factor, *session.posargs,
+        env={"MOKA_PY_SEEDS": seeds_dir(session)},
+    )
+
+
+@nox.session
 def examples(session: nox.Session) -> None:
     """Install the example third-party backend and certify it with the conformance plugin."""
     install_project(session, "pure")
