@@ -76,6 +76,7 @@ def filled(Moka: Any) -> tuple[Any, EventLog]:
         (1.5, TypeError, "capacity must be an int or None, not float"),
         ("10", TypeError, "capacity must be an int or None, not str"),
         (-1, ValueError, "capacity must be >= 0, got -1"),
+        (-(2**70), ValueError, f"capacity must be >= 0, got {-(2**70)}"),
         (2**64, ValueError, f"capacity must be at most 2**64 - 1, got {2**64}"),
     ],
 )
@@ -87,6 +88,17 @@ def test_bad_capacity(Moka: Any, capacity: Any, error: type[Exception], message:
 @pytest.mark.parametrize("capacity", [0, 1, 2**64 - 1, None])
 def test_capacity_bounds_accepted(Moka: Any, capacity: int | None) -> None:
     assert Moka(capacity).capacity == capacity
+
+
+class IntSubclass(int):
+    pass
+
+
+def test_int_subclasses_are_ints(Moka: Any) -> None:
+    cache = Moka(IntSubclass(5), ttl=IntSubclass(3), tti=IntSubclass(4))
+    assert (cache.capacity, cache.ttl, cache.tti) == (5, 3.0, 4.0)
+    cache.set("k", 1, ttl=IntSubclass(60), tti=IntSubclass(60))
+    assert cache.get("k") == 1
 
 
 BAD_DURATIONS: list[tuple[Any, type[Exception], str]] = [
@@ -153,14 +165,42 @@ def test_non_callable_hooks(Moka: Any, argument: str, value: Any, type_name: str
 
 def test_arguments_checked_in_parameter_order(Moka: Any) -> None:
     with pytest.raises(TypeError, match="^capacity"):
-        Moka("x", ttl="y", policy=3)
+        Moka("x", ttl="y", tti="z", eviction_listener=1, policy=3, weigher=1)
     with pytest.raises(TypeError, match="^ttl"):
-        Moka(1, ttl="y", tti="z", policy=3)
+        Moka(1, ttl="y", tti="z", eviction_listener=1, policy=3, weigher=1)
     with pytest.raises(TypeError, match="^tti"):
-        Moka(1, tti="z", policy=3)
+        Moka(1, tti="z", eviction_listener=1, policy=3, weigher=1)
+    with pytest.raises(TypeError, match="^eviction_listener"):
+        Moka(1, eviction_listener=1, policy=3, weigher=1)
+    with pytest.raises(TypeError, match="^policy"):
+        Moka(1, policy=3, weigher=1)
+
+
+def test_call_arguments_checked_before_the_key(Moka: Any) -> None:
+    """``get_with`` checks its initializer, then ttl, then tti, and only then hashes the key; ``set``
+    checks ttl and tti before hashing the key."""
+    cache = Moka(1)
+    with pytest.raises(TypeError, match="^initializer"):
+        cache.get_with([], 1, ttl="x", tti="y")
+    with pytest.raises(TypeError, match="^ttl"):
+        cache.get_with([], lambda: 1, ttl="x", tti="y")
+    with pytest.raises(TypeError, match="^tti"):
+        cache.get_with([], lambda: 1, tti="y")
+    with pytest.raises(TypeError, match="^ttl"):
+        cache.set([], 1, ttl="x", tti="y")
+    with pytest.raises(TypeError, match="^tti"):
+        cache.set([], 1, tti="y")
 
 
 # --- per-entry durations ----------------------------------------------------------------------
+
+
+def test_per_entry_duration_bounds_accepted(Moka: Any) -> None:
+    cache = Moka(10)
+    cache.set("a", 1, ttl=THOUSAND_YEARS, tti=float(THOUSAND_YEARS))
+    cache.get_with("b", lambda: 2, ttl=float(THOUSAND_YEARS), tti=THOUSAND_YEARS)
+    assert (cache.get("a"), cache.get("b")) == (1, 2)
+    cache.set("c", 3, ttl=1e-9)  # accepted, and expired at once
 
 
 @pytest.mark.parametrize("name", ["ttl", "tti"])
@@ -200,6 +240,7 @@ def test_non_callable_initializer(filled: tuple[Any, EventLog]) -> None:
     ("result", "error", "message"),
     [
         (-1, ValueError, "weigher must return an int >= 0, got -1"),
+        (-(2**70), ValueError, f"weigher must return an int >= 0, got {-(2**70)}"),
         (1.0, TypeError, "weigher must return an int, not float"),
         (True, TypeError, "weigher must return an int, not bool"),
         (None, TypeError, "weigher must return an int, not NoneType"),

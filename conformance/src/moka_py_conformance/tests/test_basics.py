@@ -62,6 +62,77 @@ def test_keys_follow_dict_equality(Moka: Any) -> None:
     assert cache.get(None) == "none"
 
 
+def test_equal_keys_are_one_key(Moka: Any) -> None:
+    """As in a dict: 1, 1.0 and True are one key. (Which of the equal key objects an event carries
+    is not part of the contract: the shipped backends differ.)"""
+    log = EventLog()
+    cache = Moka(10, eviction_listener=log)
+    cache.set(1, "int")
+    assert 1.0 in cache and True in cache
+    cache.set(True, "bool")
+    assert cache.get(1.0) == "bool"
+    assert log.take() == [(1, "int", "replaced")]
+    assert cache.remove(1.0) == "bool"
+    assert log.take() == [(1, "bool", "explicit")]
+    assert 1 not in cache and True not in cache
+    cache.run_pending_tasks()
+    assert cache.count() == 0
+
+
+def test_nan_keys_by_identity(Moka: Any) -> None:
+    cache = Moka(10)
+    nan = float("nan")
+    cache.set(nan, "a")
+    cache.set(float("nan"), "b")  # another NaN: another key
+    cache.run_pending_tasks()
+    assert cache.count() == 2
+    assert cache.get(nan) == "a"
+
+
+def test_str_bytes_and_nested_keys(Moka: Any) -> None:
+    cache = Moka(100)
+    cache.set("abc", 1)
+    cache.set(b"abc", 2)
+    assert cache.get("".join(["ab", "c"])) == 1  # an equal, not identical, str
+    assert cache.get(bytes([97, 98, 99])) == 2
+    long_key = "long key " * 20
+    cache.set(long_key, 3)
+    assert cache.get("".join(["long key "] * 20)) == 3
+    cache.set((1, "a", (2.0, None)), "t")
+    assert cache.get((True, "a", (2, None))) == "t"
+    assert cache.get((1, "a")) is None
+
+
+def test_keys_with_colliding_hashes(Moka: Any) -> None:
+    class Key:
+        def __init__(self, v: int) -> None:
+            self.v = v
+
+        def __hash__(self) -> int:
+            return self.v % 3  # plenty of collisions
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Key) and other.v == self.v
+
+    cache = Moka(1000)
+    for i in range(50):
+        cache.set(Key(i), i)
+    assert [cache.get(Key(i)) for i in range(50)] == list(range(50))
+    assert cache.get(Key(99)) is None
+    for i in range(0, 50, 2):
+        assert cache.remove(Key(i)) == i
+    assert [Key(i) in cache for i in range(50)] == [i % 2 == 1 for i in range(50)]
+    cache.run_pending_tasks()
+    assert cache.count() == 25
+
+
+def test_numpy_ints_are_equal_int_keys(Moka: Any) -> None:
+    np = pytest.importorskip("numpy")
+    cache = Moka(10)
+    cache.set(5, "five")
+    assert cache.get(np.int64(5)) == "five"
+
+
 def test_replacing_keeps_one_entry(Moka: Any) -> None:
     log = EventLog()
     cache = Moka(10, eviction_listener=log)
@@ -111,6 +182,16 @@ def test_size_bound_after_run_pending_tasks(Moka: Any) -> None:
         assert len(stored) == cache.count()
         assert stored.isdisjoint(evicted)
         assert stored | evicted == set(range(200)), "every value is readable or was reported"
+
+
+@pytest.mark.parametrize("policy", ["tiny_lfu", "lru"])
+def test_one_run_settles_many_evictions_without_a_listener(Moka: Any, policy: str) -> None:
+    cache = Moka(10, policy=policy)
+    for i in range(1000):
+        cache.set(i, i)
+    cache.run_pending_tasks()
+    assert 0 < cache.count() <= 10
+    assert cache.count() == sum(i in cache for i in range(1000))
 
 
 def test_lru_policy_evicts_least_recently_used(Moka: Any) -> None:
@@ -263,11 +344,12 @@ def test_values_are_released(Moka: Any) -> None:
     assert ref() is None
 
 
-def test_cycle_through_cached_value_is_collected(Moka: Any) -> None:
+@pytest.mark.parametrize("listener", [False, True], ids=["no-listener", "listener"])
+def test_cycle_through_cached_value_is_collected(Moka: Any, listener: bool) -> None:
     class Holder:
         cache: Any = None
 
-    cache = Moka(10)
+    cache = Moka(10, eviction_listener=EventLog() if listener else None)
     holder = Holder()
     holder.cache = cache
     cache.set("self", holder)

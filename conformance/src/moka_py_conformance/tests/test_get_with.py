@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -115,3 +118,109 @@ def test_get_with_over_an_expired_entry_reports_the_old_value_once(Moka: Any) ->
     assert (key, value) == ("k", "old")
     assert cause in ("replaced", "expired")
     assert cache.get("k") == "new"
+
+
+def test_interrupt_in_the_owner_makes_a_waiter_the_new_owner(Moka: Any) -> None:
+    """A ``BaseException`` (such as ``KeyboardInterrupt``) in the initializer reaches only the thread
+    that ran it; each waiter retries, and one of them runs its own initializer for everyone."""
+    cache = Moka(100)
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def interrupted_init() -> str:
+        calls.append("owner")
+        started.set()
+        assert release.wait(30)
+        raise KeyboardInterrupt
+
+    owner_saw: list[str] = []
+
+    def owner() -> None:
+        try:
+            cache.get_with("k", interrupted_init)
+        except KeyboardInterrupt:
+            owner_saw.append("interrupted")
+
+    owner_thread = threading.Thread(target=owner, daemon=True)
+    owner_thread.start()
+    assert started.wait(30)
+    waiter_got: list[object] = []
+
+    def fresh() -> str:
+        calls.append("waiter")
+        return "fresh"
+
+    def waiter() -> None:
+        waiter_got.append(cache.get_with("k", fresh))
+
+    waiters = [threading.Thread(target=waiter, daemon=True) for _ in range(3)]
+    for thread in waiters:
+        thread.start()
+    time.sleep(0.2)  # let the waiters block (if one has not yet, it finds "fresh" and no owner)
+    release.set()
+    for thread in [owner_thread, *waiters]:
+        thread.join(30)
+        assert not thread.is_alive(), "deadlock"
+    assert owner_saw == ["interrupted"]
+    assert waiter_got == ["fresh"] * 3
+    assert calls == ["owner", "waiter"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_reaches_the_main_thread_waiting_in_get_with(Moka: Any) -> None:
+    """A main thread that waits for another thread's initializer still gets ``KeyboardInterrupt``."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are delivered to the main thread only")
+    cache = Moka(100)
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_init() -> int:
+        started.set()
+        release.wait(30)
+        finished.set()
+        return 1
+
+    owner = threading.Thread(target=lambda: cache.get_with("k", slow_init), daemon=True)
+    owner.start()
+    assert started.wait(30)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            cache.get_with("k", lambda: 2)
+        # Interrupted while waiting, not after the owner was done:
+        assert not finished.is_set()
+    finally:
+        release.set()
+        timer.cancel()
+        owner.join(30)
+    assert cache.get("k") == 1
+
+
+def test_get_with_per_entry_ttl(Moka: Any) -> None:
+    cache = Moka(100)
+    assert cache.get_with("k", lambda: 1, ttl=0.1) == 1
+    time.sleep(0.6)  # wide margin
+    assert cache.get("k") is None
+    assert cache.get_with("k", lambda: 2) == 2
+
+
+def test_listener_may_call_get_with_for_the_replaced_key(Moka: Any) -> None:
+    seen: list[object] = []
+
+    def listener(key: Any, value: Any, cause: str) -> None:
+        seen.append((key, value, cause))
+        if cause == "replaced":
+            seen.append(cache.get_with(key, lambda: "from listener"))
+
+    cache = Moka(100, eviction_listener=listener)
+
+    def scenario() -> None:
+        cache.set("k", "old")
+        cache.remove("k")
+        assert cache.get_with("k", lambda: "new") == "new"
+        cache.set("k", "newer")
+
+    run_with_watchdog(scenario, 10, "get_with from a listener")
+    assert seen == [("k", "old", "explicit"), ("k", "new", "replaced"), "newer"]
+

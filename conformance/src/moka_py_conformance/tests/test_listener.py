@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -110,3 +111,58 @@ def test_size_events_come_from_housekeeping(Moka: Any, exact_backend: Any) -> No
     assert log.events == []  # decided late, by housekeeping
     cache.run_pending_tasks()
     assert log.take() == [("a", 1, "size")]
+
+
+def test_causes_and_lru_order(Moka: Any) -> None:
+    log = EventLog()
+    cache = Moka(3, eviction_listener=log, policy="lru")
+    for i in range(3):
+        cache.set(i, f"v{i}")
+    cache.run_pending_tasks()
+    cache.set(0, "new0")  # an update: 0 becomes the most recently used
+    assert log.take() == [(0, "v0", "replaced")]
+    assert cache.remove(1) == "v1"
+    assert log.take() == [(1, "v1", "explicit")]
+    for i in range(3, 6):
+        cache.set(i, f"v{i}")
+    cache.run_pending_tasks()
+    assert log.take() == [(2, "v2", "size"), (0, "new0", "size")]  # least recently used first
+    cache.clear()
+    assert sorted(log.take()) == [(i, f"v{i}", "explicit") for i in range(3, 6)]
+    assert cache.count() == 0
+
+
+def test_listener_error_from_set_comes_after_the_write(Moka: Any) -> None:
+    def listener(key: Any, value: Any, cause: str) -> None:
+        raise ValueError(cause)
+
+    cache = Moka(10, eviction_listener=listener)
+    cache.set("k", 1)
+    with pytest.raises(ValueError, match="^replaced$"):
+        cache.set("k", 2)
+    assert cache.get("k") == 2
+    with pytest.raises(ValueError, match="^explicit$"):
+        cache.remove("k")
+    assert "k" not in cache
+
+
+def test_events_are_delivered_by_the_thread_that_made_the_call(Moka: Any) -> None:
+    threads: list[int | None] = []
+    cache = Moka(10, eviction_listener=lambda key, value, cause: threads.append(threading.get_ident()))
+    cache.set(1, 1)
+    worker = threading.Thread(target=lambda: cache.remove(1))
+    worker.start()
+    worker.join(30)
+    assert threads == [worker.ident]
+
+
+def test_listener_is_called_positionally(Moka: Any) -> None:
+    got: list[tuple[Any, Any, str]] = []
+
+    def listener(key: Any, value: Any, cause: str, /) -> None:
+        got.append((key, value, cause))
+
+    cache = Moka(10, eviction_listener=listener)
+    cache.set(1, "x")
+    cache.remove(1)
+    assert got == [(1, "x", "explicit")]
