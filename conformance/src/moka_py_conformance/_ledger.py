@@ -9,8 +9,9 @@ what moka guarantees whatever it decides:
 * every stored value is reported at most once, under its own key, and only a value that was stored;
 * a value is reported ``"replaced"`` exactly when a write hit its key while it was in the map, and
   before that write returned; ``"explicit"`` exactly for ``remove`` of a present key and for
-  ``clear``; ``"size"`` only by housekeeping of a bounded cache; ``"expired"`` only for a value whose
-  deadline has passed;
+  ``clear``; ``"size"`` only in a bounded cache; ``"expired"`` only for a value whose deadline has
+  passed; both only during a call that reads, writes or runs housekeeping, and for an ``exact``
+  backend only when moka's housekeeping can run (see ``_housekeeping_possible``);
 * at a settled point, each value is either reported or is the latest one stored under its key
   (the tests then check that it is readable there).
 
@@ -58,6 +59,7 @@ class Ledger:
 
     ``expired(value)`` tells whether a value's deadline has passed, and how: ``None`` (not expired),
     ``"entry"`` (its per-entry ttl/tti) or ``"cache"`` (the cache-wide ttl/tti, which wins).
+    ``exact``: the backend claims moka's decisions, so also moka's moments for size and expiry events.
     """
 
     def __init__(
@@ -67,8 +69,10 @@ class Ledger:
         reports: bool = True,
         expired: Callable[[int], str | None] = lambda value: None,
         clock: Callable[[], float] = time.monotonic,
+        exact: bool = True,
     ) -> None:
         self.capacity = capacity
+        self.exact = exact
         self.reports = reports  # False: no listener, so nothing is known about evictions
         self.expired = expired
         self.clock = clock
@@ -241,8 +245,20 @@ class Ledger:
                 self.violate(f"{where} during {op.kind}({op.key!r}): expired entries go at housekeeping")
 
     def _housekeeping_possible(self, op: Operation) -> bool:
+        """May ``op`` deliver ``"size"`` or ``"expired"`` events?
+
+        Every backend: during ``run_pending_tasks()``, ``clear()`` and the calls that read or write
+        (API.md promises no more: events are delivered before the call that produced them returns,
+        and everything is settled after ``run_pending_tasks()``). An ``exact`` backend makes moka's
+        decisions, and moka decides these only at housekeeping, which an ordinary call runs after 64
+        recorded reads or writes or 300 ms since the last cycle (moka-semantics.md section 1.2); a
+        backend with its own policy (``exact = False``) may evict or expire eagerly, at the write
+        that overflows or the read that finds an expired entry.
+        """
         if op.kind in HOUSEKEEPING:
             return True
+        if not self.exact:
+            return op.kind in RECORDING
         return op.kind in RECORDING and (
             self._records >= FLUSH_POINT or self.clock() - self._housekeeping_started >= SYNC_INTERVAL - 0.01
         )

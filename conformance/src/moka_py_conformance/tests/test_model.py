@@ -61,9 +61,10 @@ key_indexes = st.integers(0, MAX_KEYS - 1)
 class CacheMachine(RuleBasedStateMachine):
     """One cache of the backend under test, checked against a ``Ledger``."""
 
-    def __init__(self, Moka: Any, policy: str, weighted: bool) -> None:
+    def __init__(self, Moka: Any, policy: str, weighted: bool, exact: bool) -> None:
         super().__init__()
         self.Moka = Moka
+        self.exact = exact
         self.policy = policy
         self.weighted = weighted
         self.cache: Any = None
@@ -102,7 +103,7 @@ class CacheMachine(RuleBasedStateMachine):
         # The listener's choices come from their own generator: they are made inside cache calls,
         # in an order hypothesis does not control (housekeeping may run at any 300 ms boundary).
         self.rng = random.Random(seed)
-        self.ledger = Ledger(capacity, reports=mode != "none")
+        self.ledger = Ledger(capacity, reports=mode != "none", exact=self.exact)
         self.cache = self.Moka(
             capacity,
             ttl=ttl,
@@ -504,10 +505,12 @@ class CacheMachine(RuleBasedStateMachine):
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unit-weights", "weigher"])
 @pytest.mark.parametrize("policy", ["tiny_lfu", "lru"])
-def test_model(Moka: Any, policy: str, weighted: bool) -> None:
+def test_model(Moka: Any, backend: Any, policy: str, weighted: bool) -> None:
+    exact = bool(getattr(backend, "exact", False))
+
     class Machine(CacheMachine):
         def __init__(self) -> None:
-            super().__init__(Moka, policy, weighted)
+            super().__init__(Moka, policy, weighted, exact)
 
     run_state_machine_as_test(Machine, settings=settings())
 
@@ -557,14 +560,14 @@ def expiry_setup(cache_wide: str | None) -> st.SearchStrategy[dict[str, Any]]:
 class ExpiryScenario:
     """One cache whose SHORT deadlines pass between two quick phases of calls."""
 
-    def __init__(self, Moka: Any, setup: dict[str, Any]) -> None:
+    def __init__(self, Moka: Any, setup: dict[str, Any], exact: bool) -> None:
         self.setup = setup
         self.cache_wide: str | None = setup["cache_wide"]
         self.short: dict[int, str] = {}  # value -> "entry" or "cache": what makes it expire
         self.phase_of: dict[int, int] = {}
         self.phase = 1
         self.expired_through = 0  # values written in phases up to this one have expired
-        self.ledger = Ledger(setup["capacity"], expired=self.expired)
+        self.ledger = Ledger(setup["capacity"], expired=self.expired, exact=exact)
         self.started = time.monotonic()
         self.second_phase_at = self.started
         self.cache = Moka(
@@ -677,7 +680,7 @@ class ExpiryScenario:
 @pytest.mark.slow
 @settings(deadline=None, max_examples=max(4, settings().max_examples // 60))
 @given(setups=st.tuples(*(expiry_setup(cache_wide) for cache_wide in (None, "ttl", "tti"))))
-def test_model_expiry_in_real_time(Moka: Any, setups: tuple[dict[str, Any], ...]) -> None:
+def test_model_expiry_in_real_time(Moka: Any, backend: Any, setups: tuple[dict[str, Any], ...]) -> None:
     """Short deadlines pass while the test sleeps; what is checked holds whenever moka's wheel ticks.
 
     Three caches per example (per-entry deadlines only, cache-wide ttl, cache-wide tti) share the
@@ -690,7 +693,7 @@ def test_model_expiry_in_real_time(Moka: Any, setups: tuple[dict[str, Any], ...]
     """
     scenarios: list[ExpiryScenario] = []
     for setup in setups:
-        scenarios.append(ExpiryScenario(Moka, setup))
+        scenarios.append(ExpiryScenario(Moka, setup, bool(getattr(backend, "exact", False))))
         scenarios[-1].first_phase()
     for scenario in scenarios:
         time.sleep(max(0.0, scenario.second_phase_at - time.monotonic()))
