@@ -101,7 +101,7 @@ fn visit_raw(visit: &PyVisit<'_>, ptr: *mut ffi::PyObject) -> Result<(), PyTrave
 }
 
 #[inline]
-fn hash_of(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<ffi::Py_hash_t> {
+pub(crate) fn hash_of(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<ffi::Py_hash_t> {
     // SAFETY: GIL held.
     let h = unsafe { ffi::PyObject_Hash(key.as_ptr()) };
     if h == -1 {
@@ -166,7 +166,7 @@ impl Moka {
     /// listener events, reap dead interner entries, release queued references.
     /// Returns the first exception raised by the listener, if any.
     #[inline]
-    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+    pub(crate) fn finish(&self, py: Python<'_>) -> PyResult<()> {
         let r = if self.has_listener {
             self.deliver(py, events::take(self.cache_id))
         } else {
@@ -216,7 +216,7 @@ impl Moka {
 
     /// A recorded moka read (`get`): the value, or None on a miss.
     #[inline]
-    fn read(
+    pub(crate) fn read(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
@@ -273,7 +273,7 @@ impl Moka {
 
     /// The insert path shared by `set` and `get_with`. On error nothing changed.
     /// Listener events are left for the caller's `finish`.
-    fn insert(
+    pub(crate) fn insert(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,

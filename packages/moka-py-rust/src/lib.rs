@@ -9,10 +9,12 @@
 //! * `release`: releasing Python references that moka drops anywhere;
 //! * `waiter`: `get_with` coalescing outside moka;
 //! * `args`: argument validation with the shared messages;
-//! * `cache`: the `Moka` class and its lock/GIL discipline.
+//! * `cache`: the `Moka` class and its lock/GIL discipline;
+//! * `cached`: the native call path of the `cached` decorator.
 
 mod args;
 mod cache;
+mod cached;
 mod events;
 mod hashing;
 mod key;
@@ -34,6 +36,7 @@ pub const MOKA_VERSION: &str = env!("MOKA_PY_LINKED_MOKA_VERSION");
 #[pymodule(gil_used = true)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::Moka>()?;
+    m.add_class::<cached::CachedFunction>()?;
     m.add("MOKA_VERSION", MOKA_VERSION)?;
     m.add("__version__", "1.0.0.dev0")?;
     m.add("KEY_HASH_MIX", "fmix64")?;

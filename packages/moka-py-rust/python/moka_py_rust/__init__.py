@@ -1,13 +1,15 @@
 """moka-py's Rust backend: a PyO3 bridge over the ``moka`` crate (0.12.14).
 
 This module is a moka-py backend (entry point group ``moka_py.backends``): it
-exposes ``name``, ``priority``, ``exact``, ``Moka`` and ``__version__``. Use it
+exposes ``name``, ``priority``, ``exact``, ``Moka``, ``__version__`` and its own
+``cached`` (the generic decorator with a native hit path). Use it
 through ``moka_py`` (``from moka_py import Moka``), or directly.
 """
 
+from moka_py_rust._cached import cached
 from moka_py_rust._native import MOKA_VERSION, Moka, __version__, key_hash
 
-__all__ = ["MOKA_VERSION", "Moka", "__version__", "exact", "key_hash", "name", "priority"]
+__all__ = ["MOKA_VERSION", "Moka", "__version__", "cached", "exact", "key_hash", "name", "priority"]
 
 name = "rust"
 """The backend's name, as used by ``MOKA_PY_BACKEND``."""

@@ -2,12 +2,13 @@
 
 from typing import Final
 
+from moka_py_rust._cached import cached as cached
 from moka_py_rust._native import MOKA_VERSION as MOKA_VERSION
 from moka_py_rust._native import Moka as Moka
 from moka_py_rust._native import __version__ as __version__
 from moka_py_rust._native import key_hash as key_hash
 
-__all__ = ["MOKA_VERSION", "Moka", "exact", "key_hash", "name", "priority"]
+__all__ = ["MOKA_VERSION", "Moka", "cached", "exact", "key_hash", "name", "priority"]
 
 name: Final = "rust"
 """The backend's name, as used by ``MOKA_PY_BACKEND``."""

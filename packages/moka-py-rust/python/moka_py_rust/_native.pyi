@@ -108,3 +108,27 @@ class Moka(Generic[_K, _V]):
 
     def __reduce__(self) -> Any:
         """Always raises ``TypeError``: a cache cannot be pickled or copied."""
+
+class CachedFunction:
+    """The native wrapper of a sync function memoized by ``moka_py_rust.cached``.
+
+    Calling it builds ``functools.lru_cache``'s default key for the arguments
+    (``kwargs_mark`` separates keyword pairs), returns the value cached in
+    ``cache`` and counts a hit; on a miss it counts the miss, calls ``func``
+    and stores the result (exceptions are not cached).
+    """
+
+    def __init__(
+        self, func: Callable[..., Any], cache: Moka[Any, Any], typed: bool, kwargs_mark: object, /
+    ) -> None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The cached result for these arguments, computed and stored on a miss."""
+
+    def __get__(self, obj: object, owner: type | None = None, /) -> Any:
+        """Bound to ``obj`` like a function (``obj`` becomes the first argument)."""
+
+    def _counts(self) -> tuple[int, int]:
+        """``(hits, misses)`` since creation or the last ``_reset_counts()``."""
+
+    def _reset_counts(self) -> None:
+        """Set both counters to zero."""
