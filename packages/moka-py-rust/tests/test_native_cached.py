@@ -13,7 +13,7 @@ import gc
 import pickle
 import threading
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import moka_py_rust
 import pytest
@@ -42,7 +42,7 @@ def test_other_forms_use_the_generic_wrapper() -> None:
     assert not isinstance(moka_py_rust.cached(key=lambda x: x)(f), CachedFunction)
     assert not isinstance(moka_py_rust.cached(g), CachedFunction)
     for w in (moka_py_rust.cached(wait_concurrent=True)(f), moka_py_rust.cached(g)):
-        assert type(w.cache) is moka_py_rust.Moka
+        assert type(w.cache) is cast(Any, moka_py_rust.Moka)
 
 
 def test_selected_backend_uses_this_cached() -> None:
@@ -120,7 +120,7 @@ def test_method_binding() -> None:
     assert (a.times(5), b.times(5), a.times(5)) == (10, 15, 10)
     assert Thing.times(a, 5) == 10
     assert Thing.times.cache_info()[:2] == (2, 2)
-    assert a.times.__self__ is a
+    assert cast(Any, a.times).__self__ is a
 
 
 def test_pickled_by_reference() -> None:
