@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pure_helpers import MS, FakeClock, Recorder, make
 
 
@@ -135,3 +137,50 @@ def test_more_entries_flag_makes_the_next_op_trigger_only_with_a_listener() -> N
             mod.run_cycle = orig
         assert trigger_at == (0 if keeps_flag else 300 * MS)
     assert run_cycle is orig
+
+
+def test_drain_keeps_a_read_queued_while_the_log_is_copied(clock: FakeClock) -> None:
+    """A lock-free read may append between housekeeping's copy and its trim of the read log."""
+    from moka_py_pure._housekeeper import run_cycle
+
+    c = make(1000, clock)
+    c.set("a", 1)
+    c.run_pending_tasks()
+    e = c._map["a"]
+
+    class RacingLog(list):  # type: ignore[type-arg]
+        def __getitem__(self, index: Any) -> Any:
+            out = super().__getitem__(index)
+            if isinstance(index, slice):
+                self.append("late")  # what another thread's get would do at this moment
+            return out
+
+    log = RacingLog([e, e])
+    with c._lock:
+        run_cycle(c._policy, log, [])
+    assert list(log) == ["late"]  # the two records were applied; the late one waits for the next cycle
+
+
+def test_due_read_does_not_wait_for_a_held_lock_and_drops_records_past_384(clock: FakeClock) -> None:
+    """moka's try_run_pending_tasks: a read never blocks; a full read log drops the record."""
+    import threading
+
+    c = make(1000, clock)
+    c.set("a", 1)
+    c.run_pending_tasks()
+    results: list[Any] = []
+
+    def reader() -> None:
+        for _ in range(500):
+            results.append(c.get("a"))
+        results.append(c.get("missing", "default"))
+
+    with c._lock:  # another thread is "housekeeping"
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        t.join(20.0)
+        assert not t.is_alive(), "a read waited for the lock"
+        assert results == [1] * 500 + ["default"]
+        assert len(c._rlog) == 384  # READ_LOG_CAPACITY; later records were dropped
+    c.get("a")  # the lock is free: the due cycle runs, then this read is queued
+    assert len(c._rlog) == 1

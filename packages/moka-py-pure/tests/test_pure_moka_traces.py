@@ -74,7 +74,7 @@ def replay(t: dict[str, Any]) -> list[str]:
         elif p[0] == "W":
             k = int(p[1])
             v = int(p[2])
-            r = c._lookup(k, hash(k), _MISSING)
+            r = c.get(k, _MISSING)  # get_with with exact ns durations: its recorded read, then
             if r is _MISSING:
                 r = c._init_or_read(k, hash(k), make_value(v), ns(p[3]), ns(p[4]))
             out.append(f"w {r[0]}")

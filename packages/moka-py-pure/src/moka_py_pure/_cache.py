@@ -29,7 +29,12 @@ from ._expiry import (
     is_valid,
     upsert_cause,
 )
-from ._housekeeper import READ_LOG_FLUSH_POINT, WRITE_LOG_FLUSH_POINT, Housekeeper
+from ._housekeeper import (
+    READ_LOG_CAPACITY,
+    READ_LOG_FLUSH_POINT,
+    WRITE_LOG_FLUSH_POINT,
+    Housekeeper,
+)
 from ._policy import Event, Policy, WriteOp
 from ._validation import (
     TINY_LFU,
@@ -67,6 +72,11 @@ _COMPUTING = 0
 _READY = 1
 _FAILED = 2  # the initializer raised an Exception: every waiter gets the same object
 _ABANDONED = 3  # a BaseException (KeyboardInterrupt, ...) ended the owner: waiters retry
+
+# Which validity test the lock-free get applies, chosen at construction (and by clear()).
+_CHECK_NONE = 0  # no cache-wide ttl/tti, no invalidation: only a per-entry deadline
+_CHECK_TTL = 1  # a cache-wide ttl only
+_CHECK_FULL = 2  # anything else: the locked path runs is_valid
 
 _RECURSION_MESSAGE = "get_with: the initializer for this key called get_with for the same key"
 
@@ -120,6 +130,7 @@ class Moka(Generic[K, V]):
         "__weakref__",
         "_acquire",
         "_capacity",
+        "_check",
         "_clock",
         "_count",
         "_disabled",
@@ -129,7 +140,6 @@ class Moka(Generic[K, V]):
         "_lock",
         "_map",
         "_origin",
-        "_plain",
         "_policy",
         "_policy_name",
         "_release",
@@ -189,7 +199,10 @@ class Moka(Generic[K, V]):
         self._ttl_ns = ttl_ns
         self._tti_ns = tti_ns
         self._va: int | None = None
-        self._plain = ttl_ns is None and tti_ns is None
+        if tti_ns is not None:
+            self._check = _CHECK_FULL
+        else:
+            self._check = _CHECK_NONE if ttl_ns is None else _CHECK_TTL
         self._disabled = cap == 0  # moka's "map disabled"
         self._count = 0
         self._wsize = 0
@@ -317,36 +330,6 @@ class Moka(Generic[K, V]):
         finally:
             self._release()
 
-    def _lookup(self, key: Any, h: int, default: Any) -> Any:
-        """A recorded read with a precomputed hash (``get`` inlines the same steps)."""
-        with self._lock:
-            e = self._map.get(key)
-            now = self._clock() - self._origin
-            if e is not None and is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
-                rec: Any = e
-                if e.ptti is not None:
-                    if e.lm > now:
-                        now = e.lm
-                    if expire_after_read(e, now, self._ttl_ns, self._tti_ns):
-                        rec = (e,)
-                e.la = now
-                result = e.value
-            elif self._disabled:
-                return default
-            else:
-                rec = h
-                result = default
-            rlog = self._rlog
-            if len(rlog) >= READ_LOG_FLUSH_POINT or now >= self._trigger_at:
-                self._housekeep()
-            rlog.append(rec)
-            if not self._events:
-                return result
-            events = self._take_events()
-        assert self._listener is not None
-        _deliver(self._listener, events)
-        return result
-
     def _peek(self, key: Any) -> Any:
         """moka's ``get_with_hash_without_recording``: touches the entry, records nothing."""
         with self._lock:
@@ -372,16 +355,73 @@ class Moka(Generic[K, V]):
     def get(self, key: K, default: D) -> V | D: ...
 
     def get(self, key: Any, default: Any = None) -> Any:
-        """Return the value for ``key`` if present and not expired, else ``default`` (a recorded read)."""
+        """Return the value for ``key`` if present and not expired, else ``default`` (a recorded read).
+
+        Lock-free like moka's reads (see :meth:`_record_read`); only an entry with a per-entry tti
+        (whose read hook rewrites its deadline) takes the locked path.
+        """
+        e = self._map.get(key)
+        if e is None:
+            if self._disabled:
+                return default
+            return self._record_read(hash(key), self._clock() - self._origin, default)
+        now = self._clock() - self._origin
+        check = self._check
+        if (
+            ((x := e.exp) is None or x > now)
+            and e.ptti is None
+            and (
+                check == _CHECK_NONE
+                or (check == _CHECK_TTL and e.lm + self._ttl_ns > now)  # type: ignore[operator]
+            )
+        ):
+            e.la = now
+            value = e.value
+            rlog = self._rlog
+            if len(rlog) < READ_LOG_FLUSH_POINT and now < self._trigger_at:
+                rlog.append(e)
+                return value
+            return self._record_read(e, now, value)
+        return self._get_locked(key, default)
+
+    def _record_read(self, rec: Any, now: int, result: Any) -> Any:
+        """Queue a read record, running housekeeping first when it is due; returns ``result``.
+
+        No lock is needed to queue: ``list.append`` is atomic under the GIL and housekeeping drains
+        the log with ``del log[:n]``, so a record queued meanwhile is kept for the next cycle.  When
+        a cycle is due it is try-locked like moka's ``try_run_pending_tasks``: if another thread
+        holds the lock the read does not wait, and its record is dropped once the log holds
+        ``READ_LOG_CAPACITY`` records (moka's full read channel).  (Free-threaded builds are out of
+        scope: this relies on the GIL.)
+        """
+        rlog = self._rlog
+        if len(rlog) < READ_LOG_FLUSH_POINT and now < self._trigger_at:
+            rlog.append(rec)
+            return result
+        if not self._acquire(False):
+            if len(rlog) < READ_LOG_CAPACITY:
+                rlog.append(rec)
+            return result
+        try:
+            self._housekeep()
+            rlog.append(rec)
+            if not self._events:
+                return result
+            events = self._take_events()
+        finally:
+            self._release()
+        listener = self._listener
+        assert listener is not None
+        _deliver(listener, events)
+        return result
+
+    def _get_locked(self, key: Any, default: Any) -> Any:
+        """``get`` for the cases the lock-free path leaves: expiry checks and per-entry tti reads."""
         self._acquire()
         try:
             e = self._map.get(key)
             now = self._clock() - self._origin
-            if (
-                e is not None
-                and ((x := e.exp) is None or x > now)
-                and (self._plain or is_valid(e, now, self._ttl_ns, self._tti_ns, self._va))
-            ):
+            if e is not None and is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
                 rec: Any = e
                 if e.ptti is not None:
                     if e.lm > now:
@@ -440,14 +480,17 @@ class Moka(Generic[K, V]):
         Concurrent calls for the same key wait for one initializer and share its value (or its
         exception; nothing is cached on error).
         """
-        check_initializer(initializer)
-        pttl = duration_ns("ttl", ttl)
-        ptti = duration_ns("tti", tti)
-        h = hash(key)
-        found = self._lookup(key, h, _MISSING)
+        if not callable(initializer):
+            check_initializer(initializer)
+        if ttl is None and tti is None:
+            pttl = ptti = None
+        else:
+            pttl = duration_ns("ttl", ttl)
+            ptti = duration_ns("tti", tti)
+        found = self.get(key, _MISSING)  # a recorded read, lock-free on a hit
         if found is not _MISSING:
             return cast(V, found)
-        return cast(V, self._init_or_read(key, h, initializer, pttl, ptti))
+        return cast(V, self._init_or_read(key, hash(key), initializer, pttl, ptti))
 
     def _init_or_read(
         self,
@@ -567,7 +610,7 @@ class Moka(Generic[K, V]):
             # `now`, so a write in that same tick after the clear stays valid.
             policy.va = now + 1
             self._va = now + 1
-            self._plain = False
+            self._check = _CHECK_FULL
             self._housekeep()
             policy.va = now
             self._va = now

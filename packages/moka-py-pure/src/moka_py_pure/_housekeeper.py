@@ -9,9 +9,10 @@ or a write checks the trigger *before* it enqueues its own record:
 eviction listener).  The cache keeps one precomputed number for the time part, ``trigger_at``: it is
 ``run_after``, or 0 while the flag is set, so the hot path does a single comparison.
 
-moka drops a read record when its channel (384) is full; that cannot happen here because a read with
-64 or more queued reads always runs the cycle first, and no record can be added while a cycle runs
-(the cache lock is held and listeners run after it is released).
+Reads queue their records without the lock (see ``Moka._record_read``); when a cycle is due they
+only try-lock, like moka's ``try_run_pending_tasks``, and a read that finds the log holding
+``READ_LOG_CAPACITY`` records (moka's read channel size) drops its record, as moka does.  In one
+thread this never happens: a read with 64 or more queued reads always runs the cycle first.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from ._policy import Policy, WriteOp
 
 READ_LOG_FLUSH_POINT = 64
+READ_LOG_CAPACITY = 384  # moka's READ_LOG_CH_SIZE: a read that finds the log this full is dropped
 WRITE_LOG_FLUSH_POINT = 64
 MAX_LOG_SYNC_REPEATS = 4
 LOG_SYNC_INTERVAL_NANOS = 300_000_000
@@ -65,7 +67,8 @@ def run_cycle(policy: Policy, read_log: list[Any], write_log: list[WriteOp]) -> 
             # All queued reads are applied before any queued write.
             if read_log:
                 records = read_log[:]
-                del read_log[:]
+                # Not `del read_log[:]`: lock-free reads may append between the two statements.
+                del read_log[: len(records)]
                 policy.apply_reads(records)
             if write_log:
                 ops = write_log[:]

@@ -18,7 +18,7 @@ from ._deque import DeqNode, Deque
 from ._entry import Entry
 from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
 from ._hashing import U64, fmix64
-from ._sketch import FrequencySketch, sketch_capacity
+from ._sketch import U32, FrequencySketch, sketch_capacity
 from ._timer_wheel import TimerWheel
 
 # DEFAULT_EVICTION_BATCH_SIZE = WRITE_LOG_CH_SIZE = 64 * (4 + 2)
@@ -164,49 +164,90 @@ class Policy:
     def apply_reads(self, records: list[Any]) -> None:
         """``Inner::apply_reads``: sketch increments, timer reschedules, LRU moves.
 
-        ``Deque.contains`` / ``Deque.move_to_back`` are inlined: this loop runs once per recorded read.
+        This loop runs once per recorded read, so ``FrequencySketch.increment_at`` and
+        ``Deque.contains`` / ``Deque.move_to_back`` are inlined, with the sketch's counters and the
+        probation deque's ends held in locals (written back at the end; nothing called from the
+        loop touches them, except a sketch reset, after which they are reloaded).
         """
         sketch = self.sketch
         counting = sketch.enabled
+        counters = sketch.counters
+        size = sketch.size
+        sample_size = sketch.sample_size
+        positions = self._positions_of_raw_hash
         deq = self.probation
+        head = deq.head
+        tail = deq.tail
         for r in records:
             t = type(r)
             if t is int:  # Miss(raw hash)
-                if counting:
-                    sketch.increment_at(self._positions_of_raw_hash(r))
-                continue
-            if t is tuple:  # Hit with is_expiry_modified
-                e = r[0]
-                if counting:
-                    sketch.increment_at(self._sk(e))
-                self.update_timer_wheel(e)
+                if not counting:
+                    continue
+                e = None
+                p = positions(r)
             else:
-                e = r
+                if t is tuple:  # Hit with is_expiry_modified
+                    e = r[0]
+                    self.update_timer_wheel(e)
+                else:
+                    e = r
                 if counting:
                     p = e.sk
                     if p is None:
-                        p = e.sk = self._positions_of_raw_hash(e.h)
-                    sketch.increment_at(p)
+                        p = e.sk = positions(e.h)
+            if counting:
+                # FrequencySketch.increment_at
+                added = False
+                i = p[0]
+                x = counters[i]
+                if x != 15:
+                    counters[i] = x + 1
+                    added = True
+                i = p[1]
+                x = counters[i]
+                if x != 15:
+                    counters[i] = x + 1
+                    added = True
+                i = p[2]
+                x = counters[i]
+                if x != 15:
+                    counters[i] = x + 1
+                    added = True
+                i = p[3]
+                x = counters[i]
+                if x != 15:
+                    counters[i] = x + 1
+                    added = True
+                if added:
+                    size = (size + 1) & U32
+                    if size >= sample_size:
+                        sketch.size = size
+                        sketch.reset()
+                        counters = sketch.counters
+                        size = sketch.size
+                if e is None:
+                    continue
             n = e.aon
             if n is None:
                 continue  # not admitted (yet), or already removed
             prev = n.prev
-            if prev is None and deq.head is not n:
+            if prev is None and head is not n:
                 continue
             nxt = n.next
             if nxt is None:
                 continue  # already the tail
             if prev is None:
-                deq.head = nxt
+                head = nxt
             else:
                 prev.next = nxt
             nxt.prev = prev
-            tail = deq.tail
             n.prev = tail
             n.next = None
-            if tail is not None:
-                tail.next = n
-            deq.tail = n
+            tail.next = n  # type: ignore[union-attr]  # n is a member but not the tail: tail exists
+            tail = n
+        deq.head = head
+        deq.tail = tail
+        sketch.size = size
 
     # -- writes ------
 
