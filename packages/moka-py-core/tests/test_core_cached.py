@@ -170,4 +170,61 @@ def test_a_task_cancelled_before_it_starts_is_forgotten() -> None:
 
 
 def test_generic_module_exports() -> None:
-    assert set(_cached.__all__) == {"CachedDecorator", "CachedFunction", "cached", "make_key"}
+    assert set(_cached.__all__) == {
+        "OWN_KEY_TYPES",
+        "CachedDecorator",
+        "CachedFunction",
+        "PlainWrapperFactory",
+        "cached",
+        "cached_with",
+        "make_key",
+    }
+
+
+def test_cached_with_uses_the_backends_plain_wrapper_only_where_it_applies() -> None:
+    built: list[str] = []
+    counters: list[tuple[Any, Any]] = []
+
+    def factory(func: Any, cache: Any, hit: Any, miss: Any) -> Any:
+        built.append(func.__name__)
+        counters.append((hit, miss))
+        if func.__name__ == "declined":
+            return None
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            k = make_key(args, kwargs, False)
+            value = cache.get(k, _cached._MISSING)
+            if value is not _cached._MISSING:
+                hit()
+                return ("own", value)
+            miss()
+            value = func(*args, **kwargs)
+            cache.set(k, value)
+            return value
+
+        return wrapper
+
+    own_cached = _cached.cached_with(factory)
+    assert own_cached.__name__ == "cached" and own_cached.__doc__ == cached.__doc__
+
+    @own_cached(maxsize=10)
+    def plain(x: int) -> int:
+        return x
+
+    @own_cached(typed=True)
+    def typed(x: int) -> int:
+        return x
+
+    @own_cached
+    def declined(x: int) -> int:
+        return x
+
+    assert built == ["plain", "declined"]  # not asked for typed (nor key=, wait_concurrent, async)
+    assert plain(1) == 1 and plain(1) == ("own", 1) and declined(2) == 2 and declined(2) == 2
+    assert plain.cache_info()[:2] == (1, 1)
+    assert plain.cache_parameters()["maxsize"] == 10 and plain.__wrapped__.__name__ == "plain"
+    plain.cache_clear()
+    assert plain.cache_info()[:2] == (0, 0)
+    assert plain(1) == 1 and plain(1) == ("own", 1)  # the same hit/miss callables count after a clear
+    assert plain.cache_info()[:2] == (1, 1)
+    assert typed(3) == 3 and typed(3) == 3 and typed.cache_info()[:2] == (1, 1)

@@ -12,7 +12,12 @@ is the first positional argument, so it is part of the key.
 
 Hit and miss counters are :func:`itertools.count` objects: advancing one is a
 single C call that cannot lose an increment between threads (unlike ``x += 1``
-on a Python attribute) and costs about as much as that ``+= 1``.
+on a Python attribute) and costs about as much as that ``+= 1``.  They are never
+replaced (``cache_clear`` records an offset instead), so a wrapper can bind them.
+
+Backends: :func:`cached_with` builds a ``cached`` that is this one in every
+respect except the plain sync wrapper (default key, not ``typed``, no
+``wait_concurrent``), which the backend supplies to inline its own lookup.
 """
 
 from __future__ import annotations
@@ -23,14 +28,22 @@ import threading
 from collections.abc import Awaitable, Callable, Hashable
 from functools import _CacheInfo, update_wrapper
 from itertools import chain, count
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Optional, Protocol, TypeVar, cast, overload
 
 from moka_py._protocol import CacheProtocol, Policy
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
-__all__ = ["CachedDecorator", "CachedFunction", "cached", "make_key"]
+__all__ = [
+    "OWN_KEY_TYPES",
+    "CachedDecorator",
+    "CachedFunction",
+    "PlainWrapperFactory",
+    "cached",
+    "cached_with",
+    "make_key",
+]
 
 R = TypeVar("R")
 
@@ -40,8 +53,23 @@ _MISSING: Any = object()
 _KWARGS_MARK = object()
 """Separates positional arguments from keyword pairs in a key (never equal to a user value)."""
 
-_OWN_KEY_TYPES = frozenset({int, str})
+OWN_KEY_TYPES = frozenset({int, str})
 """Types whose lone argument is its own key (their hash is cheap or cached)."""
+
+PlainWrapperFactory = Callable[
+    [Callable[..., Any], "CacheProtocol[Hashable, Any]", Callable[[], object], Callable[[], object]],
+    Optional[Callable[..., Any]],
+]
+"""``factory(func, cache, hit, miss) -> wrapper or None``: a backend's plain sync wrapper.
+
+Called once per decorated sync function whose key is the default one, without
+``typed`` or ``wait_concurrent``.  The wrapper must behave exactly like the
+generic one: key ``make_key(args, kwargs, False)`` (a lone ``int``/``str``
+argument, per ``OWN_KEY_TYPES``, is its own key; no kwargs: ``args`` itself),
+a hit is a recorded ``cache.get`` that finds the key and then calls ``hit()``,
+a miss calls ``miss()``, then ``func``, then ``cache.set``.  ``hit``/``miss``
+stay valid for the wrapper's lifetime.  Returning None keeps the generic wrapper.
+"""
 
 _MAX_CAPACITY = 2**64 - 1
 
@@ -91,7 +119,7 @@ def make_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Hash
         key = (*args, _KWARGS_MARK, *chain.from_iterable(kwargs.items()))
     if typed:
         return (*key, *map(type, args), *map(type, kwargs.values()))
-    if len(key) == 1 and type(key[0]) in _OWN_KEY_TYPES:
+    if len(key) == 1 and type(key[0]) in OWN_KEY_TYPES:
         return key[0]  # type: ignore[no-any-return]
     return key
 
@@ -159,10 +187,51 @@ def cached(
     runs the cache's pending housekeeping first, so that ``currsize`` (its
     ``count()``) is exact rather than moka's lagging estimate.
     """
+    return _configure(None, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+
+
+def _configure(
+    plain: PlainWrapperFactory | None,
+    maxsize: int | Callable[..., Any] | None,
+    typed: bool,
+    ttl: float | None,
+    tti: float | None,
+    wait_concurrent: bool,
+    policy: Policy,
+    weigher: Callable[[Any, Any], int] | None,
+    key: Callable[..., Hashable] | None,
+) -> CachedFunction[Any] | CachedDecorator:
+    """The body of ``cached``, with the backend's plain-wrapper factory (or None)."""
     if callable(maxsize) and not isinstance(maxsize, int):
-        return _Settings(128, False, None, None, False, "tiny_lfu", None, None)(maxsize)
+        return _Settings(128, False, None, None, False, "tiny_lfu", None, None, plain)(maxsize)
     _check_settings(maxsize, key)
-    return _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+    return _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, plain)
+
+
+def cached_with(plain: PlainWrapperFactory) -> Callable[..., Any]:
+    """A ``cached`` identical to :func:`cached` except for its plain sync wrapper.
+
+    For backends (API.md §2: a backend may provide a faster ``cached``): the
+    backend module sets ``cached = cached_with(factory)``; see
+    :data:`PlainWrapperFactory` for what ``factory`` must build.
+    """
+
+    def backend_cached(
+        maxsize: int | Callable[..., Any] | None = 128,
+        typed: bool = False,
+        *,
+        ttl: float | None = None,
+        tti: float | None = None,
+        wait_concurrent: bool = False,
+        policy: Policy = "tiny_lfu",
+        weigher: Callable[[Any, Any], int] | None = None,
+        key: Callable[..., Hashable] | None = None,
+    ) -> CachedFunction[Any] | CachedDecorator:
+        return _configure(plain, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+
+    update_wrapper(backend_cached, cached)
+    del backend_cached.__wrapped__  # type: ignore[attr-defined]
+    return backend_cached
 
 
 class _Settings:
@@ -178,6 +247,7 @@ class _Settings:
         policy: Policy,
         weigher: Callable[[Any, Any], int] | None,
         key: Callable[..., Hashable] | None,
+        plain: PlainWrapperFactory | None = None,
     ) -> None:
         self.maxsize = maxsize
         self.typed = bool(typed)
@@ -187,6 +257,7 @@ class _Settings:
         self.policy = policy
         self.weigher = weigher
         self.key = key
+        self.plain = plain
         # Building the first cache now makes Moka validate ttl, tti, policy and
         # weigher at decoration time; the first decorated function then uses it.
         self._spare: list[CacheProtocol[Hashable, Any]] = [self._new_cache()]
@@ -243,20 +314,23 @@ def _wrap(
     get_with = cache.get_with
     build = _key_builder(settings.typed, settings.key)
     fast_key = settings.key is None and not settings.typed
-    own_key_types = _OWN_KEY_TYPES
+    own_key_types = OWN_KEY_TYPES
     missing = _MISSING
 
     counters_lock = threading.Lock()
     hits = count()
     misses = count()
-    reads = 0  # how many times cache_info() advanced each counter to read it
     hit = hits.__next__
     miss = misses.__next__
+    # Reading an itertools.count means advancing it: the offsets count those reads, plus the values
+    # the counters had when cache_clear() reset them.
+    hit_base = 0
+    miss_base = 0
 
     wrapper: Any
     if inspect.iscoroutinefunction(func):
         if settings.wait_concurrent:
-            wrapper = _async_coalescing(func, get, set_, build, lambda: hit(), lambda: miss())
+            wrapper = _async_coalescing(func, get, set_, build, hit, miss)
         else:
 
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -280,6 +354,11 @@ def _wrap(
                 return value
             miss()
             return get_with(k, lambda: func(*args, **kwargs))
+
+    elif fast_key and settings.plain is not None and (
+        backend_wrapper := settings.plain(func, cache, hit, miss)
+    ):
+        wrapper = backend_wrapper
 
     elif fast_key:
         # The common case, with make_key's untyped rules inlined (no extra call on a hit).
@@ -314,25 +393,22 @@ def _wrap(
 
     def cache_info() -> _CacheInfo:
         """``(hits, misses, maxsize, currsize)``; ``currsize`` is ``cache.count()`` after housekeeping."""
-        nonlocal reads
+        nonlocal hit_base, miss_base
         with counters_lock:
-            # Reading an itertools.count means advancing it; every earlier read advanced it once too.
-            n_hits = hit() - reads
-            n_misses = miss() - reads
-            reads += 1
+            n_hits = hit() - hit_base
+            n_misses = miss() - miss_base
+            hit_base += 1
+            miss_base += 1
         cache.run_pending_tasks()
         return _CacheInfo(n_hits, n_misses, settings.maxsize, cache.count())
 
     def cache_clear() -> None:
         """Remove every cached result and reset the hit and miss counters."""
-        nonlocal hits, misses, reads, hit, miss
+        nonlocal hit_base, miss_base
         with counters_lock:
             cache.clear()
-            hits = count()
-            misses = count()
-            reads = 0
-            hit = hits.__next__
-            miss = misses.__next__
+            hit_base = hit() + 1
+            miss_base = miss() + 1
 
     def cache_parameters() -> dict[str, Any]:
         """The decorator's settings: maxsize, typed, ttl, tti, wait_concurrent, policy."""
