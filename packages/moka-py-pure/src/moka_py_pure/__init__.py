@@ -1,10 +1,13 @@
 """moka-py's pure-Python backend: moka 0.12.14's caching algorithms, in Python.
 
 This module is the backend object that ``moka_py`` loads through the ``moka_py.backends`` entry
-point: it declares ``name``, ``priority``, ``exact`` and ``Moka``.
+point: it declares ``name``, ``priority``, ``exact`` and ``Moka``, and ``cached`` (``moka_py``'s
+decorator with a faster hit path) when the core package ``moka_py`` is installed.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ._cache import Moka
 
@@ -20,3 +23,17 @@ priority = 10
 
 exact = True
 """Makes moka's eviction decisions and sends moka's listener events, given the same key hashes."""
+
+
+def __getattr__(attr: str) -> Any:
+    # ``cached`` needs moka_py, which this package does not depend on: built on first access.
+    if attr == "cached":
+        try:
+            from ._cached import cached
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] != "moka_py":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute 'cached' ({exc})") from None
+        globals()["cached"] = cached
+        return cached
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

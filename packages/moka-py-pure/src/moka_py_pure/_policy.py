@@ -178,6 +178,7 @@ class Policy:
         deq = self.probation
         head = deq.head
         tail = deq.tail
+        e: Any
         for r in records:
             t = type(r)
             if t is int:  # Miss(raw hash)
