@@ -1,10 +1,10 @@
 """Doubly linked deques with O(1) push/unlink/move, mirroring moka's ``common/deque.rs``.
 
 moka keeps one node per entry in its access-order deque (``probation``), one in its write-order deque,
-and one in a timer-wheel bucket.  An entry holds direct references to its nodes (``Entry.aon``,
-``Entry.won``, ``Entry.tn``), so every operation is O(1).  The exact pointer behaviour matters for
-exactness: e.g. ``move_to_back`` of the tail is a no-op, and ``contains`` is moka's cheap test
-"has a predecessor or is the head".
+and one in a timer-wheel bucket.  An entry is its own probation node (it is a :class:`Link`) and
+holds direct references to its other nodes (``Entry.won``, ``Entry.tn``), so every operation is
+O(1).  The exact pointer behaviour matters for exactness: e.g. ``move_to_back`` of the tail is a
+no-op, and ``contains`` is moka's cheap test "has a predecessor or is the head".
 """
 
 from __future__ import annotations
@@ -12,12 +12,23 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+L = TypeVar("L", bound="Link")
 
 
-class DeqNode(Generic[T]):
+class Link:
+    """The links of a deque node.  :class:`~moka_py_pure._entry.Entry` is one directly: it is its own
+    node in the probation (access-order) deque, which saves a node object per entry."""
+
+    __slots__ = ("next", "prev")
+
+    prev: Any
+    next: Any
+
+
+class DeqNode(Link, Generic[T]):
     """A node of a :class:`Deque`; ``elem`` is what it stands for."""
 
-    __slots__ = ("elem", "next", "prev")
+    __slots__ = ("elem",)
 
     def __init__(self, elem: T) -> None:
         self.prev: DeqNode[T] | None = None
@@ -26,20 +37,27 @@ class DeqNode(Generic[T]):
 
 
 class Deque(Generic[T]):
-    """An intrusive-style doubly linked list of :class:`DeqNode`."""
+    """An intrusive-style doubly linked list of :class:`DeqNode` (or other :class:`Link`) nodes.
+
+    ``T`` is what a :class:`DeqNode`'s ``elem`` holds (iteration yields those); the probation deque
+    links the entries themselves and is a ``Deque[Any]`` that is never iterated.
+    """
 
     __slots__ = ("head", "len", "tail")
 
+    head: Any  # the first node, or None
+    tail: Any  # the last node, or None
+
     def __init__(self) -> None:
-        self.head: DeqNode[T] | None = None
-        self.tail: DeqNode[T] | None = None
+        self.head = None
+        self.tail = None
         self.len = 0
 
-    def contains(self, node: DeqNode[Any]) -> bool:
+    def contains(self, node: Link) -> bool:
         """moka's ``Deque::contains``: the node has a predecessor or is the head."""
         return node.prev is not None or self.head is node
 
-    def push_back(self, node: DeqNode[T]) -> DeqNode[T]:
+    def push_back(self, node: L) -> L:
         node.next = None
         tail = self.tail
         node.prev = tail
@@ -51,7 +69,7 @@ class Deque(Generic[T]):
         self.len += 1
         return node
 
-    def pop_front(self) -> DeqNode[T] | None:
+    def pop_front(self) -> Any:
         node = self.head
         if node is None:
             return None
@@ -66,7 +84,7 @@ class Deque(Generic[T]):
         node.next = None
         return node
 
-    def move_to_back(self, node: DeqNode[T]) -> None:
+    def move_to_back(self, node: Link) -> None:
         """Move a member node to the back (no-op when it already is the tail)."""
         if self.tail is node:
             return
@@ -90,7 +108,7 @@ class Deque(Generic[T]):
         if node is not None:
             self.move_to_back(node)
 
-    def unlink(self, node: DeqNode[T]) -> None:
+    def unlink(self, node: Link) -> None:
         """Remove a member node from the deque."""
         prev = node.prev
         nxt = node.next

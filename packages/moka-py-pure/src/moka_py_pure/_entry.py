@@ -1,4 +1,4 @@
-"""One cache entry: moka's ``EntryInfo`` + ``ValueEntry`` + ``DeqNodes`` in one object.
+"""One cache entry: moka's ``EntryInfo`` + ``ValueEntry`` + probation ``DeqNode`` in one object.
 
 In moka an update keeps the same ``EntryInfo`` (and deque nodes) and only swaps the ``ValueEntry``;
 a remove-then-insert creates a new ``EntryInfo``.  Nothing in housekeeping ever needs an older
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._deque import DeqNode
+from ._deque import DeqNode, Link
 from ._hashing import mix_raw_hash
 
 if TYPE_CHECKING:
@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 U16 = 0xFFFF
 
 
-class Entry:
-    """A map entry and its policy bookkeeping."""
+class Entry(Link):
+    """A map entry and its policy bookkeeping; also its own node in the probation deque.
+
+    It is in probation iff ``prev is not None`` or it is the head (moka's ``Deque::contains``).
+    """
 
     __slots__ = (
         "admitted",
-        "aon",  # access-order (probation) node
         "exp",  # per-entry expiration time (ns, low 12 bits clear) or None
         "gen",  # entry_gen (u16): bumped by update and remove
         "h",  # raw Python hash(key)
@@ -66,7 +68,8 @@ class Entry:
         self.exp: int | None = None
         self.pttl = pttl
         self.ptti = ptti
-        self.aon: DeqNode[Entry] | None = None
+        self.prev: Entry | None = None  # probation links
+        self.next: Entry | None = None
         self.won: DeqNode[Entry] | None = None
         self.tn: TimerNode | None = None
 

@@ -83,7 +83,7 @@ class Policy:
         self.va: int | None = None
         # moka keeps a write-order deque only with a TTL (or invalidation closures, not offered here).
         self.write_order_enabled = ttl is not None
-        self.probation: Deque[Entry] = Deque()
+        self.probation: Deque[Any] = Deque()  # its nodes are the entries themselves
         self.write_order: Deque[Entry] = Deque()
         self.sketch = FrequencySketch()
         self.sketch_enabled = False
@@ -122,9 +122,8 @@ class Policy:
 
     def _move_to_back_ao(self, e: Entry) -> None:
         """``Deques::move_to_back_ao`` (also used as ``move_to_back_ao_in_deque`` for probation)."""
-        n = e.aon
-        if n is not None and self.probation.contains(n):
-            self.probation.move_to_back(n)
+        if self.probation.contains(e):
+            self.probation.move_to_back(e)
 
     def _move_to_back_wo(self, e: Entry) -> None:
         n = e.won
@@ -132,10 +131,8 @@ class Policy:
             self.write_order.move_to_back(n)
 
     def _unlink_ao_wo(self, e: Entry) -> None:
-        n = e.aon
-        e.aon = None
-        if n is not None and self.probation.contains(n):
-            self.probation.unlink(n)
+        if self.probation.contains(e):
+            self.probation.unlink(e)
         n = e.won
         e.won = None
         if n is not None and self.write_order.contains(n):
@@ -228,12 +225,10 @@ class Policy:
                         size = sketch.size
                 if e is None:
                     continue
-            n = e.aon
-            if n is None:
-                continue  # not admitted (yet), or already removed
+            n = e  # its own probation node
             prev = n.prev
             if prev is None and head is not n:
-                continue
+                continue  # not in probation: not admitted (yet), or already removed
             nxt = n.next
             if nxt is None:
                 continue  # already the tail
@@ -244,7 +239,7 @@ class Policy:
             nxt.prev = prev
             n.prev = tail
             n.next = None
-            tail.next = n  # type: ignore[union-attr]  # n is a member but not the tail: tail exists
+            tail.next = n  # n is a member but not the tail, so there is a tail
             tail = n
         deq.head = head
         deq.tail = tail
@@ -263,13 +258,8 @@ class Policy:
                     # node (the common case): weights, move to the MRU end, policy generation.
                     ws = self.ws - op[2]
                     self.ws = (ws if ws > 0 else 0) + op[3]
-                    n = e.aon
-                    if (
-                        n is not None
-                        and probation.tail is not n
-                        and (n.prev is not None or probation.head is n)
-                    ):
-                        probation.move_to_back(n)
+                    if probation.tail is not e and (e.prev is not None or probation.head is e):
+                        probation.move_to_back(e)
                     gen = op[1]
                     current = e.pgen
                     if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
@@ -289,11 +279,9 @@ class Policy:
             self.ws = (ws if ws > 0 else 0) + new_weight
             if e.exp is not None or e.tn is not None:
                 self.update_timer_wheel(e)  # (a no-op otherwise)
-            n = e.aon
-            if n is not None:
-                deq = self.probation
-                if deq.tail is not n and (n.prev is not None or deq.head is n):
-                    deq.move_to_back(n)
+            deq = self.probation
+            if deq.tail is not e and (e.prev is not None or deq.head is e):
+                deq.move_to_back(e)
             n = e.won
             if n is not None:
                 deq = self.write_order
@@ -333,7 +321,7 @@ class Policy:
                     # Could not remove it (its ValueEntry may have changed): skip it.
                     front = self.probation.head
                     if front is not None:
-                        fe = front.elem
+                        fe = front
                         if (fe.key is vic_key or fe.key == vic_key) and fe.h == vic_hash:
                             self.probation.move_front_to_back()
             self.handle_admit(e, new_weight)
@@ -367,7 +355,7 @@ class Policy:
             if node is None:
                 break
             nxt = node.next  # taken before a possible move, like moka's next_node_ptr
-            ve = node.elem
+            ve = node
             if ve.gen != ve.pgen:
                 deq.move_to_back(node)
                 retries += 1
@@ -394,7 +382,7 @@ class Policy:
         self.ec += 1
         self.ws += weight
         self.update_timer_wheel(e)
-        e.aon = self.probation.push_back(DeqNode(e))
+        self.probation.push_back(e)
         if self.write_order_enabled:
             e.won = self.write_order.push_back(DeqNode(e))
         e.admitted = True
@@ -431,7 +419,6 @@ class Policy:
             self.ws = ws if ws > 0 else 0
             self._unlink_ao_wo(e)
         else:
-            e.aon = None
             e.won = None
 
     # -- expiration ------
@@ -512,7 +499,7 @@ class Policy:
             if node is None:
                 more_to_evict = False
                 break
-            info = node.elem
+            info = node
             key = info.key
             if info.gen != info.pgen:
                 self._skip_updated_entry_ao(key)
@@ -586,7 +573,7 @@ class Policy:
             if node is None:
                 more_to_evict = False
                 break
-            info = node.elem
+            info = node
             key = info.key
             if info.gen != info.pgen:
                 self._skip_updated_entry_ao(key)
