@@ -294,6 +294,8 @@ class Moka(Generic[K, V]):
             e = m.get(key)
             op: WriteOp
             if e is None:
+                if type(key) is int and h == key:
+                    h = key  # an int is its own hash: keep one int object per entry, not two
                 e = Entry(key, h, value, weight, now, pttl, ptti)
                 if pttl is not None or ptti is not None:
                     expire_after_create(e, now)
@@ -305,12 +307,15 @@ class Moka(Generic[K, V]):
                 old_la = e.la
                 old_lm = e.lm
                 old_weight = e.weight
+                # The value first: a lock-free get that sees the new timestamps must not return the
+                # old value (which may have expired); new value + old timestamps reads as a miss or a
+                # hit of the new value, like a read just before or after this write.
+                e.value = value
                 gen = (e.gen + 1) & 0xFFFF
                 e.gen = gen
                 e.la = now
                 e.lm = now
                 e.weight = weight
-                e.value = value
                 e.mkey = key
                 e.pttl = pttl
                 e.ptti = ptti
