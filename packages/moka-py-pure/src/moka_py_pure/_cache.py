@@ -366,11 +366,16 @@ class Moka(Generic[K, V]):
         (whose read hook rewrites its deadline) takes the locked path.
         """
         e = self._map.get(key)
+        now = self._clock() - self._origin
         if e is None:
             if self._disabled:
                 return default
-            return self._record_read(hash(key), self._clock() - self._origin, default)
-        now = self._clock() - self._origin
+            h = hash(key)
+            rlog = self._rlog
+            if len(rlog) < READ_LOG_FLUSH_POINT and now < self._trigger_at:
+                rlog.append(h)  # a Miss record
+                return default
+            return self._record_read(h, now, default)
         check = self._check
         if (
             ((x := e.exp) is None or x > now)
