@@ -43,3 +43,27 @@ def test_float_durations_round_to_nanoseconds() -> None:
     assert duration_ns("ttl", 0.1) == 100_000_000
     assert duration_ns("ttl", 1e-9) == 1
     assert duration_ns("ttl", 31_536_000_000) == 31_536_000_000 * 10**9
+
+
+@pytest.mark.parametrize("backend", ["pure", ""])
+def test_own_cached_when_moka_py_pure_is_imported_before_moka_py(backend: str) -> None:
+    """Importing moka_py from moka_py_pure.cached must not meet a half-imported moka_py_pure._cached."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("moka_py")
+    code = (
+        "import moka_py_pure\n"
+        "c = moka_py_pure.cached\n"
+        "import moka_py\n"
+        "assert moka_py.cached is c or moka_py.backend().name != 'pure'\n"
+        "@c\n"
+        "def f(x): return [x]\n"
+        "assert f(1) is f(1) and f.cache_info()[:2] == (1, 1)\n"
+    )
+    env = {**os.environ, "MOKA_PY_BACKEND": backend}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr

@@ -29,11 +29,15 @@ def __getattr__(attr: str) -> Any:
     # ``cached`` needs moka_py, which this package does not depend on: built on first access.
     if attr == "cached":
         try:
-            from ._cached import cached
+            # moka_py first: initialising it asks this module for `cached` (this function again),
+            # which must not find ._cached half-imported.
+            import moka_py  # noqa: F401
         except ModuleNotFoundError as exc:
             if (exc.name or "").partition(".")[0] != "moka_py":
                 raise
             raise AttributeError(f"module {__name__!r} has no attribute 'cached' ({exc})") from None
+        from ._cached import cached
+
         globals()["cached"] = cached
         return cached
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
