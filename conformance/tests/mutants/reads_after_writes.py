@@ -12,7 +12,8 @@ from mutants._pure_copy import pure_copy
 READS_THEN_WRITES = """\
             if read_log:
                 records = read_log[:]
-                del read_log[:]
+                # Not `del read_log[:]`: lock-free reads may append between the two statements.
+                del read_log[: len(records)]
                 policy.apply_reads(records)
             if write_log:
                 ops = write_log[:]
@@ -27,7 +28,7 @@ WRITES_THEN_READS = """\
                 policy.apply_writes(ops)
             if read_log:
                 records = read_log[:]
-                del read_log[:]
+                del read_log[: len(records)]
                 policy.apply_reads(records)
 """
 
