@@ -154,7 +154,7 @@ def test_update_over_expired_entry_reports_expired_or_replaced(clock: FakeClock,
 def test_create_uses_min_of_per_entry_ttl_and_tti(clock: FakeClock) -> None:
     c = make(10, clock)
     c.set("a", 1, ttl=2, tti=1)
-    assert c._map["a"].exp == (clock.now - clock.now + SEC) & ~0xFFF  # creation at cache time 0
+    assert c._map[hash("a")].exp == (clock.now - clock.now + SEC) & ~0xFFF  # creation at cache time 0
     clock.advance(SEC - 1)
     assert c.get("a") is None  # the deadline was rounded down to a multiple of 4096 ns
 
@@ -170,7 +170,7 @@ def test_update_without_durations_clears_the_deadline(clock: FakeClock) -> None:
     c = make(10, clock)
     c.set("a", 1, ttl=1)
     c.set("a", 2)
-    assert c._map["a"].exp is None
+    assert c._map[hash("a")].exp is None
     clock.advance(10 * SEC)
     assert c.get("a") == 2
 
@@ -179,9 +179,9 @@ def test_update_result_equal_to_current_keeps_the_deadline_absent(clock: FakeClo
     c = make(10, clock, ttl=10)
     c.set("a", 1)
     c.set("a", 2, ttl=10)  # hook result 10 s == current duration (from the cache TTL): no change
-    assert c._map["a"].exp is None
+    assert c._map[hash("a")].exp is None
     c.set("a", 3, ttl=5)
-    assert c._map["a"].exp == 5 * SEC & ~0xFFF
+    assert c._map[hash("a")].exp == 5 * SEC & ~0xFFF
 
 
 def test_v0_12_13_rule_clears_an_expired_deadline_on_update(clock: FakeClock) -> None:
@@ -189,7 +189,7 @@ def test_v0_12_13_rule_clears_an_expired_deadline_on_update(clock: FakeClock) ->
     c.set("a", 1, ttl=0.1)
     clock.advance(SEC)  # E is in the past: current duration is None, and so is the hook's result
     c.set("a", 2)
-    assert c._map["a"].exp is None and c.get("a") == 2
+    assert c._map[hash("a")].exp is None and c.get("a") == 2
 
 
 def test_read_with_per_entry_tti_extends(clock: FakeClock) -> None:
@@ -209,7 +209,7 @@ def test_read_tti_is_capped_by_what_is_left_of_per_entry_ttl(clock: FakeClock) -
     clock.advance(900 * MS)
     assert c.get("a") == 1  # min(1 s, 1.5 s - 0.9 s) = 0.6 s -> E = 1.5 s
     deadline = int(1.5 * SEC) & ~0xFFF
-    assert c._map["a"].exp == deadline
+    assert c._map[hash("a")].exp == deadline
     clock.advance(deadline - 900 * MS - 1)
     assert "a" in c
     clock.advance(1)
@@ -219,11 +219,11 @@ def test_read_tti_is_capped_by_what_is_left_of_per_entry_ttl(clock: FakeClock) -
 def test_read_without_per_entry_tti_changes_nothing(clock: FakeClock) -> None:
     c = make(10, clock)
     c.set("a", 1, ttl=1)
-    exp = c._map["a"].exp
+    exp = c._map[hash("a")].exp
     clock.advance(500 * MS)
     assert c.get("a") == 1
-    assert c._map["a"].exp == exp
-    assert c._rlog[-1] is c._map["a"]  # a plain Hit record: is_expiry_modified = false
+    assert c._map[hash("a")].exp == exp
+    assert c._rlog[-1] is c._map[hash("a")]  # a plain Hit record: is_expiry_modified = false
 
 
 def test_expiry_modifying_read_reschedules_the_timer(clock: FakeClock) -> None:
@@ -236,7 +236,7 @@ def test_expiry_modifying_read_reschedules_the_timer(clock: FakeClock) -> None:
     c.get("a")
     assert isinstance(c._rlog[-1], tuple)  # Hit with is_expiry_modified
     c.run_pending_tasks()
-    e = c._map["a"]
+    e = c._map[hash("a")]
     assert e.exp == (40 * SEC + 100 * SEC) & ~0xFFF
     assert [(lv, ix) for lv, ix, _ in tw.scheduled()] == [tw.bucket_indices(e.exp)]
 
@@ -245,6 +245,6 @@ def test_get_with_re_check_does_not_record_but_touches(clock: FakeClock) -> None
     c = make(10, clock, tti=1)
     c.set("a", 1)
     clock.advance(500 * MS)
-    assert c._peek("a") == 1
-    assert c._map["a"].la == 500 * MS  # moka's get_with_hash_without_recording sets last_accessed
+    assert c._peek("a", hash("a")) == 1
+    assert c._map[hash("a")].la == 500 * MS  # moka's get_with_hash_without_recording sets last_accessed
     assert c._rlog == []

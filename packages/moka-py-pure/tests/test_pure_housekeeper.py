@@ -146,7 +146,7 @@ def test_drain_keeps_a_read_queued_while_the_log_is_copied(clock: FakeClock) -> 
     c = make(1000, clock)
     c.set("a", 1)
     c.run_pending_tasks()
-    e = c._map["a"]
+    e = c._map[hash("a")]
 
     class RacingLog(list):  # type: ignore[type-arg]
         def __getitem__(self, index: Any) -> Any:

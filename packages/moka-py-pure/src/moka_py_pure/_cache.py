@@ -2,7 +2,8 @@
 
 It ties the mechanisms together the way moka's ``sync::Cache`` / ``BaseCache`` do:
 
-* the map is a plain ``dict`` from key to :class:`~moka_py_pure._entry.Entry`; an insert or a remove
+* the map is a ``dict`` from ``hash(key)`` to :class:`~moka_py_pure._entry.Entry` (see
+  :mod:`~moka_py_pure._keymap`: a stored key's code never runs again); an insert or a remove
   changes it at once and queues a write record, a recorded read queues a read record;
 * the policy (admission, eviction, expiry removal) only sees those records when a housekeeping cycle
   runs, triggered by the 64-record flush points, the 300 ms timer, or ``run_pending_tasks``;
@@ -35,6 +36,7 @@ from ._housekeeper import (
     WRITE_LOG_FLUSH_POINT,
     Housekeeper,
 )
+from ._keymap import find, probe, put, unmap
 from ._policy import Event, Policy, WriteOp
 from ._validation import (
     TINY_LFU,
@@ -186,7 +188,7 @@ class Moka(Generic[K, V]):
         self._policy_name = cast(PolicyName, policy_name)
         self._clock = clock
         self._origin = origin
-        self._map: dict[Any, Entry] = {}
+        self._map: dict[int, Any] = {}  # hash(key) -> Entry, or a Bucket of colliding entries
         self._rlog: list[Any] = []
         self._wlog: list[WriteOp] = []
         self._events: list[Event] = []
@@ -291,7 +293,9 @@ class Moka(Generic[K, V]):
         try:
             now = self._clock() - self._origin
             m = self._map
-            e = m.get(key)
+            e = x = m.get(h)
+            if x is not None and (k := x.key) is not key and not k == key:  # noqa: SIM201 (dict: ==)
+                e = probe(x, key)  # a hash collision
             op: WriteOp
             if e is None:
                 if type(key) is int and h == key:
@@ -299,7 +303,10 @@ class Moka(Generic[K, V]):
                 e = Entry(key, h, value, weight, now, pttl, ptti)
                 if pttl is not None or ptti is not None:
                     expire_after_create(e, now)
-                m[key] = e
+                if x is None:
+                    m[h] = e
+                else:
+                    put(m, e)  # a collision (re-read: a key's __eq__ may have run meanwhile)
                 op = (e, 1, 0, weight, key)
             else:
                 # An update, also over an expired-but-present entry (moka's on_modify path).
@@ -335,10 +342,10 @@ class Moka(Generic[K, V]):
         finally:
             self._release()
 
-    def _peek(self, key: Any) -> Any:
+    def _peek(self, key: Any, h: int) -> Any:
         """moka's ``get_with_hash_without_recording``: touches the entry, records nothing."""
         with self._lock:
-            e = self._map.get(key)
+            e = find(self._map, h, key)
             if e is None:
                 return _MISSING
             now = self._clock() - self._origin
@@ -363,14 +370,19 @@ class Moka(Generic[K, V]):
         """Return the value for ``key`` if present and not expired, else ``default`` (a recorded read).
 
         Lock-free like moka's reads (see :meth:`_record_read`); only an entry with a per-entry tti
-        (whose read hook rewrites its deadline) takes the locked path.
+        (whose read hook rewrites its deadline) takes the locked path.  The lookup is ``dict``'s,
+        spelled out (see :mod:`~moka_py_pure._keymap`): it reads one slot of the map, and a
+        collision bucket is an immutable snapshot, so a concurrent write is seen entirely or not.
         """
-        e = self._map.get(key)
+        h = hash(key)
+        e = self._map.get(h)
+        # `not ==`, never `!=`: dict compares keys with __eq__ only
+        if e is not None and (k := e.key) is not key and not k == key:  # noqa: SIM201
+            e = probe(e, key)  # a hash collision
         now = self._clock() - self._origin
         if e is None:
             if self._disabled:
                 return default
-            h = hash(key)
             rlog = self._rlog
             if len(rlog) < READ_LOG_FLUSH_POINT and now < self._trigger_at:
                 rlog.append(h)  # a Miss record
@@ -382,7 +394,7 @@ class Moka(Generic[K, V]):
             and e.ptti is None
             and (
                 check == _CHECK_NONE
-                or (check == _CHECK_TTL and e.lm + self._ttl_ns > now)  # type: ignore[operator]
+                or (check == _CHECK_TTL and e.lm + self._ttl_ns > now)
             )
         ):
             e.la = now
@@ -392,7 +404,7 @@ class Moka(Generic[K, V]):
                 rlog.append(e)
                 return value
             return self._record_read(e, now, value)
-        return self._get_locked(key, default)
+        return self._get_locked(key, h, default)
 
     def _record_read(self, rec: Any, now: int, result: Any) -> Any:
         """Queue a read record, running housekeeping first when it is due; returns ``result``.
@@ -425,11 +437,11 @@ class Moka(Generic[K, V]):
         _deliver(listener, events)
         return result
 
-    def _get_locked(self, key: Any, default: Any) -> Any:
+    def _get_locked(self, key: Any, h: int, default: Any) -> Any:
         """``get`` for the cases the lock-free path leaves: expiry checks and per-entry tti reads."""
         self._acquire()
         try:
-            e = self._map.get(key)
+            e = find(self._map, h, key)
             now = self._clock() - self._origin
             if e is not None and is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
                 rec: Any = e
@@ -448,7 +460,6 @@ class Moka(Generic[K, V]):
                     return value
                 events = self._take_events()
             else:
-                h = hash(key)
                 if self._disabled:
                     return default
                 rlog = self._rlog
@@ -532,7 +543,7 @@ class Moka(Generic[K, V]):
 
         events: list[Event] = []
         try:
-            value = self._peek(key)
+            value = self._peek(key, h)
             if value is _MISSING:
                 value = initializer()
                 events = self._insert(key, h, value, pttl, ptti)
@@ -567,15 +578,21 @@ class Moka(Generic[K, V]):
 
     def remove(self, key: Any, default: Any = None) -> Any:
         """Remove ``key`` and return its value (even if it had expired but was still stored)."""
+        h = hash(key)
         self._acquire()
         try:
             m = self._map
-            if not m:
-                hash(key)  # dict.pop skips hashing when empty; moka always hashes (errors propagate)
-                return default
-            e = m.pop(key, None)
+            e = m.get(h)
             if e is None:
                 return default
+            if e.key is key:
+                del m[h]
+            else:
+                if not e.key == key:  # noqa: SIM201 (dict: ==)
+                    e = probe(e, key)  # a hash collision
+                # unmap by identity: a key's __eq__ may have changed the map meanwhile
+                if e is None or not unmap(m, e):
+                    return default
             now = self._clock() - self._origin
             gen = (e.gen + 1) & 0xFFFF
             e.gen = gen
@@ -599,8 +616,9 @@ class Moka(Generic[K, V]):
 
     def __contains__(self, key: object) -> bool:
         """True if ``key`` is present and not expired (moka's ``contains_key``: not a recorded read)."""
+        h = hash(key)
         with self._lock:
-            e = self._map.get(key)
+            e = find(self._map, h, key)
             if e is None:
                 return False
             return is_valid(e, self._clock() - self._origin, self._ttl_ns, self._tti_ns, self._va)

@@ -51,14 +51,14 @@ def plain_wrapper(
             k = args[0]
         else:
             k = args
-        e = m.get(k)
-        if e is not None and e.ptti is None:
-            # Moka.get's lock-free hit path, inlined (keep the two in step).
+        e = m.get(hash(k))
+        if e is not None and ((s := e.key) is k or s == k) and e.ptti is None:
+            # Moka.get's lock-free hit path, inlined (keep the two in step); a collision bucket
+            # (whose key equals nothing) or another key of the same hash goes through cache.get.
             now = clock() - origin
             check = c._check
             if ((x := e.exp) is None or x > now) and (
-                check == _CHECK_NONE
-                or (check == _CHECK_TTL and e.lm + c._ttl_ns > now)  # type: ignore[operator]
+                check == _CHECK_NONE or (check == _CHECK_TTL and e.lm + c._ttl_ns > now)
             ):
                 e.la = now
                 value = e.value

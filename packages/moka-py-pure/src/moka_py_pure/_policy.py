@@ -5,6 +5,10 @@ This is the part of moka's ``sync/base_cache.rs`` ``Inner`` that runs inside hou
 ``evict_lru_entries``, ...).  Each method names the moka function it mirrors.  Nothing here takes a
 lock: the cache calls it with its one lock held.
 
+Where moka looks an entry's key up in its map, this looks the entry up by identity and known hash
+(:func:`~moka_py_pure._keymap.current`, :func:`~moka_py_pure._keymap.unmap`): no stored key's
+``__hash__`` or ``__eq__`` runs in housekeeping.
+
 moka's counters (``entry_count``, ``weighted_size``) are copied into a local ``EvictionCounters`` at
 the start of a cycle and published at its end; here ``ec``/``ws`` are those working counters and the
 cache publishes them when a cycle ends.
@@ -18,6 +22,7 @@ from ._deque import DeqNode, Deque
 from ._entry import Entry
 from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
 from ._hashing import U64, fmix64
+from ._keymap import current, unmap
 from ._sketch import U32, FrequencySketch, sketch_capacity
 from ._timer_wheel import TimerWheel
 
@@ -61,7 +66,7 @@ class Policy:
 
     def __init__(
         self,
-        map_: dict[Any, Entry],
+        map_: dict[int, Any],
         events: list[Event],
         notify_enabled: bool,
         max_capacity: int | None,
@@ -299,8 +304,7 @@ class Policy:
         m = self.map
         if new_weight > cap:
             # Too big to ever fit: reject without consulting the sketch.
-            if m.get(key) is e and e.gen == gen:
-                del m[key]
+            if e.gen == gen and unmap(m, e):
                 self._notify(key, e.value, SIZE)
                 self.eviction_count += 1
             e.set_policy_gen(gen)
@@ -310,30 +314,27 @@ class Policy:
         victims = self.admit(e, new_weight) if self.tiny_lfu else []
 
         if victims is not None:
-            for vic_key, vic_hash, vic_la in victims:
-                cur = m.get(vic_key)
+            for vic, vic_la in victims:
+                cur = current(m, vic)
                 if cur is not None and cur.la == vic_la:
-                    del m[vic_key]
+                    unmap(m, cur)
                     self._notify(cur.mkey, cur.value, SIZE)
                     self.eviction_count += 1
                     self.handle_remove(cur)
                 else:
-                    # Could not remove it (its ValueEntry may have changed): skip it.
-                    front = self.probation.head
-                    if front is not None:
-                        fe = front
-                        if (fe.key is vic_key or fe.key == vic_key) and fe.h == vic_hash:
-                            self.probation.move_front_to_back()
+                    # Could not remove it (its ValueEntry may have changed): skip it.  moka compares
+                    # the front node's key and hash with the victim's; the entry's identity says that.
+                    if self.probation.head is vic:
+                        self.probation.move_front_to_back()
             self.handle_admit(e, new_weight)
             e.set_policy_gen(gen)
         else:
-            if m.get(key) is e and e.gen == gen:
-                del m[key]
+            if e.gen == gen and unmap(m, e):
                 e.set_policy_gen(gen)
                 self._notify(key, e.value, SIZE)
                 self.eviction_count += 1
 
-    def admit(self, candidate: Entry, cand_weight: int) -> list[tuple[Any, int, int]] | None:
+    def admit(self, candidate: Entry, cand_weight: int) -> list[tuple[Entry, int]] | None:
         """``Inner::admit``: the size-aware TinyLFU test; the victims, or None when rejected.
 
         Victims are aggregated from the probation LRU end while they weigh less than the candidate,
@@ -347,7 +348,7 @@ class Policy:
         vic_weight = 0
         vic_freq = 0
         retries = 0
-        victims: list[tuple[Any, int, int]] = []
+        victims: list[tuple[Entry, int]] = []
         deq = self.probation
         m = self.map
         node = deq.head
@@ -361,12 +362,12 @@ class Policy:
                 retries += 1
                 node = nxt
                 continue
-            cur = m.get(ve.key)
+            cur = current(m, ve)
             if cur is not None:
                 vic_weight += cur.weight
                 if enabled:
                     vic_freq += sketch.frequency_at(self._sk(ve))
-                victims.append((ve.key, ve.h, ve.la))
+                victims.append((ve, ve.la))
                 retries = 0
             else:
                 deq.move_to_back(node)
@@ -431,9 +432,9 @@ class Policy:
             if info.gen != info.pgen:
                 continue  # dirty: its queued write will reschedule it
             key = info.key
-            cur = m.get(key)
+            cur = current(m, info)
             if cur is not None and cur.exp is not None and cur.exp <= now:
-                del m[key]
+                unmap(m, cur)
                 self._notify(key, cur.value, EXPIRED)
                 self.eviction_count += 1
                 self.handle_remove_without_timer_wheel(cur)
@@ -462,7 +463,7 @@ class Policy:
             info = node.elem
             key = info.key
             if info.gen != info.pgen:
-                self._skip_updated_entry_wo(key)
+                self._skip_updated_entry_wo(info)
                 more_to_evict = False
                 continue
             lm = info.lm
@@ -473,16 +474,16 @@ class Policy:
             else:
                 more_to_evict = False
                 break
-            cur = m.get(key)
+            cur = current(m, info)
             if cur is not None and (
                 (va is not None and cur.lm < va) or (ttl is not None and sat_add(cur.lm, ttl) <= now)
             ):
-                del m[key]
+                unmap(m, cur)
                 self._notify(key, cur.value, cause)
                 self.eviction_count += 1
                 self.handle_remove(cur)
             else:
-                self._skip_updated_entry_wo(key)
+                self._skip_updated_entry_wo(info)
                 more_to_evict = False
         if more_to_evict:
             self.more_entries_to_evict = True
@@ -502,7 +503,7 @@ class Policy:
             info = node
             key = info.key
             if info.gen != info.pgen:
-                self._skip_updated_entry_ao(key)
+                self._skip_updated_entry_ao(info)
                 more_to_evict = False
                 continue
             la = info.la
@@ -513,23 +514,23 @@ class Policy:
             else:
                 more_to_evict = False
                 break
-            cur = m.get(key)
+            cur = current(m, info)
             if cur is not None and (
                 (va is not None and cur.la < va) or (tti is not None and sat_add(cur.la, tti) <= now)
             ):
-                del m[key]
+                unmap(m, cur)
                 self._notify(key, cur.value, cause)
                 self.eviction_count += 1
                 self.handle_remove(cur)
             else:
-                self._skip_updated_entry_ao(key)
+                self._skip_updated_entry_ao(info)
                 more_to_evict = False
         if more_to_evict:
             self.more_entries_to_evict = True
 
-    def _skip_updated_entry_ao(self, key: Any) -> None:
+    def _skip_updated_entry_ao(self, info: Entry) -> None:
         """``Inner::skip_updated_entry_ao`` for probation."""
-        cur = self.map.get(key)
+        cur = current(self.map, info)
         if cur is not None:
             self._move_to_back_ao(cur)
             if cur.gen != cur.pgen:
@@ -537,9 +538,9 @@ class Policy:
         else:
             self.probation.move_front_to_back()
 
-    def _skip_updated_entry_wo(self, key: Any) -> None:
+    def _skip_updated_entry_wo(self, info: Entry) -> None:
         """``Inner::skip_updated_entry_wo``."""
-        cur = self.map.get(key)
+        cur = current(self.map, info)
         if cur is not None:
             self._move_to_back_ao(cur)
             self._move_to_back_wo(cur)
@@ -576,20 +577,26 @@ class Policy:
             info = node
             key = info.key
             if info.gen != info.pgen:
-                self._skip_updated_entry_ao(key)
+                self._skip_updated_entry_ao(info)
                 more_to_evict = False
                 continue
             ts = info.la
-            cur = m.get(key)
+            h = info.h
+            cur = m.get(h)
+            if cur is not info:  # a collision bucket, or no longer stored (rare)
+                cur = current(m, info)
             if cur is not None and cur.la == ts:
-                del m[key]
+                if m.get(h) is cur:
+                    del m[h]
+                else:
+                    unmap(m, cur)
                 self._notify(key, cur.value, SIZE)
                 self.eviction_count += 1
                 weight = cur.weight
                 self.handle_remove(cur)
                 evicted += weight
             else:
-                self._skip_updated_entry_ao(key)
+                self._skip_updated_entry_ao(info)
                 more_to_evict = False
         if more_to_evict:
             self.more_entries_to_evict = True
