@@ -2,7 +2,11 @@
 
 How it keeps the moka-py contract with simple parts:
 
-* Reads and writes change the dict (``_map``) at once, so a value is readable as soon as
+* The map is keyed by ``hash(key)``: each slot lists the entries of that hash, and a lookup
+  compares the key it was given with theirs (identity, then ``==``), like ``dict``.  Entries are
+  removed by identity, so a stored key's ``__hash__``/``__eq__`` never runs again after the call
+  that stored it: a key whose code raises makes only the calls given that key raise.
+* Reads and writes change the map (``_map``) at once, so a value is readable as soon as
   ``set`` returns. The size policy sees writes later: each write is appended to a write log,
   and *housekeeping* replays the log into the recency order (``_lru``), evicting the least
   recently used entries when the total weight exceeds the capacity. Housekeeping runs in
@@ -21,6 +25,7 @@ TinyLFU admission, which is why it declares ``exact = False``.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -62,9 +67,33 @@ def _seconds(name: str, value: object) -> float | None:
 class _Entry(Generic[V]):
     """One stored value and the times that decide when it expires."""
 
-    __slots__ = ("accessed", "deadline", "entry_tti", "entry_ttl", "value", "weight", "written")
+    __slots__ = (
+        "accessed",
+        "deadline",
+        "entry_tti",
+        "entry_ttl",
+        "hash",
+        "key",
+        "slot",
+        "value",
+        "weight",
+        "written",
+    )
 
-    def __init__(self, value: V, weight: int, now: float, ttl: float | None, tti: float | None) -> None:
+    def __init__(
+        self,
+        key: Any,
+        h: int,
+        slot: int,
+        value: V,
+        weight: int,
+        now: float,
+        ttl: float | None,
+        tti: float | None,
+    ) -> None:
+        self.key = key
+        self.hash = h
+        self.slot = slot  # the same for every entry that replaced an equal key: the policy's handle
         self.value = value
         self.weight = weight
         self.written = now
@@ -79,9 +108,10 @@ class _Entry(Generic[V]):
 class _Waiter:
     """The rendezvous of the callers of ``get_with`` for one missing key."""
 
-    __slots__ = ("done", "error", "owner", "retry", "value")
+    __slots__ = ("done", "error", "key", "owner", "retry", "value")
 
-    def __init__(self) -> None:
+    def __init__(self, key: Any) -> None:
+        self.key = key
         self.owner = threading.get_ident()
         self.done = threading.Event()
         self.value: Any = None
@@ -138,13 +168,14 @@ class Moka(Generic[K, V]):
         self._weigher = weigher
         self._clock = time.monotonic
         self._lock = threading.Lock()
-        self._map: dict[K, _Entry[V]] = {}  # what readers see
-        self._lru: OrderedDict[K, _Entry[V]] = OrderedDict()  # what the policy has admitted, LRU first
+        self._map: dict[int, list[_Entry[V]]] = {}  # what readers see: hash(key) -> entries
+        self._lru: OrderedDict[int, _Entry[V]] = OrderedDict()  # admitted entries by slot, LRU first
         self._weighted = 0  # total weight of the admitted entries
-        self._log: list[tuple[K, _Entry[V], bool]] = []  # pending writes: (key, entry, True=upsert)
+        self._log: list[tuple[_Entry[V], bool]] = []  # pending writes: (entry, True=upsert)
+        self._slots = itertools.count()
         self._reads = 0  # reads since the last housekeeping
         self._last_cycle = self._clock()
-        self._waiters: dict[K, _Waiter] = {}
+        self._waiters: dict[int, list[_Waiter]] = {}  # by hash(key), like the map
 
     # --- read-only settings ---------------------------------------------------------------
 
@@ -178,8 +209,8 @@ class Moka(Generic[K, V]):
     def set(self, key: K, value: V, ttl: float | None = None, tti: float | None = None) -> None:
         """Store ``value`` under ``key``, replacing (and reporting) any value already there."""
         entry_ttl, entry_tti = _seconds("ttl", ttl), _seconds("tti", tti)
-        hash(key)  # unhashable or raising keys fail here, before anything changes
-        self._deliver(self._store(key, value, entry_ttl, entry_tti))
+        h = hash(key)  # unhashable or raising keys fail here, before anything changes
+        self._deliver(self._store(key, h, value, entry_ttl, entry_tti))
 
     @overload
     def get(self, key: K) -> V | None: ...
@@ -188,15 +219,17 @@ class Moka(Generic[K, V]):
     def get(self, key: K, default: Any = None) -> Any:
         """The value stored under ``key`` (a recorded read), or ``default``."""
         events: list[Event] = []
+        h = hash(key)
         with self._lock:
-            value = self._lookup(key, default, events)
+            value = self._lookup(key, h, default, events)
         self._deliver(events)
         return value
 
     def __contains__(self, key: object) -> bool:
         """Whether ``key`` holds an unexpired value. Not a recorded read: it changes nothing."""
+        h = hash(key)
         with self._lock:
-            entry = self._map.get(key)  # type: ignore[arg-type]  # any hashable may be asked about
+            entry = self._find(key, h)
             return entry is not None and not self._expired(entry, self._clock())
 
     @overload
@@ -206,11 +239,13 @@ class Moka(Generic[K, V]):
     def remove(self, key: K, default: Any = None) -> Any:
         """Remove ``key`` and return its value (even if expired but not yet evicted), or ``default``."""
         events: list[Event] = []
+        h = hash(key)
         with self._lock:
-            entry = self._map.pop(key, None)
+            entry = self._find(key, h)
             now = self._clock()
             if entry is not None:
-                self._log.append((key, entry, False))
+                self._unmap(entry)
+                self._log.append((entry, False))
                 cause = "expired" if self._expired_cache_wide(entry, now) else "explicit"
                 events.append((key, entry.value, cause))
             self._maybe_housekeep(events, now)
@@ -224,22 +259,24 @@ class Moka(Generic[K, V]):
         if not callable(initializer):
             raise TypeError(f"initializer must be callable, not {type(initializer).__name__}")
         entry_ttl, entry_tti = _seconds("ttl", ttl), _seconds("tti", tti)
-        hash(key)
+        h = hash(key)
         while True:
             found = self.get(key, _MISSING)
             if found is not _MISSING:
                 return found
             with self._lock:
-                waiter = self._waiters.get(key)
+                waiters = self._waiters.setdefault(h, [])
+                waiter = next((w for w in waiters if w.key is key or w.key == key), None)
                 if waiter is None:
-                    waiter = self._waiters[key] = _Waiter()
+                    waiter = _Waiter(key)
+                    waiters.append(waiter)
                     owner = True
                 elif waiter.owner == threading.get_ident():
                     raise RuntimeError(RECURSION_MESSAGE)
                 else:
                     owner = False
             if owner:
-                return self._initialize(key, waiter, initializer, entry_ttl, entry_tti)
+                return self._initialize(key, h, waiter, initializer, entry_ttl, entry_tti)
             waiter.wait()
             if waiter.retry:
                 continue  # the owner was interrupted: try again, maybe as the new owner
@@ -252,7 +289,7 @@ class Moka(Generic[K, V]):
         events: list[Event] = []
         with self._lock:
             self._housekeep(events, self._clock())
-            events.extend((key, entry.value, "explicit") for key, entry in self._map.items())
+            events.extend((e.key, e.value, "explicit") for entries in self._map.values() for e in entries)
             self._map.clear()
             self._lru.clear()
             self._weighted = 0
@@ -285,10 +322,28 @@ class Moka(Generic[K, V]):
     def _expired(self, entry: _Entry[V], now: float) -> bool:
         return self._expired_cache_wide(entry, now) or (entry.deadline is not None and now >= entry.deadline)
 
-    def _lookup(self, key: K, default: Any, events: list[Event]) -> Any:
+    def _find(self, key: Any, h: int) -> _Entry[V] | None:
+        """The entry for ``key`` (of hash ``h``): compares it with the stored keys of that hash only."""
+        for entry in self._map.get(h, ()):
+            if entry.key is key or entry.key == key:
+                return entry
+        return None
+
+    def _unmap(self, entry: _Entry[V]) -> bool:
+        """Take this very entry out of the map (by identity: no key code runs); False if not there."""
+        entries = self._map.get(entry.hash, [])
+        for i, e in enumerate(entries):
+            if e is entry:
+                del entries[i]
+                if not entries:
+                    del self._map[entry.hash]
+                return True
+        return False
+
+    def _lookup(self, key: K, h: int, default: Any, events: list[Event]) -> Any:
         """A recorded read: refresh the entry's idle time and recency, and count the read."""
         now = self._clock()
-        entry = self._map.get(key)
+        entry = self._find(key, h)
         self._reads += 1
         if entry is None or self._expired(entry, now):
             value = default
@@ -301,8 +356,8 @@ class Moka(Generic[K, V]):
                 if entry.entry_ttl is not None:
                     duration = min(duration, max(0.0, entry.written + entry.entry_ttl - now))
                 entry.deadline = now + duration
-            if self._lru.get(key) is entry:
-                self._lru.move_to_end(key)
+            if self._lru.get(entry.slot) is entry:
+                self._lru.move_to_end(entry.slot)
         self._maybe_housekeep(events, now)
         return value
 
@@ -315,46 +370,45 @@ class Moka(Generic[K, V]):
         """Replay pending writes into the policy, drop expired entries, then trim to capacity."""
         self._last_cycle, self._reads = now, 0
         log, self._log = self._log, []
-        for key, entry, upsert in log:
+        for entry, upsert in log:
             if upsert:
-                self._admit(key, entry, events)
-            elif self._lru.get(key) is entry:  # a removal: the policy forgets the entry too
-                del self._lru[key]
+                self._admit(entry, events)
+            elif self._lru.get(entry.slot) is entry:  # a removal: the policy forgets the entry too
+                del self._lru[entry.slot]
                 self._weighted -= entry.weight
-        for key, entry in list(self._lru.items()):
+        for entry in list(self._lru.values()):
             if self._expired(entry, now):
-                self._evict(key, entry, "expired", events)
+                self._evict(entry, "expired", events)
         capacity = self._capacity
         while capacity is not None and self._weighted > capacity and self._lru:
-            self._evict(*next(iter(self._lru.items())), "size", events)
+            self._evict(next(iter(self._lru.values())), "size", events)
 
-    def _admit(self, key: K, entry: _Entry[V], events: list[Event]) -> None:
+    def _admit(self, entry: _Entry[V], events: list[Event]) -> None:
         """Give a written entry its place at the most recently used end, evicting LRU entries."""
-        current = self._lru.get(key)
-        if current is not None:  # an update of an admitted key: swap the entry, keep the key
+        slot = entry.slot
+        current = self._lru.get(slot)
+        if current is not None:  # an update of an admitted key: swap the entry, keep its place
             self._weighted += entry.weight - current.weight
-            self._lru[key] = entry
-            self._lru.move_to_end(key)
+            self._lru[slot] = entry
+            self._lru.move_to_end(slot)
             return
         capacity = self._capacity
         if capacity is not None:
             if entry.weight > capacity:  # can never fit: reject it
-                if self._map.get(key) is entry:
-                    del self._map[key]
-                    events.append((key, entry.value, "size"))
+                if self._unmap(entry):
+                    events.append((entry.key, entry.value, "size"))
                 return
             while self._weighted + entry.weight > capacity and self._lru:
-                self._evict(*next(iter(self._lru.items())), "size", events)
-        self._lru[key] = entry
+                self._evict(next(iter(self._lru.values())), "size", events)
+        self._lru[slot] = entry
         self._weighted += entry.weight
 
-    def _evict(self, key: K, entry: _Entry[V], cause: str, events: list[Event]) -> None:
+    def _evict(self, entry: _Entry[V], cause: str, events: list[Event]) -> None:
         """Take an admitted entry out of the policy, and out of the map if it is still there."""
-        del self._lru[key]
+        del self._lru[entry.slot]
         self._weighted -= entry.weight
-        if self._map.get(key) is entry:  # else it was already replaced or removed, and reported
-            del self._map[key]
-            events.append((key, entry.value, cause))
+        if self._unmap(entry):  # else it was already replaced or removed, and reported
+            events.append((entry.key, entry.value, cause))
 
     # --- helpers that run without the lock ------------------------------------------------
 
@@ -368,7 +422,7 @@ class Moka(Generic[K, V]):
             raise ValueError(f"weigher must return an int >= 0, got {weight}")
         return min(weight, MAX_WEIGHT)
 
-    def _store(self, key: K, value: V, ttl: float | None, tti: float | None) -> list[Event]:
+    def _store(self, key: K, h: int, value: V, ttl: float | None, tti: float | None) -> list[Event]:
         """Insert through the write path; return the events to deliver."""
         events: list[Event] = []
         if self._capacity == 0:
@@ -376,10 +430,15 @@ class Moka(Generic[K, V]):
         weight = self._weigh(key, value)
         with self._lock:
             now = self._clock()
-            old = self._map.get(key)  # a raising __eq__ fails here, before anything changes
-            entry = _Entry(value, weight, now, ttl, tti)
-            self._map[key] = entry
-            self._log.append((key, entry, True))
+            old = self._find(key, h)  # a raising __eq__ fails here, before anything changes
+            if old is None:
+                entry = _Entry(key, h, next(self._slots), value, weight, now, ttl, tti)
+                self._map.setdefault(h, []).append(entry)
+            else:  # the new entry takes the old one's place in the map and in the policy
+                entry = _Entry(old.key, h, old.slot, value, weight, now, ttl, tti)
+                entries = self._map[h]
+                entries[next(i for i, e in enumerate(entries) if e is old)] = entry
+            self._log.append((entry, True))
             if old is not None:
                 cause = "expired" if self._expired_cache_wide(old, now) else "replaced"
                 events.append((key, old.value, cause))
@@ -387,28 +446,37 @@ class Moka(Generic[K, V]):
         return events
 
     def _initialize(
-        self, key: K, waiter: _Waiter, initializer: Callable[[], V], ttl: float | None, tti: float | None
+        self,
+        key: K,
+        h: int,
+        waiter: _Waiter,
+        initializer: Callable[[], V],
+        ttl: float | None,
+        tti: float | None,
     ) -> V:
         """As the owner of ``waiter``: compute, store and publish the value for ``key``."""
         events: list[Event] = []
         try:
             with self._lock:  # re-check without recording a read: another thread may have set it
-                entry = self._map.get(key)
+                entry = self._find(key, h)
                 present = entry is not None and not self._expired(entry, self._clock())
             if entry is not None and present:
                 value = entry.value
             else:
                 value = initializer()  # outside every lock
-                events = self._store(key, value, ttl, tti)
+                events = self._store(key, h, value, ttl, tti)
         except BaseException as exc:
             waiter.error, waiter.retry = exc, not isinstance(exc, Exception)
             raise
         else:
             waiter.value = value
         finally:
-            with self._lock:
-                if self._waiters.get(key) is waiter:
-                    del self._waiters[key]
+            with self._lock:  # by identity and known hash: no key code may fail here
+                waiters = self._waiters.get(h, [])
+                if waiter in waiters:
+                    waiters.remove(waiter)
+                    if not waiters:
+                        del self._waiters[h]
             waiter.done.set()
         self._deliver(events)
         return value
