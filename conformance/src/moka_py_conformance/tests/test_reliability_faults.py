@@ -16,26 +16,12 @@ import pytest
 from moka_py_conformance._reliability import FAULT_OF, Faults, Workload
 from moka_py_conformance._support import run_with_watchdog
 
-# Found by this test, open: the pure backend's map is a dict keyed by the user's keys, so its
-# housekeeping (run_pending_tasks, clear, and the housekeeping that reads and writes trigger) calls
-# __hash__/__eq__ of stored keys again, and a key that raises there makes the wrong call raise.
-PURE_REHASHES = "dict-based backend: housekeeping re-runs stored keys' __hash__/__eq__, open bug"
-
-
-def rehashes_keys(backend: Any) -> bool:
-    """The pure backend (and the teeth's copies of it, ``_moka_py_pure_*``) and the example backend."""
-    return backend.name == "example" or "moka_py_pure" in backend.Moka.__module__
-
 SECONDS = 1.5  # per run in CI; scaled by --moka-soak
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", [*FAULT_OF, "all"])
-def test_random_faults_surface_from_the_documented_call(
-    Moka: Any, backend: Any, request: pytest.FixtureRequest, soak: float, kind: str
-) -> None:
-    if rehashes_keys(backend) and kind in ("hash", "eq", "all"):
-        request.applymarker(pytest.mark.xfail(reason=PURE_REHASHES, strict=False))
+def test_random_faults_surface_from_the_documented_call(Moka: Any, soak: float, kind: str) -> None:
     kinds = list(FAULT_OF) if kind == "all" else [kind]
     faults = Faults(**dict.fromkeys(kinds, 0.05))
     workload = Workload(Moka, weighed=True, faults=faults)

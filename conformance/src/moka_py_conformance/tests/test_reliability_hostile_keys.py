@@ -13,10 +13,7 @@ import threading
 import time
 from typing import Any
 
-import pytest
-
 from moka_py_conformance._support import run_threads, run_with_watchdog
-from moka_py_conformance.tests.test_reliability_faults import PURE_REHASHES, rehashes_keys
 
 
 class Colliding:
@@ -117,9 +114,7 @@ def test_slow_eq_from_many_threads_loses_nothing(Moka: Any) -> None:
     assert readable <= set(reported)
 
 
-def test_inconsistent_eq_breaks_nothing(Moka: Any, backend: Any, request: pytest.FixtureRequest) -> None:
-    if rehashes_keys(backend):
-        request.applymarker(pytest.mark.xfail(reason=PURE_REHASHES, strict=False))
+def test_inconsistent_eq_breaks_nothing(Moka: Any) -> None:
     log: list[tuple[Any, str]] = []
     cache = Moka(20, eviction_listener=_listener(log))
 
