@@ -2,8 +2,8 @@
 
 The Rust backend feeds moka a ``BuildHasher`` that returns ``fmix64(hash(k) mod 2**64)``; moka then
 uses that value for its map, its frequency sketch and its ``Miss(hash)`` read records.  The pure
-backend keeps Python's own ``dict`` for the map, so it only needs the mixed value for the sketch, and
-computes it lazily from the raw ``hash(k)`` (see ``Entry.sk``).
+backend keys its map by the raw ``hash(k)`` (see ``_keymap``), so it only needs the mixed value for
+the sketch, and computes it lazily from the raw hash (see ``Entry.sk``).
 """
 
 from __future__ import annotations
