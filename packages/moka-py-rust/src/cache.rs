@@ -18,6 +18,10 @@
 //!    delivered after moka returns. References that moka drops are released through
 //!    `release::defer_decref`, drained at the end of each call.
 //!
+//! Inserts and removes also hold their key's `write_order` stripe (taken after
+//! detaching, around the moka call only), so that moka sees one key's write ops in
+//! map order.
+//!
 //! Each public method ends with `finish`: deliver this cache's listener events, reap
 //! dead interner entries, release queued references. All three run with the GIL held
 //! and no lock held, so Python code they run may re-enter the cache freely.
@@ -29,6 +33,7 @@ use crate::key::{Interner, Key, Probe, Token, TokenPin};
 use crate::release;
 use crate::value::{PerEntryExpiry, Val, ValueCell};
 use crate::waiter::{Outcome, OwnerGuard, Waiters};
+use crate::write_order::WriteOrder;
 use moka::notification::RemovalCause;
 use moka::policy::EvictionPolicy;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -146,6 +151,8 @@ pub struct Moka {
     cache: MokaCache,
     interner: Interner,
     waiters: Waiters,
+    /// Keeps each key's write ops in map order (see `write_order`).
+    write_order: WriteOrder,
     listener: GilCell<Option<Py<PyAny>>>,
     weigher: GilCell<Option<Py<PyAny>>>,
     has_listener: bool,
@@ -288,13 +295,17 @@ impl Moka {
             return Ok(());
         }
         let tok = self.interner.intern(py, key, py_hash)?;
-        let k = Key::new(py, tok, key_hash(py_hash));
+        let hash = key_hash(py_hash);
+        let k = Key::new(py, tok, hash);
         let v = ValueCell::new(value, ttl_ns, tti_ns, weight);
         // SAFETY: type-flag test.
         if unsafe { ffi::PyObject_IS_GC(value.as_ptr()) } != 0 {
             self.gc_values.store(true, Ordering::Relaxed);
         }
-        py.detach(|| self.cache.insert(k, v));
+        py.detach(|| {
+            let _ordered = self.write_order.lock(hash);
+            self.cache.insert(k, v)
+        });
         Ok(())
     }
 
@@ -449,6 +460,7 @@ impl Moka {
             cache,
             interner: Interner::new(py),
             waiters: Waiters::new(py),
+            write_order: WriteOrder::new(),
             has_listener: listener.is_some(),
             has_weigher: weigher.is_some(),
             listener: GilCell::new(listener),
@@ -551,10 +563,14 @@ impl Moka {
     ) -> PyResult<Py<PyAny>> {
         let py_hash = hash_of(py, key)?;
         let tok: *const Token = self.interner.lookup(py, key.as_ptr(), py_hash)?;
-        let probe = Probe::new(key_hash(py_hash), tok);
+        let hash = key_hash(py_hash);
+        let probe = Probe::new(hash, tok);
         // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
         let pin = unsafe { TokenPin::new(tok) };
-        let removed = py.detach(|| self.cache.remove(&probe));
+        let removed = py.detach(|| {
+            let _ordered = self.write_order.lock(hash);
+            self.cache.remove(&probe)
+        });
         drop(pin);
         let out = removed.as_ref().and_then(|v| v.obj.get(py));
         let f = self.finish(py);

@@ -8,6 +8,7 @@
 //! * `events`: eviction-listener events, queued inside moka, delivered after it;
 //! * `release`: releasing Python references that moka drops anywhere;
 //! * `waiter`: `get_with` coalescing outside moka;
+//! * `write_order`: per-key locks that keep moka's write log in map order;
 //! * `args`: argument validation with the shared messages;
 //! * `cache`: the `Moka` class and its lock/GIL discipline;
 //! * `cached`: the native call path of the `cached` decorator.
@@ -21,6 +22,7 @@ mod key;
 mod release;
 mod value;
 mod waiter;
+mod write_order;
 
 use pyo3::prelude::*;
 
