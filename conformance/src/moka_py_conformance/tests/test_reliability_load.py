@@ -18,6 +18,11 @@ from moka_py_conformance._reliability import Workload
 # Found by this test, open: with two threads doing nothing but set() on 200 keys of a Moka(50), the
 # Rust backend ends with count() == 201 after run_pending_tasks(), and evicts nothing from then on
 # (the moka crate alone, same settings, stays at 50; the pure backend too).
+# Partly fixed: one cause, a writer's stale op overtaken in moka's write log, which re-admits an
+# evicted entry as a ghost policy node, is gone (moka-py-rust src/write_order.rs). Still open, at a
+# lower rate (about 1 run in 12 here): with a listener and clear(), count() can exceed the entries
+# actually present after run_pending_tasks(); it also shows with moka alone (inserts serialized,
+# concurrent get + invalidate); its mechanism is not narrowed down yet.
 RUST_OVER_CAPACITY = "rust backend: concurrent inserts wedge eviction (count() > capacity), open bug"
 
 SECONDS = 2.0  # per configuration in CI; scaled by --moka-soak
