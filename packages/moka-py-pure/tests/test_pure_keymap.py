@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pure_helpers import SEC, FakeClock, Recorder
-
 from moka_py_pure import Moka
 from moka_py_pure._keymap import Bucket
+from pure_helpers import SEC, FakeClock, Recorder
 
 
 class Armed:
