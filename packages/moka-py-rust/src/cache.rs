@@ -18,9 +18,9 @@
 //!    delivered after moka returns. References that moka drops are released through
 //!    `release::defer_decref`, drained at the end of each call.
 //!
-//! Inserts and removes also hold their key's `write_order` stripe (taken after
-//! detaching, around the moka call only), so that moka sees one key's write ops in
-//! map order.
+//! Every moka call that writes or can run housekeeping (reads, inserts, removes,
+//! `clear`, `run_pending_tasks`) also holds the `write_order` gate, around the moka
+//! call only, so that moka sees the calls one at a time (see `write_order`).
 //!
 //! Each public method ends with `finish`: deliver this cache's listener events, reap
 //! dead interner entries, release queued references. All three run with the GIL held
@@ -151,7 +151,7 @@ pub struct Moka {
     cache: MokaCache,
     interner: Interner,
     waiters: Waiters,
-    /// Keeps each key's write ops in map order (see `write_order`).
+    /// Hands moka its calls one at a time (see `write_order`).
     write_order: WriteOrder,
     listener: GilCell<Option<Py<PyAny>>>,
     weigher: GilCell<Option<Py<PyAny>>>,
@@ -237,14 +237,19 @@ impl Moka {
             // Housekeeping triggered by this read may take key locks: detach.
             // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
             let _pin = unsafe { TokenPin::new(tok) };
-            py.detach(|| self.cache.get(&probe))
+            py.detach(|| {
+                let _gate = self.write_order.lock();
+                self.cache.get(&probe)
+            })
         } else {
             // Keeps the GIL: without a listener this cannot block. The map is
             // lock-free; the read log is a non-blocking `try_send` (dropped when full);
             // housekeeping triggered here takes the housekeeping lock with `try_lock`
             // (skipped if busy), and the locks it then takes (deques, timer wheel,
             // frequency sketch) are only ever taken by the holder of that lock; key
-            // locks exist only with a listener. Nothing inside touches Python.
+            // locks exist only with a listener. Nothing inside touches Python. The
+            // gate's holder never needs the GIL, so waiting for it here is safe.
+            let _gate = self.write_order.lock();
             self.cache.get(&probe)
         };
         Ok(found.and_then(|v| v.obj.get(py)))
@@ -303,7 +308,7 @@ impl Moka {
             self.gc_values.store(true, Ordering::Relaxed);
         }
         py.detach(|| {
-            let _ordered = self.write_order.lock(hash);
+            let _gate = self.write_order.lock();
             self.cache.insert(k, v)
         });
         Ok(())
@@ -568,7 +573,7 @@ impl Moka {
         // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
         let pin = unsafe { TokenPin::new(tok) };
         let removed = py.detach(|| {
-            let _ordered = self.write_order.lock(hash);
+            let _gate = self.write_order.lock();
             self.cache.remove(&probe)
         });
         drop(pin);
@@ -596,6 +601,7 @@ impl Moka {
     /// housekeeping at once: when this returns, ``count()`` is 0.
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| {
+            let _gate = self.write_order.lock();
             self.cache.invalidate_all();
             self.cache.run_pending_tasks();
             if self.has_listener {
@@ -631,6 +637,7 @@ impl Moka {
     /// evict by size, remove expired entries, and report them to the listener.
     fn run_pending_tasks(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| {
+            let _gate = self.write_order.lock();
             self.cache.run_pending_tasks();
             release::settle_epoch(SETTLE_ROUNDS);
         });
@@ -752,6 +759,7 @@ impl Moka {
         drop(this.listener.replace(py, None));
         drop(this.weigher.replace(py, None));
         py.detach(|| {
+            let _gate = this.write_order.lock();
             this.cache.invalidate_all();
             this.cache.run_pending_tasks();
             release::settle_epoch(SETTLE_ROUNDS);

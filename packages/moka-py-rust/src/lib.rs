@@ -8,7 +8,7 @@
 //! * `events`: eviction-listener events, queued inside moka, delivered after it;
 //! * `release`: releasing Python references that moka drops anywhere;
 //! * `waiter`: `get_with` coalescing outside moka;
-//! * `write_order`: per-key locks that keep moka's write log in map order;
+//! * `write_order`: one gate that hands moka its calls one at a time;
 //! * `args`: argument validation with the shared messages;
 //! * `cache`: the `Moka` class and its lock/GIL discipline;
 //! * `cached`: the native call path of the `cached` decorator.
