@@ -15,15 +15,10 @@ import pytest
 
 from moka_py_conformance._reliability import Workload
 
-# Found by this test, open: with two threads doing nothing but set() on 200 keys of a Moka(50), the
-# Rust backend ends with count() == 201 after run_pending_tasks(), and evicts nothing from then on
-# (the moka crate alone, same settings, stays at 50; the pure backend too).
-# Partly fixed: one cause, a writer's stale op overtaken in moka's write log, which re-admits an
-# evicted entry as a ghost policy node, is gone (moka-py-rust src/write_order.rs). Still open, at a
-# lower rate (about 1 run in 12 here): with a listener and clear(), count() can exceed the entries
-# actually present after run_pending_tasks(); it also shows with moka alone (inserts serialized,
-# concurrent get + invalidate); its mechanism is not narrowed down yet.
-RUST_OVER_CAPACITY = "rust backend: concurrent inserts wedge eviction (count() > capacity), open bug"
+# Found by this test, fixed in the Rust backend (moka-py-rust src/write_order.rs): concurrent calls
+# let moka 0.12.14 re-admit an entry that had already left its map (a writer's op overtaken in the
+# write log; a size eviction taking out an entry whose update was still in the log), leaving ghost
+# policy nodes: count() above the entries present, then above the capacity, eviction wedged.
 
 SECONDS = 2.0  # per configuration in CI; scaled by --moka-soak
 
@@ -38,14 +33,10 @@ CONFIGURATIONS = [
 @pytest.mark.parametrize(("threads", "settings"), CONFIGURATIONS)
 def test_random_operations_from_many_threads(
     Moka: Any,
-    backend: Any,
-    request: pytest.FixtureRequest,
     soak: float,
     threads: int,
     settings: dict[str, Any],
 ) -> None:
-    if backend.name == "rust":
-        request.applymarker(pytest.mark.xfail(reason=RUST_OVER_CAPACITY, strict=False))
     workload = Workload(Moka, **settings)
     workload.run(threads * (2 if soak > 1 else 1), SECONDS * soak)
     # the run did exercise every operation, evictions and the listener's call-backs
