@@ -239,26 +239,25 @@ class MokaAdapter(Adapter):
         return cache.get, cache.set
 
 
-# ---------------------------------------------------------------------------------------- cachetools
+# ------------------------------------------------------------------------------ cachetools, cachebox
 
 
-class CachetoolsAdapter(Adapter):
-    """cachetools ``LRUCache`` / ``LFUCache`` / ``TTLCache`` (pure Python, not thread-safe)."""
+class _FamilyClassAdapter(Adapter):
+    """A library with ``LRUCache`` / ``LFUCache`` / ``TTLCache`` classes and a ``cached(cache)`` decorator.
 
-    library = "cachetools"
+    cachetools and cachebox share this shape: ``Class(maxsize)``, ``TTLCache(maxsize, ttl)``.
+    """
 
     def __init__(self, cls_name: str) -> None:
-        import cachetools
-
-        self.ct = cachetools
+        self.module: Any = importlib.import_module(self.library)
         self.cls_name = cls_name
-        self.cls = getattr(cachetools, cls_name)
-        self.label = f"cachetools {cls_name}"
+        self.cls = getattr(self.module, cls_name)
+        self.label = f"{self.library} {cls_name}"
         self.family = {"LRUCache": "lru", "LFUCache": "lfu", "TTLCache": "ttl"}[cls_name]
 
     def version(self) -> str:
-        """``cachetools.__version__``."""
-        return str(self.ct.__version__)
+        """The library's ``__version__``."""
+        return str(self.module.__version__)
 
     def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any:
         """The class with ``maxsize=capacity``; ``TTLCache`` needs a ttl, the others refuse one."""
@@ -269,11 +268,17 @@ class CachetoolsAdapter(Adapter):
     def decorate(
         self, func: Callable[[Any], Any], maxsize: int, ttl: float | None
     ) -> Callable[[Any], Any] | None:
-        """``@cachetools.cached(Class(maxsize[, ttl]))`` (no lock: cachetools' default)."""
+        """``@library.cached(Class(maxsize[, ttl]))`` with the library's defaults (cachetools: no lock)."""
         cache = self.new_cache(maxsize, ttl)
         if cache is None:
             return None
-        return self.ct.cached(cache)(func)  # type: ignore[no-any-return]
+        return self.module.cached(cache)(func)  # type: ignore[no-any-return]
+
+
+class CachetoolsAdapter(_FamilyClassAdapter):
+    """cachetools ``LRUCache`` / ``LFUCache`` / ``TTLCache`` (pure Python, not thread-safe)."""
+
+    library = "cachetools"
 
     def thread_ops(self, cache: Any) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]:
         """cachetools is not thread-safe: a user shares it between threads behind a ``Lock``."""
@@ -290,45 +295,14 @@ class CachetoolsAdapter(Adapter):
         return get, set_
 
 
-# ------------------------------------------------------------------------------------------ cachebox
-
-
-class CacheboxAdapter(Adapter):
+class CacheboxAdapter(_FamilyClassAdapter):
     """cachebox ``LRUCache`` / ``LFUCache`` / ``TTLCache`` (Rust, thread-safe)."""
 
     library = "cachebox"
 
-    def __init__(self, cls_name: str) -> None:
-        import cachebox
-
-        self.cb = cachebox
-        self.cls_name = cls_name
-        self.cls = getattr(cachebox, cls_name)
-        self.label = f"cachebox {cls_name}"
-        self.family = {"LRUCache": "lru", "LFUCache": "lfu", "TTLCache": "ttl"}[cls_name]
-
-    def version(self) -> str:
-        """``cachebox.__version__``."""
-        return str(self.cb.__version__)
-
-    def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any:
-        """The class with ``maxsize=capacity`` (and ``global_ttl`` for ``TTLCache``)."""
-        if (ttl is None) != (self.cls_name != "TTLCache") or capacity is None:
-            return None
-        return self.cls(capacity, ttl) if ttl is not None else self.cls(capacity)
-
     def get_with(self, cache: Any) -> Call:
         """``cache.setdefault_with(k, INIT)``: cachebox's compute-if-absent."""
         return Call("call2", cache.setdefault_with, INIT)
-
-    def decorate(
-        self, func: Callable[[Any], Any], maxsize: int, ttl: float | None
-    ) -> Callable[[Any], Any] | None:
-        """``@cachebox.cached(Class(maxsize[, ttl]))`` with cachebox's defaults."""
-        cache = self.new_cache(maxsize, ttl)
-        if cache is None:
-            return None
-        return self.cb.cached(cache)(func)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------------------------ lru-dict
