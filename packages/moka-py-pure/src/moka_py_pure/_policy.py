@@ -199,7 +199,8 @@ class Policy:
                     if p is None:
                         p = e.sk = positions(e.h)
             if counting:
-                # FrequencySketch.increment_at
+                # FrequencySketch.increment_at, inlined to save a call per read record on
+                # housekeeping's hottest loop; keep it in step with _sketch.py.
                 added = False
                 i = p[0]
                 x = counters[i]
