@@ -4,8 +4,9 @@
     python benches/run.py --quick         # a smoke run of a few seconds: checks the harness, not speed
     python benches/run.py --only speed --only memory --out /tmp/bench
 
-Groups: ``speed`` (ns/op per operation), ``memory`` (bytes per entry),
-``hit_ratio`` (Zipf and scan traces), ``threads`` (ops/s with 1 and 2 threads).
+Groups: ``speed`` (ns/op per operation), ``floor`` (the moka crate alone, built
+with cargo, beside the Rust targets), ``memory`` (bytes per entry), ``hit_ratio``
+(Zipf and scan traces), ``threads`` (ops/s with 1 and 2 threads).
 Subjects that are not installed (a backend not built yet, a peer missing) are
 skipped with a note; moka-py 0.5.0 runs in ``benches/.venv-moka-py-0.5.0``,
 created on first use.  See ``benches/README.md`` for how to read the outputs.
@@ -31,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import floor  # noqa: E402
 import hit_ratio  # noqa: E402
 import legacy  # noqa: E402
 import memory  # noqa: E402
@@ -39,7 +41,7 @@ import targets  # noqa: E402
 import timing  # noqa: E402
 from subjects import SUBJECTS, load_adapter  # noqa: E402
 
-GROUPS = ("speed", "memory", "hit_ratio", "threads")
+GROUPS = ("speed", "floor", "memory", "hit_ratio", "threads")
 
 MEMORY_SUBJECTS = (
     "rust[tiny_lfu]",
@@ -350,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         if "speed" in groups:
             log("speed (median ns/op, alternating order):")
             run_speed(ex, order, cfg, results)
+        if "floor" in groups:
+            log("moka alone (benches/moka_floor, median ns/op, alternating rounds):")
+            if "baselines" not in results:  # the call floor the report sets beside it
+                results["baselines"] = timing.run_baselines(cfg)
+            results["floor"] = floor.run_floor(cfg, log)
         if "memory" in groups:
             log(f"memory ({mem_entries:,} entries, fresh process each):")
             run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], mem_entries, results)

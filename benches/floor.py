@@ -1,0 +1,225 @@
+"""moka's own floor: what the ``moka`` crate alone costs per operation, beside the Python call floor.
+
+The Rust targets of issue #5 are ratios to moka-py 0.5.0.  A binding cannot be cheaper than
+moka's own work plus the Python call that reaches it, so this group measures the first part
+with ``benches/moka_floor`` (a standalone Cargo binary: moka built the way the Rust backend
+builds it, ``u64`` keys and values, the operations and method of :mod:`timing`), and the
+report puts it next to the matching loop-overhead baseline and each target in ns.
+
+Two builds of the same source: against the moka version the Rust backend pins, and against
+the version moka-py 0.5.0 links (cargo holds one 0.12.x per dependency graph, so the second
+build uses a copied manifest, its own lock file and target folder, made at run time).  They
+run in alternating rounds, one repeat each, so a slow phase of the machine hits both alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import statistics
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from targets import TARGETS
+from timing import SpeedConfig
+
+__all__ = ["CALL_FLOOR", "FLOOR_OP", "PEER_MOKA", "PINNED_MOKA", "build", "run_floor", "target_rows"]
+
+CRATE = Path(__file__).resolve().parent / "moka_floor"
+PINNED_MOKA = "0.12.14"
+"""The version ``packages/moka-py-rust`` pins (and ``moka_floor/Cargo.toml`` with it)."""
+PEER_MOKA = "0.12.16"
+"""The version moka-py 0.5.0's extension links (its panic locations name ``moka-0.12.16``)."""
+
+FLOOR_OP = {
+    "get_hit_int": "get_hit_int",
+    "get_hit_str": "get_hit_int",
+    "get_miss_int": "get_miss_int",
+    "get_miss_str": "get_miss_int",
+    "set_replace": "set_replace",
+    "set_evict": "set_evict",
+    "get_with_hit": "get_with_hit",
+    "remove": "remove",
+    "get_hit_ttl": "get_hit_ttl",
+    "cached_hit": "get_hit_int",
+    "cached_ttl_hit": "get_hit_ttl",
+}
+"""The moka-alone operation under each harness operation.  moka sees a 64-bit hash whatever the
+Python key type (the backend hashes the key before calling moka), so str keys map to the int
+figure, and a decorator hit is a ``get`` hit."""
+
+CALL_FLOOR = {
+    "get_hit_int": "call1: id(k)",
+    "get_hit_str": "call1: id(k)",
+    "get_miss_int": "call1: id(k)",
+    "get_miss_str": "call1: id(k)",
+    "set_replace": "call2: {}.get(k, x)",
+    "set_evict": "call2: {}.get(k, x)",
+    "get_with_hit": "call2: {}.get(k, x)",
+    "remove": "call1: id(k)",
+    "get_hit_ttl": "call1: id(k)",
+    "cached_hit": "call1: id(k)",
+    "cached_ttl_hit": "call1: id(k)",
+}
+"""The baseline loop with the same shape as the moka-py subjects' call for each operation
+(``subjects.MokaAdapter``: ``get(k)``, ``set(k, v)``, ``get_with(k, f)``, ``remove(k)``;
+a decorated ``f(k)``)."""
+
+Log = Callable[[str], None]
+
+
+def _cargo(args: list[str], log: Log) -> bool:
+    proc = subprocess.run(["cargo", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+        log(f"  cargo {' '.join(args[:2])} failed:\n{tail}")
+        return False
+    return True
+
+
+def _locked_moka(lock: Path) -> str | None:
+    """The moka version a ``Cargo.lock`` resolved."""
+    m = re.search(r'name = "moka"\nversion = "([^"]+)"', lock.read_text())
+    return m.group(1) if m else None
+
+
+def _peer_manifest(folder: Path) -> Path:
+    """A copy of the crate's manifest pinned to :data:`PEER_MOKA`, building the same ``src``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (CRATE / "Cargo.toml").read_text()
+    pinned = f'version = "={PINNED_MOKA}"'
+    if pinned not in text:
+        raise RuntimeError(f"moka_floor/Cargo.toml no longer pins moka {PINNED_MOKA}")
+    text = text.replace(pinned, f'version = "={PEER_MOKA}"')
+    text += f'\n[[bin]]\nname = "moka-floor"\npath = {json.dumps(str(CRATE / "src" / "main.rs"))}\n'
+    manifest = folder / "Cargo.toml"
+    if not manifest.exists() or manifest.read_text() != text:
+        manifest.write_text(text)  # rewritten only on change, so cargo can reuse its build
+    return manifest
+
+
+def build(log: Log) -> tuple[dict[str, Path], list[str]]:
+    """Build the binary for each moka version; returns ``{version: binary}`` and notes on what was skipped."""
+    if shutil.which("cargo") is None:
+        return {}, ["skipped: cargo is not installed"]
+    binaries: dict[str, Path] = {}
+    notes: list[str] = []
+    manifest = CRATE / "Cargo.toml"
+    if _cargo(["build", "--release", "--quiet", "--manifest-path", str(manifest)], log):
+        version = _locked_moka(CRATE / "Cargo.lock") or PINNED_MOKA
+        binaries[version] = CRATE / "target" / "release" / "moka-floor"
+    else:
+        notes.append(f"moka {PINNED_MOKA} build failed")
+    # Its own folder (inside target/, ignored by git) with its own [workspace], lock and target.
+    peer = _peer_manifest(CRATE / "target" / f"moka-{PEER_MOKA}")
+    lock = peer.parent / "Cargo.lock"
+    ok = True
+    if not lock.exists() or _locked_moka(lock) != PEER_MOKA:
+        # The pinned lock, moved to the peer version: every other crate stays where it was.
+        shutil.copyfile(CRATE / "Cargo.lock", lock)
+        ok = _cargo(
+            ["update", "--quiet", "-p", "moka", "--precise", PEER_MOKA, "--manifest-path", str(peer)], log
+        )
+    ok = ok and _cargo(["build", "--release", "--quiet", "--manifest-path", str(peer)], log)
+    if ok:
+        binaries[_locked_moka(lock) or PEER_MOKA] = (
+            peer.parent / "target" / "release" / "moka-floor"
+        )
+    else:
+        notes.append(f"moka {PEER_MOKA} build failed (needs crates.io once)")
+    return binaries, notes
+
+
+def _args(cfg: SpeedConfig) -> list[str]:
+    # moka alone runs a loop in tens of ns: allow enough keys for a target_s loop at 25 ns/op.
+    max_keys = max(cfg.max_keys, round(cfg.target_s * 1e9 / 25))
+    return [
+        "--target-s", str(cfg.target_s),
+        "--repeats", "1",
+        "--n-keys", str(cfg.n_keys),
+        "--remove-entries", str(cfg.remove_entries),
+        "--max-keys", str(max_keys),
+    ]  # fmt: skip
+
+
+def run_floor(cfg: SpeedConfig, log: Log) -> dict[str, Any]:
+    """Build, then ``cfg.repeats`` alternating rounds of one loop per operation, policy and version.
+
+    Returns ``{"versions": {version: {op: {policy: {median_ns, samples, n}}}}, "notes": [...]}``;
+    ``n`` is the calibrated loop length of each round.
+    """
+    binaries, notes = build(log)
+    versions: dict[str, dict[str, dict[str, dict[str, Any]]]] = {v: {} for v in binaries}
+    order = list(binaries)
+    for r in range(cfg.repeats if binaries else 0):
+        for version in order if r % 2 == 0 else order[::-1]:
+            proc = subprocess.run(
+                [str(binaries[version]), *_args(cfg)], capture_output=True, text=True, check=True
+            )
+            for op, by_policy in json.loads(proc.stdout)["results"].items():
+                for policy, res in by_policy.items():
+                    slot = versions[version].setdefault(op, {}).setdefault(policy, {"samples": [], "n": []})
+                    slot["samples"] += res["samples"]
+                    slot["n"].append(res["n"])
+    for version, ops in versions.items():
+        for op, by_policy in ops.items():
+            for res in by_policy.values():
+                res["median_ns"] = statistics.median(res["samples"])
+            log(
+                f"  moka {version} {op:<13} ns/op: "
+                + ", ".join(f"{p} {r['median_ns']:.0f}" for p, r in by_policy.items())
+            )
+    for note in notes:
+        log(f"  {note}")
+    return {"versions": versions, "pinned": PINNED_MOKA, "peer": PEER_MOKA, "notes": notes}
+
+
+def _speed(results: dict[str, Any], subject: str, op: str) -> float | None:
+    entry = results.get("speed", {}).get(op, {}).get("results", {}).get(subject, {})
+    return entry.get("median_ns")  # type: ignore[no-any-return]
+
+
+def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Rust speed target in ns, beside moka alone, the call floor, their sum and ours.
+
+    ``sum_ns`` is moka alone (the pinned version) plus the matching loop-overhead baseline: a
+    lower-bound model of a binding, not a measurement of one.  ``below_floor`` says whether the
+    target in ns is below that sum.  Figures that this run did not measure are ``None``.
+    """
+    fl = results.get("floor", {})
+    versions: dict[str, Any] = fl.get("versions", {})
+    base: dict[str, float] = results.get("baselines", {})
+    rows: list[dict[str, Any]] = []
+    for t in TARGETS:
+        subject, op = t.num
+        if t.group != "rust" or op not in FLOOR_OP:
+            continue
+        policy = subject[subject.index("[") + 1 : -1]
+        peer = _speed(results, *t.den)
+        moka = {
+            v: ops.get(FLOOR_OP[op], {}).get(policy, {}).get("median_ns") for v, ops in versions.items()
+        }
+        pinned = moka.get(fl.get("pinned", PINNED_MOKA))
+        call = base.get(CALL_FLOOR[op])
+        target_ns = t.limit * peer if peer is not None else None
+        sum_ns = pinned + call if pinned is not None and call is not None else None
+        rows.append(
+            {
+                "target": t.text,
+                "op": op,
+                "floor_op": FLOOR_OP[op],
+                "call": CALL_FLOOR[op],
+                "peer_ns": peer,
+                "target_ns": target_ns,
+                "moka_ns": moka,
+                "call_ns": call,
+                "sum_ns": sum_ns,
+                "floor_ratio": sum_ns / peer if sum_ns is not None and peer else None,
+                "ours_ns": _speed(results, subject, op),
+                "below_floor": None if target_ns is None or sum_ns is None else target_ns < sum_ns,
+            }
+        )
+    return rows

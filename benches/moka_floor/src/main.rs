@@ -1,0 +1,461 @@
+//! moka-floor: what the `moka` crate alone costs per operation.
+//!
+//! The cache is built the way the moka-py Rust backend builds it
+//! (`packages/moka-py-rust/src/cache.rs`): `build_with_hasher` with a hasher that hands
+//! back a pre-mixed 64-bit key hash, an `expire_after` per-entry expiry, the
+//! `tiny_lfu` or `lru` policy, capacity 10,000, and `time_to_live(60 s)` for the ttl
+//! operation. Keys are `u64` (already the mixed hash, as the backend's keys write
+//! theirs) and values are `u64`, so no key or value wrapper is measured: only moka.
+//!
+//! The operations and the method are those of `benches/timing.py`: calibrated loops
+//! of about `--target-s`, `--repeats` loops per subject, median ns/op, the cache
+//! settled with `run_pending_tasks()` before each loop, keys that a loop consumes
+//! made (or the cache refilled) before it, untimed. The two policies alternate
+//! between repeats. The result is one JSON document on stdout.
+//!
+//! Usage: `moka-floor [--target-s S] [--repeats N] [--n-keys N] [--remove-entries N]
+//! [--max-keys N] [--ops a,b,...]`
+
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
+use moka::Expiry;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const SEED: u64 = 20_240_531;
+const VALUE: u64 = 7;
+const TTL: Duration = Duration::from_secs(60);
+
+// ------------------------------------------------------------------------------ hashing
+
+/// murmur3's 64-bit finalizer: what the backend applies to `hash(key)`. CPython's
+/// `hash(k)` of an int below 2**61 - 1 is `k`, so `fmix64(k)` is the int key's hash.
+fn fmix64(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^= k >> 33;
+    k
+}
+
+/// Hashers that return the one `u64` written into them (a `u64` key writes itself).
+#[derive(Clone, Copy, Default)]
+struct PassThrough;
+
+struct PassThroughHasher(u64);
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = self.0.rotate_left(5) ^ v;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------- expiry
+
+/// The backend's per-entry expiry for writes that give no per-entry ttl/tti (every
+/// write in these benchmarks): create and update clear the deadline, a read keeps it.
+/// Installed for the same reason as there: its presence changes moka's code paths.
+struct NoPerEntryDeadline;
+
+impl Expiry<u64, u64> for NoPerEntryDeadline {
+    fn expire_after_create(&self, _k: &u64, _v: &u64, _at: Instant) -> Option<Duration> {
+        None
+    }
+
+    fn expire_after_update(
+        &self,
+        _k: &u64,
+        _v: &u64,
+        _at: Instant,
+        _left: Option<Duration>,
+    ) -> Option<Duration> {
+        None
+    }
+
+    fn expire_after_read(
+        &self,
+        _k: &u64,
+        _v: &u64,
+        _at: Instant,
+        left: Option<Duration>,
+        _modified: Instant,
+    ) -> Option<Duration> {
+        left
+    }
+}
+
+type Moka = Cache<u64, u64, PassThrough>;
+
+fn new_cache(policy: &str, capacity: u64, ttl: Option<Duration>) -> Moka {
+    let mut builder = Cache::builder()
+        .eviction_policy(match policy {
+            "lru" => EvictionPolicy::lru(),
+            _ => EvictionPolicy::tiny_lfu(),
+        })
+        .expire_after(NoPerEntryDeadline)
+        .max_capacity(capacity);
+    if let Some(d) = ttl {
+        builder = builder.time_to_live(d);
+    }
+    builder.build_with_hasher(PassThrough)
+}
+
+fn fill(cache: &Moka, keys: &[u64]) {
+    for &k in keys {
+        cache.insert(k, VALUE);
+    }
+    cache.run_pending_tasks();
+}
+
+// --------------------------------------------------------------------------------- keys
+
+/// A small seeded generator (splitmix64): the key shapes matter here, not their values.
+struct Rng(u64);
+
+impl Rng {
+    fn new(salt: u64) -> Self {
+        Rng(SEED.wrapping_mul(1_000).wrapping_add(salt))
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        fmix64(self.0)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// `n` distinct id-like 48-bit ints (as `timing.int_keys`), as the hashes moka sees.
+fn int_keys(n: usize, salt: u64) -> Vec<u64> {
+    let mut rng = Rng::new(salt);
+    let mut seen = HashSet::with_capacity(n);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let k = (rng.next() & ((1 << 48) - 1)) | (1 << 47);
+        if seen.insert(k) {
+            out.push(fmix64(k));
+        }
+    }
+    out
+}
+
+/// `len` uniform draws over `universe`.
+fn access_order(universe: &[u64], len: usize, salt: u64) -> Vec<u64> {
+    let mut rng = Rng::new(salt + 7);
+    (0..len)
+        .map(|_| universe[rng.below(universe.len())])
+        .collect()
+}
+
+/// Ints never used before (from 2**50 with a stride, as `timing.FreshInts`), mixed.
+struct Fresh(u64);
+
+impl Fresh {
+    fn take(&mut self, n: usize) -> Vec<u64> {
+        let start = self.0;
+        self.0 += 7 * n as u64;
+        (0..n as u64).map(|i| fmix64(start + 7 * i)).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------- operations
+
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Get,
+    GetWith,
+    Insert,
+    Remove,
+}
+
+/// One timed loop over `keys`; returns the elapsed time.
+fn timed(op: Op, cache: &Moka, keys: &[u64]) -> Duration {
+    let t0 = Instant::now();
+    match op {
+        Op::Get => {
+            for k in keys {
+                black_box(cache.get(k));
+            }
+        }
+        // How a get_with binding serves a hit: one `get`; `get_with` only on a miss.
+        Op::GetWith => {
+            for &k in keys {
+                let v = match cache.get(&k) {
+                    Some(v) => v,
+                    None => cache.get_with(k, || VALUE),
+                };
+                black_box(v);
+            }
+        }
+        Op::Insert => {
+            for &k in keys {
+                cache.insert(k, VALUE);
+            }
+        }
+        Op::Remove => {
+            for k in keys {
+                black_box(cache.remove(k));
+            }
+        }
+    }
+    t0.elapsed()
+}
+
+/// How each loop gets its keys.
+enum Keys {
+    /// The first `n` of a fixed access order.
+    Order(Vec<u64>),
+    /// `n` keys never seen before (set_evict).
+    Fresh,
+    /// Refill these before each loop and remove them all in this order (remove).
+    Refill { stored: Vec<u64>, order: Vec<u64> },
+}
+
+struct Prepared {
+    op: Op,
+    cache: Moka,
+    keys: Keys,
+    n: usize,
+}
+
+impl Prepared {
+    fn run_once(&mut self, n: usize, fresh: &mut Fresh) -> f64 {
+        let owned;
+        let keys: &[u64] = match &self.keys {
+            Keys::Order(order) => {
+                self.cache.run_pending_tasks();
+                &order[..n.min(order.len())]
+            }
+            Keys::Fresh => {
+                owned = fresh.take(n);
+                self.cache.run_pending_tasks();
+                &owned
+            }
+            Keys::Refill { stored, order } => {
+                fill(&self.cache, stored);
+                order
+            }
+        };
+        timed(self.op, &self.cache, keys).as_nanos() as f64 / keys.len() as f64
+    }
+
+    fn calibrate(&mut self, cfg: &Config, fresh: &mut Fresh) {
+        if let Keys::Refill { order, .. } = &self.keys {
+            self.n = order.len();
+            return;
+        }
+        // Grow the probe until it lasts a tenth of the target, so one slow housekeeping
+        // run in a short probe cannot shrink the loop (moka alone is fast).
+        let mut probe = 2_000.min(cfg.max_keys);
+        self.run_once(probe, fresh); // warm up
+        let mut ns = self.run_once(probe, fresh).max(1.0);
+        while ns * (probe as f64) < cfg.target_s * 1e8 && probe < cfg.max_keys {
+            probe = (probe * 4).min(cfg.max_keys);
+            ns = self.run_once(probe, fresh).max(1.0);
+        }
+        let n = (cfg.target_s * 1e9 / ns).round() as usize;
+        self.n = n.clamp(probe / 2, cfg.max_keys);
+    }
+}
+
+struct Config {
+    target_s: f64,
+    repeats: usize,
+    n_keys: usize,
+    remove_entries: usize,
+    max_keys: usize,
+    ops: Vec<String>,
+}
+
+const OPS: [&str; 7] = [
+    "get_hit_int",
+    "get_miss_int",
+    "set_replace",
+    "set_evict",
+    "get_with_hit",
+    "remove",
+    "get_hit_ttl",
+];
+
+const POLICIES: [&str; 2] = ["tiny_lfu", "lru"];
+
+/// Panics unless `probe` finds exactly `expect` of `keys`: the loop must time the
+/// shape it claims (every hit a hit, every miss a miss).
+fn check_hits(cache: &Moka, keys: &[u64], expect: usize, what: &str) {
+    let found = keys.iter().filter(|&k| cache.get(k).is_some()).count();
+    assert_eq!(
+        found,
+        expect,
+        "{what}: {found} of {} keys found",
+        keys.len()
+    );
+}
+
+fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
+    let n = cfg.n_keys;
+    let stored = int_keys(n, 1);
+    let make = |ttl| {
+        let cache = new_cache(policy, n as u64, ttl);
+        fill(&cache, &stored);
+        check_hits(&cache, &stored, n, op_name);
+        cache
+    };
+    let order = |universe: &[u64], salt| access_order(universe, cfg.max_keys, salt);
+    let (op, cache, keys) = match op_name {
+        "get_hit_int" => (Op::Get, make(None), Keys::Order(order(&stored, 1))),
+        "get_miss_int" => {
+            let missing = int_keys(n, 3);
+            let cache = make(None);
+            check_hits(&cache, &missing, 0, op_name);
+            (Op::Get, cache, Keys::Order(order(&missing, 3)))
+        }
+        "set_replace" => (Op::Insert, make(None), Keys::Order(order(&stored, 1))),
+        "set_evict" => (Op::Insert, make(None), Keys::Fresh),
+        "get_with_hit" => (Op::GetWith, make(None), Keys::Order(order(&stored, 1))),
+        "get_hit_ttl" => (Op::Get, make(Some(TTL)), Keys::Order(order(&stored, 1))),
+        "remove" => {
+            let stored = int_keys(cfg.remove_entries, 5);
+            let mut order = stored.clone();
+            let mut rng = Rng::new(5);
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            let cache = new_cache(policy, stored.len() as u64, None);
+            fill(&cache, &stored);
+            check_hits(&cache, &stored, stored.len(), op_name);
+            (Op::Remove, cache, Keys::Refill { stored, order })
+        }
+        other => panic!("unknown operation {other:?}"),
+    };
+    Prepared {
+        op,
+        cache,
+        keys,
+        n: 0,
+    }
+}
+
+/// Repeat 0 forward, repeat 1 backward, then the same rotated (as `timing.alternating`).
+fn alternating(len: usize, repeat: usize) -> Vec<usize> {
+    let shift = (repeat / 2) % len;
+    let mut idx: Vec<usize> = (0..len).map(|i| (i + shift) % len).collect();
+    if repeat % 2 == 1 {
+        idx.reverse();
+    }
+    idx
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let mut s = samples.to_vec();
+    s.sort_by(f64::total_cmp);
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
+    }
+}
+
+fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> T {
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("bad value for {flag}: {value}"))
+}
+
+fn parse_args() -> Config {
+    let mut cfg = Config {
+        target_s: 0.1,
+        repeats: 7,
+        n_keys: 10_000,
+        remove_entries: 50_000,
+        max_keys: 1 << 22,
+        ops: OPS.iter().map(|s| s.to_string()).collect(),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--target-s" => cfg.target_s = parse(flag, value),
+            "--repeats" => cfg.repeats = parse(flag, value),
+            "--n-keys" => cfg.n_keys = parse(flag, value),
+            "--remove-entries" => cfg.remove_entries = parse(flag, value),
+            "--max-keys" => cfg.max_keys = parse(flag, value),
+            "--ops" => cfg.ops = value.split(',').map(str::to_string).collect(),
+            _ => panic!("unknown option {flag}"),
+        }
+    }
+    assert!(cfg.repeats > 0 && cfg.n_keys > 0 && cfg.max_keys >= 2);
+    cfg
+}
+
+fn main() {
+    let cfg = parse_args();
+    let mut fresh = Fresh(1 << 50);
+    let mut ops_json = Vec::new();
+    for op in &cfg.ops {
+        let mut subjects: Vec<Prepared> = POLICIES
+            .iter()
+            .map(|policy| {
+                let mut p = prepare(op, policy, &cfg);
+                p.calibrate(&cfg, &mut fresh);
+                p
+            })
+            .collect();
+        let mut samples = vec![Vec::new(); subjects.len()];
+        for r in 0..cfg.repeats {
+            for i in alternating(subjects.len(), r) {
+                let n = subjects[i].n;
+                samples[i].push(subjects[i].run_once(n, &mut fresh));
+            }
+        }
+        let per_policy: Vec<String> = POLICIES
+            .iter()
+            .zip(&subjects)
+            .zip(&samples)
+            .map(|((policy, p), s)| {
+                let list: Vec<String> = s.iter().map(|x| format!("{x:.3}")).collect();
+                format!(
+                    "\"{policy}\": {{\"median_ns\": {:.3}, \"n\": {}, \"samples\": [{}]}}",
+                    median(s),
+                    p.n,
+                    list.join(", ")
+                )
+            })
+            .collect();
+        ops_json.push(format!("\"{op}\": {{{}}}", per_policy.join(", ")));
+    }
+    println!(
+        "{{\"config\": {{\"target_s\": {}, \"repeats\": {}, \"n_keys\": {}, \"remove_entries\": {}, \
+         \"max_keys\": {}}}, \"results\": {{{}}}}}",
+        cfg.target_s,
+        cfg.repeats,
+        cfg.n_keys,
+        cfg.remove_entries,
+        cfg.max_keys,
+        ops_json.join(", ")
+    );
+}
