@@ -133,6 +133,15 @@ def build(log: Log) -> tuple[dict[str, Path], list[str]]:
     return binaries, notes
 
 
+def _panic_message(stderr: str) -> str:
+    """The message of a Rust panic (the line after ``panicked at``), else the last line."""
+    lines = stderr.strip().splitlines() or ["?"]
+    for i, line in enumerate(lines[:-1]):
+        if " panicked at " in line:
+            return lines[i + 1]
+    return lines[-1]
+
+
 def _args(cfg: SpeedConfig) -> list[str]:
     # moka alone runs a loop in tens of ns: allow enough keys for a target_s loop at 25 ns/op.
     max_keys = max(cfg.max_keys, round(cfg.target_s * 1e9 / 25))
@@ -154,11 +163,17 @@ def run_floor(cfg: SpeedConfig, log: Log) -> dict[str, Any]:
     binaries, notes = build(log)
     versions: dict[str, dict[str, dict[str, dict[str, Any]]]] = {v: {} for v in binaries}
     order = list(binaries)
-    for r in range(cfg.repeats if binaries else 0):
+    for r in range(cfg.repeats):
         for version in order if r % 2 == 0 else order[::-1]:
-            proc = subprocess.run(
-                [str(binaries[version]), *_args(cfg)], capture_output=True, text=True, check=True
-            )
+            if version not in binaries:
+                continue
+            proc = subprocess.run([str(binaries[version]), *_args(cfg)], capture_output=True, text=True)
+            if proc.returncode != 0:  # reported, and this version dropped: the rest of the run goes on
+                tail = _panic_message(proc.stderr)
+                notes.append(f"moka {version} run failed (exit {proc.returncode}): {tail}")
+                del binaries[version]
+                versions.pop(version)
+                continue
             for op, by_policy in json.loads(proc.stdout)["results"].items():
                 for policy, res in by_policy.items():
                     slot = versions[version].setdefault(op, {}).setdefault(policy, {"samples": [], "n": []})

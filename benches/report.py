@@ -267,7 +267,7 @@ def _floor_section(results: dict[str, Any]) -> list[str]:
         "of a possible binding: the two parts are timed apart and a binding also converts keys "
         "and values. Where the target is **below** the sum, it is below what moka and one Python "
         "call cost together. Str-key and decorator rows use the int-key `get` figure (moka sees "
-        "a 64-bit hash either way)."
+        "a 64-bit hash either way). moka alone runs after the speed group, in its own rounds."
         + (
             f" *moka {peer} alone* is the same source built against the version moka-py 0.5.0 links."
             if peer in others

@@ -1,6 +1,6 @@
 """Run the moka-py benchmarks against their peers and write the reports.
 
-    python benches/run.py                 # everything, about 3 minutes on 2 cores
+    python benches/run.py                 # everything, about 3.5 minutes on 2 cores
     python benches/run.py --quick         # a smoke run of a few seconds: checks the harness, not speed
     python benches/run.py --only speed --only memory --out /tmp/bench
 
