@@ -23,8 +23,12 @@ __all__ = ["ratio_tables", "write_all"]
 
 OURS = ("rust[tiny_lfu]", "rust[lru]", "pure[tiny_lfu]", "pure[lru]")
 
-CACHE_OPS = ("get_hit_int", "get_hit_str", "get_miss_int", "get_miss_str", "set_replace", "set_evict")
-OTHER_OPS = ("get_with_hit", "get_with_miss", "remove", "get_hit_ttl", "cached_hit", "cached_ttl_hit")
+CACHE_OPS: tuple[str, ...] = (
+    "get_hit_int", "get_hit_str", "get_miss_int", "get_miss_str", "set_replace", "set_evict",
+)
+OTHER_OPS: tuple[str, ...] = (
+    "get_with_hit", "get_with_miss", "remove", "get_hit_ttl", "cached_hit", "cached_ttl_hit",
+)
 
 QUICK_NOTE = " (quick smoke run: the numbers are NOT representative)."
 
@@ -386,7 +390,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
     if th:
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(th) + 1.2))
         names = list(th)
-        ys = range(len(names))
+        ys = list(range(len(names)))
         ax.barh([y - 0.2 for y in ys], [th[s]["1"] for s in names], height=0.4, label="1 thread")
         ax.barh([y + 0.2 for y in ys], [th[s].get("2", 0) for s in names], height=0.4, label="2 threads")
         ax.set_yticks(list(ys), [labels.get(s, s) for s in names])

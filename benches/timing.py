@@ -536,7 +536,8 @@ def serve() -> None:
             elif cmd == "measure":
                 result = local.measure(request["handle"])
             elif cmd == "release":
-                result = local.release(request["handle"])
+                local.release(request["handle"])
+                result = None
             else:
                 result = local.command(cmd, **request)
             reply = {"ok": True, "result": result}
