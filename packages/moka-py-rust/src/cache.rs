@@ -2,25 +2,35 @@
 //!
 //! # Locks and the GIL
 //!
-//! Two rules keep every combination of threads, listeners and initializers free of
+//! Three rules keep every combination of threads, listeners and initializers free of
 //! deadlocks:
 //!
-//! 1. No moka lock is ever waited for while the GIL is held. Every moka call that can
-//!    block runs inside `py.detach(...)`: inserts and removes (key locks when a
-//!    listener is set; the write log's back-pressure loop), `run_pending_tasks` and
-//!    `clear` (the housekeeping lock), and every call on a cache with a listener
-//!    (housekeeping triggered by a read takes key locks). Reads that cannot block keep
-//!    the GIL; see `Moka::read`.
-//! 2. The GIL is never needed while a moka lock is held: nothing that runs inside moka
-//!    (our `Hash`, `Eq`, `Drop` of keys and values, the eviction-listener callback,
-//!    `Expiry`, the weigher) touches Python. The Python weigher runs before moka is
-//!    called; moka's weigher reads the stored result. Listener events are queued and
-//!    delivered after moka returns. References that moka drops are released through
-//!    `release::defer_decref`, drained at the end of each call.
-//!
-//! Every moka call that writes or can run housekeeping (reads, inserts, removes,
-//! `clear`, `run_pending_tasks`) also holds the `write_order` gate, around the moka
-//! call only, so that moka sees the calls one at a time (see `write_order`).
+//! 1. One gate before moka. Every moka call that writes or can run housekeeping
+//!    (reads, inserts, removes, `clear`, `run_pending_tasks`) holds the `write_order`
+//!    gate around the moka call only, so moka sees the calls one at a time (see
+//!    `write_order`). So moka's locks (key locks, which exist with a listener; the
+//!    housekeeping lock and the ones taken under it) are only ever taken by the
+//!    gate's holder and are never contended, and moka's write-log back-pressure loop
+//!    is drained by the same thread's housekeeping. The calls
+//!    that skip the gate (`contains_key`, `entry_count`, `weighted_size`, `iter` in
+//!    `__traverse__`) take no lock at all.
+//! 2. The GIL is never needed while the gate or a moka lock is held: nothing that
+//!    runs inside moka (our `Hash`, `Eq`, `Drop` of keys and values, the
+//!    eviction-listener callback, `Expiry`, the weigher) calls Python or waits for the
+//!    GIL. The Python weigher runs before moka is called; moka's weigher reads the
+//!    stored result. Listener events are queued and delivered after moka returns.
+//!    References that moka drops are released through `release::defer_decref`,
+//!    which decrements in place only when that frees nothing and otherwise queues
+//!    them for `release::drain`, run at the end of each call. The epoch collector,
+//!    which moka's map drives from inside its calls, only runs those drops.
+//! 3. Nothing waits for the gate with the GIL held. Single-key calls (`Moka::gated`)
+//!    try it with the GIL held: when it is free, the moka call runs at once without
+//!    releasing the GIL (by rule 1 it cannot block, and releasing and re-taking the
+//!    GIL would cost more than the call); when it is busy, its holder is inside moka
+//!    without the GIL (a thread holding the GIL cannot be), so they release the GIL,
+//!    wait, and run the call detached. Calls that can take long (`clear`,
+//!    `run_pending_tasks`, `__clear__`) always release the GIL first. `get_with`
+//!    waiters wait on their waiter (a leaf lock) without the GIL and without the gate.
 //!
 //! Each public method ends with `finish`: deliver this cache's listener events, reap
 //! dead interner entries, release queued references. All three run with the GIL held
@@ -221,6 +231,35 @@ impl Moka {
         first.map_or(Ok(()), Err)
     }
 
+    /// Run one moka call (`f`) under the `write_order` gate; see "Locks and the GIL".
+    ///
+    /// Fast path: the gate is free, so no other thread is inside moka; the call runs
+    /// at once, with the GIL held. Slow path: the gate is held by a thread that is
+    /// inside moka without the GIL (`clear`, `run_pending_tasks`, or another slow
+    /// path); the GIL is released while waiting, so that other Python threads are
+    /// not stalled behind that work, and `tok` (the token a probe in `f` points to)
+    /// is pinned meanwhile so that its address cannot be reused.
+    ///
+    /// # Safety
+    /// `tok` is null or a token borrowed from the interner with no Python code run
+    /// since (see `TokenPin::new`).
+    #[inline]
+    unsafe fn gated<R: Send>(
+        &self,
+        py: Python<'_>,
+        tok: *const Token,
+        f: impl FnOnce(&MokaCache) -> R + Send,
+    ) -> R {
+        if let Some(_gate) = self.write_order.try_lock() {
+            return f(&self.cache);
+        }
+        let _pin = TokenPin::new(tok);
+        py.detach(|| {
+            let _gate = self.write_order.lock();
+            f(&self.cache)
+        })
+    }
+
     /// A recorded moka read (`get`): the value, or None on a miss.
     #[inline]
     pub(crate) fn read(
@@ -233,25 +272,8 @@ impl Moka {
         // A key that is not interned is in no entry; it still reaches moka with a probe
         // that equals nothing, so that moka records the miss (frequency sketch).
         let probe = Probe::new(key_hash(py_hash), tok);
-        let found = if self.has_listener {
-            // Housekeeping triggered by this read may take key locks: detach.
-            // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
-            let _pin = unsafe { TokenPin::new(tok) };
-            py.detach(|| {
-                let _gate = self.write_order.lock();
-                self.cache.get(&probe)
-            })
-        } else {
-            // Keeps the GIL: without a listener this cannot block. The map is
-            // lock-free; the read log is a non-blocking `try_send` (dropped when full);
-            // housekeeping triggered here takes the housekeeping lock with `try_lock`
-            // (skipped if busy), and the locks it then takes (deques, timer wheel,
-            // frequency sketch) are only ever taken by the holder of that lock; key
-            // locks exist only with a listener. Nothing inside touches Python. The
-            // gate's holder never needs the GIL, so waiting for it here is safe.
-            let _gate = self.write_order.lock();
-            self.cache.get(&probe)
-        };
+        // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
+        let found = unsafe { self.gated(py, tok, |c| c.get(&probe)) };
         Ok(found.and_then(|v| v.obj.get(py)))
     }
 
@@ -307,10 +329,8 @@ impl Moka {
         if unsafe { ffi::PyObject_IS_GC(value.as_ptr()) } != 0 {
             self.gc_values.store(true, Ordering::Relaxed);
         }
-        py.detach(|| {
-            let _gate = self.write_order.lock();
-            self.cache.insert(k, v)
-        });
+        // SAFETY: no probe: the key owns its token.
+        unsafe { self.gated(py, std::ptr::null(), |c| c.insert(k, v)) };
         Ok(())
     }
 
@@ -571,12 +591,7 @@ impl Moka {
         let hash = key_hash(py_hash);
         let probe = Probe::new(hash, tok);
         // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
-        let pin = unsafe { TokenPin::new(tok) };
-        let removed = py.detach(|| {
-            let _gate = self.write_order.lock();
-            self.cache.remove(&probe)
-        });
-        drop(pin);
+        let removed = unsafe { self.gated(py, tok, |c| c.remove(&probe)) };
         let out = removed.as_ref().and_then(|v| v.obj.get(py));
         let f = self.finish(py);
         if let Some(v) = removed {

@@ -30,10 +30,10 @@
 //! case its policy bookkeeping is exact for. Python callers hold the GIL between
 //! calls anyway; what is lost is only the overlap of moka's own work.
 //!
-//! Lock order: the lock is either taken without the GIL (inside `py.detach`), or, on
-//! a read without a listener, with the GIL held. Both are safe because its holder
-//! never needs the GIL (see `cache`'s rule 2) and never takes it a second time;
-//! nothing that holds a moka lock takes it.
+//! Lock order: the lock is waited for only without the GIL (inside `py.detach`); with
+//! the GIL held it is only tried (`Moka::gated`). Its holder, with or without the
+//! GIL, never needs the GIL while holding it (see `cache`'s "Locks and the GIL") and
+//! never takes it a second time; nothing that holds a moka lock takes it.
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -52,6 +52,12 @@ impl WriteOrder {
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, ()> {
         self.gate.lock()
+    }
+
+    /// The gate if it is free right now.
+    #[inline]
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, ()>> {
+        self.gate.try_lock()
     }
 }
 
