@@ -176,3 +176,39 @@ def test_sparse_table_matches_dense(monkeypatch: pytest.MonkeyPatch) -> None:
         sparse.increment(h)
         assert dense.size == sparse.size
     assert dense.words() == sparse.words()
+
+
+def test_positions_of_raw_hash_is_positions_of_the_mixed_hash() -> None:
+    s = FrequencySketch()
+    s.ensure_capacity(1000)
+    rng = random.Random(7)
+    raws = [0, 1, -1, -2, 2**63 - 1, -(2**63), *(rng.randrange(-(2**63), 2**63) for _ in range(500))]
+    for raw in raws:
+        assert s.positions_of_raw_hash(raw) == s.positions(fmix64(raw & U64))
+
+
+def test_apply_reads_counts_like_increment_across_resets() -> None:
+    """Policy.apply_reads carries an inlined copy of increment_at: same counters, size and resets."""
+    from moka_py_pure._policy import Policy
+
+    policy = Policy({}, [], False, 64, True, False, None, None, lambda: 0, 0)
+    policy.ws = 64
+    policy.maybe_enable_sketch()
+    s = policy.sketch
+    ref = FrequencySketch()
+    ref.ensure_capacity(sketch_capacity(64))
+    assert s.enabled and (s.table_len(), s.sample_size) == (ref.table_len(), ref.sample_size)
+    rng = random.Random(11)
+    # Misses (raw hashes) from a small pool, so counters saturate and a few resets happen.
+    pool = [rng.randrange(-(2**63), 2**63) for _ in range(150)]
+    resets = 0
+    for _ in range(100):
+        batch = [rng.choice(pool) for _ in range(64)]
+        before = ref.size
+        policy.apply_reads(batch)
+        for raw in batch:
+            ref.increment_at(ref.positions_of_raw_hash(raw))
+        resets += ref.size < before
+        assert s.counters == ref.counters
+        assert s.size == ref.size
+    assert resets > 0

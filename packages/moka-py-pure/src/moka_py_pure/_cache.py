@@ -311,9 +311,11 @@ class Moka(Generic[K, V]):
             else:
                 # An update, also over an expired-but-present entry (moka's on_modify path).
                 old_value = e.value
-                old_la = e.la
-                old_lm = e.lm
                 old_weight = e.weight
+                listener = self._listener
+                if listener is not None:
+                    old_la = e.la  # for the Replaced-or-Expired cause below
+                    old_lm = e.lm
                 # The value first: a lock-free get that sees the new timestamps must not return the
                 # old value (which may have expired); new value + old timestamps reads as a miss or a
                 # hit of the new value, like a read just before or after this write.
@@ -328,7 +330,7 @@ class Moka(Generic[K, V]):
                 e.ptti = ptti
                 if e.exp is not None or pttl is not None or ptti is not None:
                     expire_after_update(e, now, self._ttl_ns, self._tti_ns)
-                if self._listener is not None:
+                if listener is not None:
                     cause = upsert_cause(old_la, old_lm, now, self._ttl_ns, self._tti_ns, self._va)
                     self._events.append((key, old_value, cause))
                 op = (e, gen, old_weight, weight, key)

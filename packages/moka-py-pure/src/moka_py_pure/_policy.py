@@ -21,9 +21,9 @@ from typing import Any, Callable
 from ._deque import DeqNode, Deque
 from ._entry import Entry
 from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
-from ._hashing import U64, fmix64
+from ._hashing import U64
 from ._keymap import current, unmap
-from ._sketch import U32, FrequencySketch, sketch_capacity
+from ._sketch import SATURATING_INCREMENT, U32, FrequencySketch, sketch_capacity
 from ._timer_wheel import TimerWheel
 
 # DEFAULT_EVICTION_BATCH_SIZE = WRITE_LOG_CH_SIZE = 64 * (4 + 2)
@@ -119,7 +119,7 @@ class Policy:
         memo = self.positions_memo
         p = memo.get(raw)
         if p is None:
-            p = self.sketch.positions(fmix64(raw & U64))
+            p = self.sketch.positions_of_raw_hash(raw)
             if len(memo) >= POSITIONS_MEMO_LIMIT:
                 memo.clear()
             memo[raw] = p
@@ -166,76 +166,95 @@ class Policy:
     def apply_reads(self, records: list[Any]) -> None:
         """``Inner::apply_reads``: sketch increments, timer reschedules, LRU moves.
 
-        This loop runs once per recorded read, so ``FrequencySketch.increment_at`` and
-        ``Deque.contains`` / ``Deque.move_to_back`` are inlined, with the sketch's counters and the
-        probation deque's ends held in locals (written back at the end; nothing called from the
-        loop touches them, except a sketch reset, after which they are reloaded).
+        This loop runs once per recorded read, so ``FrequencySketch.increment_at``,
+        ``_positions_of_raw_hash`` and ``Deque.contains`` / ``Deque.move_to_back`` are inlined, with
+        the sketch's counters and the probation deque's ends held in locals (written back at the
+        end; nothing called from the loop touches them, except a sketch reset, after which they are
+        reloaded).  Without a sketch to count into (LRU, or a TinyLFU cache under half full) a
+        leaner loop runs: only the LRU moves.
         """
-        sketch = self.sketch
-        counting = sketch.enabled
-        counters = sketch.counters
-        size = sketch.size
-        sample_size = sketch.sample_size
-        positions = self._positions_of_raw_hash
         deq = self.probation
         head = deq.head
         tail = deq.tail
         e: Any
+        sketch = self.sketch
+        if not sketch.enabled:
+            for r in records:
+                t = type(r)
+                if t is int:  # Miss(raw hash): nothing to count
+                    continue
+                if t is tuple:  # Hit with is_expiry_modified
+                    e = r[0]
+                    self.update_timer_wheel(e)
+                else:
+                    e = r
+                prev = e.prev  # its own probation node; Deque.move_to_back inlined, as below
+                if prev is None and head is not e:
+                    continue
+                nxt = e.next
+                if nxt is None:
+                    continue
+                if prev is None:
+                    head = nxt
+                else:
+                    prev.next = nxt
+                nxt.prev = prev
+                e.prev = tail
+                e.next = None
+                tail.next = e
+                tail = e
+            deq.head = head
+            deq.tail = tail
+            return
+
+        counters = sketch.counters
+        size = sketch.size
+        sample_size = sketch.sample_size
+        memo = self.positions_memo
+        positions = self._positions_of_raw_hash
+        inc = SATURATING_INCREMENT
         for r in records:
             t = type(r)
             if t is int:  # Miss(raw hash)
-                if not counting:
-                    continue
                 e = None
-                p = positions(r)
+                p = memo.get(r)
+                if p is None:
+                    p = positions(r)
             else:
                 if t is tuple:  # Hit with is_expiry_modified
                     e = r[0]
                     self.update_timer_wheel(e)
                 else:
                     e = r
-                if counting:
-                    p = e.sk
-                    if p is None:
-                        p = e.sk = positions(e.h)
-            if counting:
-                # FrequencySketch.increment_at, inlined to save a call per read record on
-                # housekeeping's hottest loop; keep it in step with _sketch.py.
-                added = False
-                i = p[0]
-                x = counters[i]
-                if x != 15:
-                    counters[i] = x + 1
-                    added = True
-                i = p[1]
-                x = counters[i]
-                if x != 15:
-                    counters[i] = x + 1
-                    added = True
-                i = p[2]
-                x = counters[i]
-                if x != 15:
-                    counters[i] = x + 1
-                    added = True
-                i = p[3]
-                x = counters[i]
-                if x != 15:
-                    counters[i] = x + 1
-                    added = True
-                if added:
-                    size = (size + 1) & U32
+                p = e.sk
+                if p is None:
+                    p = e.sk = positions(e.h)
+            # FrequencySketch.increment_at, inlined to save a call per read record on
+            # housekeeping's hottest loop; keep it in step with _sketch.py.
+            p0, p1, p2, p3 = p
+            x0 = counters[p0]
+            x1 = counters[p1]
+            x2 = counters[p2]
+            x3 = counters[p3]
+            if x0 & x1 & x2 & x3 != 15:  # some counter is below 15 (they are 0..15)
+                counters[p0] = inc[x0]
+                counters[p1] = inc[x1]
+                counters[p2] = inc[x2]
+                counters[p3] = inc[x3]
+                size += 1
+                if size >= sample_size:
+                    size &= U32  # moka's size is a wrapping u32
                     if size >= sample_size:
                         sketch.size = size
                         sketch.reset()
                         counters = sketch.counters
                         size = sketch.size
-                if e is None:
-                    continue
-            n = e  # its own probation node
-            prev = n.prev
-            if prev is None and head is not n:
+            if e is None:
+                continue
+            prev = e.prev  # the entry is its own probation node
+            if prev is None and head is not e:
                 continue  # not in probation: not admitted (yet), or already removed
-            nxt = n.next
+            nxt = e.next
             if nxt is None:
                 continue  # already the tail
             if prev is None:
@@ -243,10 +262,10 @@ class Policy:
             else:
                 prev.next = nxt
             nxt.prev = prev
-            n.prev = tail
-            n.next = None
-            tail.next = n  # n is a member but not the tail, so there is a tail
-            tail = n
+            e.prev = tail
+            e.next = None
+            tail.next = e  # e is a member but not the tail, so there is a tail
+            tail = e
         deq.head = head
         deq.tail = tail
         sketch.size = size
@@ -254,28 +273,49 @@ class Policy:
     # -- writes ------
 
     def apply_writes(self, ops: list[WriteOp]) -> None:
-        """``Inner::apply_writes``: upserts and removes in FIFO order."""
+        """``Inner::apply_writes``: upserts and removes in FIFO order.
+
+        The weighted size is kept in a local across the common case (stored back around every
+        call that reads or writes it), and ``Deque.move_to_back`` is inlined there.
+        """
         probation = self.probation
+        ws = self.ws
         for op in ops:
+            e = op[0]
             if len(op) == 5:
-                e = op[0]
                 if e.admitted and e.exp is None and e.tn is None and e.won is None:
                     # Fast path of handle_upsert for a resident update without timer or write-order
                     # node (the common case): weights, move to the MRU end, policy generation.
-                    ws = self.ws - op[2]
-                    self.ws = (ws if ws > 0 else 0) + op[3]
-                    if probation.tail is not e and (e.prev is not None or probation.head is e):
-                        probation.move_to_back(e)
+                    ws -= op[2]
+                    if ws < 0:
+                        ws = 0  # moka: saturating_sub
+                    ws += op[3]
+                    nxt = e.next
+                    if nxt is not None:  # not the tail; a member, as an admitted entry
+                        prev = e.prev
+                        if prev is None:
+                            probation.head = nxt
+                        else:
+                            prev.next = nxt
+                        nxt.prev = prev
+                        tail = probation.tail
+                        e.prev = tail
+                        e.next = None
+                        tail.next = e
+                        probation.tail = e
                     gen = op[1]
                     current = e.pgen
                     if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
                         e.pgen = gen
-                else:
-                    self.handle_upsert(e, op[1], op[2], op[3], op[4])
+                    continue
+                self.ws = ws
+                self.handle_upsert(e, op[1], op[2], op[3], op[4])
             else:
-                e = op[0]
+                self.ws = ws
                 self.handle_remove(e)
                 e.set_policy_gen(op[1])
+            ws = self.ws
+        self.ws = ws
 
     def handle_upsert(self, e: Entry, gen: int, old_weight: int, new_weight: int, key: Any) -> None:
         """``Inner::handle_upsert``."""

@@ -39,7 +39,10 @@ ONE_MASK = 0x1111_1111_1111_1111
 DENSE_TABLE_LIMIT = 1 << 22
 
 _HALVE = bytes(b >> 1 for b in range(256))
-_ODD_VALUES = tuple(range(1, 16, 2))
+_EVEN_VALUES = bytes(range(0, 256, 2))
+
+SATURATING_INCREMENT = (*range(1, 16), 15)
+"""A counter's value after an increment: ``v + 1``, but 15 stays 15 (a tuple: the fastest lookup)."""
 
 Positions = tuple[int, int, int, int]
 
@@ -112,6 +115,27 @@ class FrequencySketch:
         p3 = (((x + (x >> 32)) & mask) << 4) + start + 3
         return p0, p1, p2, p3
 
+    def positions_of_raw_hash(self, raw: int) -> Positions:
+        """:meth:`positions` of ``fmix64(raw mod 2**64)``, the moka hash of a key whose ``hash()`` is
+        ``raw`` (:func:`~moka_py_pure._hashing.mix_raw_hash` inlined: one call instead of three)."""
+        k = raw & U64
+        k ^= k >> 33
+        k = (k * 0xFF51AFD7ED558CCD) & U64
+        k ^= k >> 33
+        k = (k * 0xC4CEB9FE1A85EC53) & U64
+        h = k ^ (k >> 33)
+        mask = self.table_mask
+        start = (h & 3) << 2
+        x = ((h + SEED0) * SEED0) & U64
+        p0 = (((x + (x >> 32)) & mask) << 4) + start
+        x = ((h + SEED1) * SEED1) & U64
+        p1 = (((x + (x >> 32)) & mask) << 4) + start + 1
+        x = ((h + SEED2) * SEED2) & U64
+        p2 = (((x + (x >> 32)) & mask) << 4) + start + 2
+        x = ((h + SEED3) * SEED3) & U64
+        p3 = (((x + (x >> 32)) & mask) << 4) + start + 3
+        return p0, p1, p2, p3
+
     def frequency(self, h: int) -> int:
         """The estimated frequency (0..15) of the key whose moka hash is ``h``."""
         if not self.enabled:
@@ -121,14 +145,15 @@ class FrequencySketch:
     def frequency_at(self, p: Positions) -> int:
         """``frequency`` for precomputed :meth:`positions`: the minimum of the four counters."""
         c = self.counters
-        f = c[p[0]]
-        x = c[p[1]]
+        p0, p1, p2, p3 = p
+        f = c[p0]
+        x = c[p1]
         if x < f:
             f = x
-        x = c[p[2]]
+        x = c[p2]
         if x < f:
             f = x
-        x = c[p[3]]
+        x = c[p3]
         if x < f:
             f = x
         return f
@@ -139,30 +164,24 @@ class FrequencySketch:
             self.increment_at(self.positions(h))
 
     def increment_at(self, p: Positions) -> None:
-        """``increment`` for precomputed :meth:`positions` (the sketch must be enabled)."""
+        """``increment`` for precomputed :meth:`positions` (the sketch must be enabled).
+
+        The four positions are distinct bytes (their depths differ), so reading all four first is
+        the same as moka's one-by-one update; counters are 0..15, so their ``&`` is 15 exactly when
+        all four are saturated and nothing changes.
+        """
         c = self.counters
-        added = False
-        i = p[0]
-        x = c[i]
-        if x != 15:
-            c[i] = x + 1
-            added = True
-        i = p[1]
-        x = c[i]
-        if x != 15:
-            c[i] = x + 1
-            added = True
-        i = p[2]
-        x = c[i]
-        if x != 15:
-            c[i] = x + 1
-            added = True
-        i = p[3]
-        x = c[i]
-        if x != 15:
-            c[i] = x + 1
-            added = True
-        if added:
+        p0, p1, p2, p3 = p
+        x0 = c[p0]
+        x1 = c[p1]
+        x2 = c[p2]
+        x3 = c[p3]
+        if x0 & x1 & x2 & x3 != 15:
+            inc = SATURATING_INCREMENT
+            c[p0] = inc[x0]
+            c[p1] = inc[x1]
+            c[p2] = inc[x2]
+            c[p3] = inc[x3]
             self.size = (self.size + 1) & U32
             if self.size >= self.sample_size:
                 self.reset()
@@ -171,7 +190,7 @@ class FrequencySketch:
         """Halve every counter; ``size = (size >> 1) - (odd >> 2)`` in wrapping u32 arithmetic."""
         c = self.counters
         if isinstance(c, bytearray):
-            odd = sum(c.count(v) for v in _ODD_VALUES)
+            odd = len(c.translate(None, _EVEN_VALUES))  # what is left once the even bytes are deleted
             self.counters = c.translate(_HALVE)
         else:
             odd = 0
