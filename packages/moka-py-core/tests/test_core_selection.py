@@ -356,6 +356,22 @@ def test_a_backends_own_cached_is_used(site: FakeSite) -> None:
     assert result.stdout.split() == ["True", "True"]
 
 
+def test_a_backends_cached_module_can_be_imported_before_moka_py() -> None:
+    # A backend's own `cached` module imports moka_py; importing it first used to be circular.
+    module = moka_py.backend().module.__name__
+    code = (
+        f"import importlib.util, {module} as m\n"
+        f"if importlib.util.find_spec('{module}._cached'):\n"
+        f"    import {module}._cached\n"
+        "import moka_py\n"
+        "from moka_py import cached\n"
+        "print(cached is getattr(m, 'cached', None))\n"
+    )
+    result = _run(["-c", code], {"MOKA_PY_BACKEND": moka_py.backend().name})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"]
+
+
 def test_main_fails_when_the_self_check_fails(site: FakeSite) -> None:
     site.add("forgetful", 1, body=GOOD_BODY.replace("self._data[key] = value", "pass"))
     result = _run(["-m", "moka_py", "--no-bench"], {"MOKA_PY_BACKEND": "forgetful"}, site.root)

@@ -12,7 +12,7 @@ generic one in ``moka_py._cached``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from moka_py import _selection
 from moka_py._protocol import CacheProtocol, Cause, Policy
@@ -46,6 +46,14 @@ if TYPE_CHECKING:
     from moka_py._typing import Moka
 else:
     Moka = _SELECTED.module.Moka
-    cached = getattr(_SELECTED.module, "cached", None)
-    if cached is None:
-        from moka_py._cached import cached
+
+    def __getattr__(attr: str) -> Any:
+        # ``cached`` is resolved on first use, not at import: a backend's own ``cached`` may import
+        # ``moka_py`` itself, and asking for it while ``moka_py`` initialises would be circular.
+        if attr != "cached":
+            raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+        found = getattr(_SELECTED.module, "cached", None)
+        if found is None:
+            from moka_py._cached import cached as found
+        globals()["cached"] = found
+        return found
