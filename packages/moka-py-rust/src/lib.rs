@@ -26,6 +26,10 @@ mod write_order;
 
 use pyo3::prelude::*;
 
+/// Rust allocations only (Python objects keep CPython's allocator); see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The version of the `moka` crate linked into this module, read from Cargo.lock at
 /// build time.
 pub const MOKA_VERSION: &str = env!("MOKA_PY_LINKED_MOKA_VERSION");
