@@ -15,7 +15,7 @@
 use pyo3::ffi;
 use pyo3::prelude::*;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 struct SendPtr(NonNull<ffi::PyObject>);
@@ -24,9 +24,6 @@ unsafe impl Send for SendPtr {}
 
 static PENDING: Mutex<Vec<SendPtr>> = Mutex::new(Vec::new());
 static DIRTY: AtomicBool = AtomicBool::new(false);
-/// Counts everything moka gave back to us (values and key wrappers dropped). Used by
-/// `settle_epoch` to see whether flushing the epoch collector still frees anything.
-static RECLAIMED: AtomicUsize = AtomicUsize::new(0);
 
 /// Release a strong reference, or queue it for the next `drain`. Callable from any
 /// thread, with or without the GIL, never calls Python.
@@ -82,10 +79,24 @@ impl Drop for TraverseGuard {
     }
 }
 
+thread_local! {
+    /// Counts what moka gave back to us on this thread (values and key wrappers
+    /// dropped). Used by `settle_epoch` to see whether its own flushes still free
+    /// anything: the destructors a flush runs run on the flushing thread. Per thread,
+    /// so that every drop (several per insert) costs a plain increment, not an atomic
+    /// read-modify-write on a process-wide counter.
+    static RECLAIMED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Note that moka gave something back (a key wrapper or value was dropped).
 #[inline]
 pub fn note_reclaimed() {
-    RECLAIMED.fetch_add(1, Ordering::Relaxed);
+    let _ = RECLAIMED.try_with(|n| n.set(n.get().wrapping_add(1)));
+}
+
+/// This thread's `RECLAIMED` count.
+fn reclaimed() -> usize {
+    RECLAIMED.try_with(|n| n.get()).unwrap_or(0)
 }
 
 /// Release every queued reference. Must be called with the GIL held and with no
@@ -146,11 +157,11 @@ fn drain_slow(_py: Python<'_>) {
 ///
 /// Pure Rust, lock-free: may run with or without the GIL.
 pub fn settle_epoch(max_rounds: usize) {
-    let mut last = RECLAIMED.load(Ordering::Relaxed);
+    let mut last = reclaimed();
     let mut idle = 0;
     for _ in 0..max_rounds {
         crossbeam_epoch::pin().flush();
-        let now = RECLAIMED.load(Ordering::Relaxed);
+        let now = reclaimed();
         if now == last {
             idle += 1;
             if idle >= 4 {
@@ -234,7 +245,9 @@ impl TakeableRef {
 
 impl Drop for TakeableRef {
     fn drop(&mut self) {
-        let p = self.0.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        // `&mut self`: no other thread can see the cell any more, so a plain read
+        // suffices (an atomic swap here cost a locked instruction per released value).
+        let p = std::mem::replace(self.0.get_mut(), std::ptr::null_mut());
         if let Some(p) = NonNull::new(p) {
             defer_decref(p);
         }
