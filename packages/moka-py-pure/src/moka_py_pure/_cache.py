@@ -596,8 +596,7 @@ class Moka(Generic[K, V]):
                 if e is None or not unmap(m, e):
                     return default
             now = self._clock() - self._origin
-            gen = (e.gen + 1) & 0xFFFF
-            e.gen = gen
+            e.gen = (e.gen + 1) & 0xFFFF
             value = e.value
             if self._listener is not None:
                 cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
@@ -605,7 +604,7 @@ class Moka(Generic[K, V]):
             wlog = self._wlog
             if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
                 self._housekeep()
-            wlog.append((e, gen))
+            wlog.append(e)  # a remove record (see WriteOp)
             if not self._events:
                 return value
             events = self._take_events()

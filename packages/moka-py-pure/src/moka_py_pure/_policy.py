@@ -16,7 +16,7 @@ cache publishes them when a cycle ends.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 from ._deque import DeqNode, Deque
 from ._entry import Entry
@@ -33,8 +33,9 @@ POSITIONS_MEMO_LIMIT = 1 << 16
 
 Event = tuple[Any, Any, str]
 # Write records: an upsert is (entry, entry_gen, old_weight, new_weight, key given to the insert);
-# a remove is (entry, entry_gen).
-WriteOp = tuple[Any, ...]
+# a remove is the entry itself: once unmapped nothing bumps its entry_gen again, so the generation
+# the remove gave it is still ``e.gen`` when housekeeping applies the record (no tuple to build).
+WriteOp = Union[tuple[Any, ...], Entry]
 
 
 class Policy:
@@ -275,47 +276,84 @@ class Policy:
     def apply_writes(self, ops: list[WriteOp]) -> None:
         """``Inner::apply_writes``: upserts and removes in FIFO order.
 
-        The weighted size is kept in a local across the common case (stored back around every
-        call that reads or writes it), and ``Deque.move_to_back`` is inlined there.
+        The weighted size and entry count are kept in locals across the common cases (stored back
+        around every call that reads or writes them), and ``Deque.move_to_back`` / ``unlink`` are
+        inlined there.
         """
         probation = self.probation
         ws = self.ws
+        ec = self.ec
+        op: Any  # mypy does not narrow on `type(op) is tuple`
+        e: Any
         for op in ops:
-            e = op[0]
-            if len(op) == 5:
-                if e.admitted and e.exp is None and e.tn is None and e.won is None:
-                    # Fast path of handle_upsert for a resident update without timer or write-order
-                    # node (the common case): weights, move to the MRU end, policy generation.
-                    ws -= op[2]
+            if type(op) is not tuple:  # a remove record: the entry itself
+                e = op
+                if e.admitted and e.tn is None and e.won is None:
+                    # Fast path of handle_remove for an admitted entry without timer or write-order
+                    # node (the common case): counters, probation unlink, policy generation.
+                    e.admitted = False
+                    ec -= 1
+                    ws -= e.weight
                     if ws < 0:
                         ws = 0  # moka: saturating_sub
-                    ws += op[3]
-                    nxt = e.next
-                    if nxt is not None:  # not the tail; a member, as an admitted entry
-                        prev = e.prev
+                    prev = e.prev
+                    if prev is not None or probation.head is e:  # Deque.contains
+                        nxt = e.next
                         if prev is None:
                             probation.head = nxt
                         else:
                             prev.next = nxt
-                        nxt.prev = prev
-                        tail = probation.tail
-                        e.prev = tail
+                        if nxt is None:
+                            probation.tail = prev
+                        else:
+                            nxt.prev = prev
+                        e.prev = None
                         e.next = None
-                        tail.next = e
-                        probation.tail = e
-                    gen = op[1]
-                    current = e.pgen
-                    if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
-                        e.pgen = gen
-                    continue
-                self.ws = ws
-                self.handle_upsert(e, op[1], op[2], op[3], op[4])
-            else:
-                self.ws = ws
-                self.handle_remove(e)
-                e.set_policy_gen(op[1])
+                        probation.len -= 1
+                else:
+                    self.ws = ws
+                    self.ec = ec
+                    self.handle_remove(e)
+                    ws = self.ws
+                    ec = self.ec
+                gen = e.gen  # EntryInfo::set_policy_gen, inlined
+                current = e.pgen
+                if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
+                    e.pgen = gen
+                continue
+            e = op[0]  # an upsert record
+            if e.admitted and e.exp is None and e.tn is None and e.won is None:
+                # Fast path of handle_upsert for a resident update without timer or write-order
+                # node (the common case): weights, move to the MRU end, policy generation.
+                ws -= op[2]
+                if ws < 0:
+                    ws = 0  # moka: saturating_sub
+                ws += op[3]
+                nxt = e.next
+                if nxt is not None:  # not the tail; a member, as an admitted entry
+                    prev = e.prev
+                    if prev is None:
+                        probation.head = nxt
+                    else:
+                        prev.next = nxt
+                    nxt.prev = prev
+                    tail = probation.tail
+                    e.prev = tail
+                    e.next = None
+                    tail.next = e
+                    probation.tail = e
+                gen = op[1]
+                current = e.pgen
+                if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
+                    e.pgen = gen
+                continue
+            self.ws = ws
+            self.ec = ec
+            self.handle_upsert(e, op[1], op[2], op[3], op[4])
             ws = self.ws
+            ec = self.ec
         self.ws = ws
+        self.ec = ec
 
     def handle_upsert(self, e: Entry, gen: int, old_weight: int, new_weight: int, key: Any) -> None:
         """``Inner::handle_upsert``."""
