@@ -113,10 +113,13 @@ class Policy:
         """The entry's sketch counter positions (call only while the sketch is enabled)."""
         p = e.sk
         if p is None:
-            p = e.sk = self._positions_of_raw_hash(e.h)
+            # Not through the miss memo: the entry keeps its own, and memoising every entry's
+            # positions only filled the memo (up to its limit) with keys that are rarely missed.
+            p = e.sk = self.sketch.positions_of_raw_hash(e.h)
         return p
 
     def _positions_of_raw_hash(self, raw: int) -> tuple[int, int, int, int]:
+        """Positions for a Miss record's raw hash, memoised (bounded): misses repeat."""
         memo = self.positions_memo
         p = memo.get(raw)
         if p is None:
@@ -213,6 +216,7 @@ class Policy:
         sample_size = sketch.sample_size
         memo = self.positions_memo
         positions = self._positions_of_raw_hash
+        entry_positions = sketch.positions_of_raw_hash
         inc = SATURATING_INCREMENT
         for r in records:
             t = type(r)
@@ -229,7 +233,7 @@ class Policy:
                     e = r
                 p = e.sk
                 if p is None:
-                    p = e.sk = positions(e.h)
+                    p = e.sk = entry_positions(e.h)
             # FrequencySketch.increment_at, inlined to save a call per read record on
             # housekeeping's hottest loop; keep it in step with _sketch.py.
             p0, p1, p2, p3 = p
