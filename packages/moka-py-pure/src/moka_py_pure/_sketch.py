@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Union
 
+from ._hashing import mix_raw_hash
+
 U64 = 0xFFFF_FFFF_FFFF_FFFF
 U32 = 0xFFFF_FFFF
 I32_MAX = 0x7FFF_FFFF
@@ -116,25 +118,8 @@ class FrequencySketch:
         return p0, p1, p2, p3
 
     def positions_of_raw_hash(self, raw: int) -> Positions:
-        """:meth:`positions` of ``fmix64(raw mod 2**64)``, the moka hash of a key whose ``hash()`` is
-        ``raw`` (:func:`~moka_py_pure._hashing.mix_raw_hash` inlined: one call instead of three)."""
-        k = raw & U64
-        k ^= k >> 33
-        k = (k * 0xFF51AFD7ED558CCD) & U64
-        k ^= k >> 33
-        k = (k * 0xC4CEB9FE1A85EC53) & U64
-        h = k ^ (k >> 33)
-        mask = self.table_mask
-        start = (h & 3) << 2
-        x = ((h + SEED0) * SEED0) & U64
-        p0 = (((x + (x >> 32)) & mask) << 4) + start
-        x = ((h + SEED1) * SEED1) & U64
-        p1 = (((x + (x >> 32)) & mask) << 4) + start + 1
-        x = ((h + SEED2) * SEED2) & U64
-        p2 = (((x + (x >> 32)) & mask) << 4) + start + 2
-        x = ((h + SEED3) * SEED3) & U64
-        p3 = (((x + (x >> 32)) & mask) << 4) + start + 3
-        return p0, p1, p2, p3
+        """:meth:`positions` of the moka hash of a key whose ``hash()`` is ``raw``."""
+        return self.positions(mix_raw_hash(raw))
 
     def frequency(self, h: int) -> int:
         """The estimated frequency (0..15) of the key whose moka hash is ``h``."""
