@@ -134,10 +134,10 @@ REPLAY_SYNC_EVERY = 64
 class MokaAdapter(Adapter):
     """Any module with moka-py's API: the Rust and pure backends, and moka-py 0.5.0 (import ``moka_py``).
 
-    The decorator comes from the backend module's own ``cached`` when it has one; otherwise from
-    ``moka_py.cached`` if ``moka_py`` selected this very backend (the generic decorator always uses
-    the selected backend's ``Moka``).  If neither applies, :meth:`decorate` returns ``None`` and the
-    harness runs the decorator operations in a worker started with ``MOKA_PY_BACKEND`` set.
+    The decorator is the backend module's own ``cached`` (else ``moka_py.cached``), but only if
+    ``moka_py`` selected this very backend: both build their caches with the selected backend's
+    ``Moka``.  moka-py 0.5.0's is its own ``moka_py.cached``.  Otherwise :meth:`decorate` returns
+    ``None`` and the harness runs the decorator operations in a worker started with ``MOKA_PY_BACKEND`` set.
     """
 
     def __init__(self, module: str, label: str, policy: str, backend_name: str | None) -> None:
@@ -160,15 +160,16 @@ class MokaAdapter(Adapter):
         return str(ver)
 
     def _cached(self) -> Callable[..., Any] | None:
-        own = getattr(self.mod, "cached", None)
-        if own is not None:
-            return own  # type: ignore[no-any-return]
         if self.backend_name is None:
-            return None
+            return getattr(self.mod, "cached", None)  # moka-py 0.5.0's own
+        # A backend's own ``cached`` is ``moka_py``'s decorator with a faster hit path for the
+        # backend's Moka; both build their caches with the backend ``moka_py`` selected, so
+        # neither measures this backend unless ``moka_py`` selected it.
         core = importlib.import_module("moka_py")
-        if core.backend().name == self.backend_name:
-            return core.cached  # type: ignore[no-any-return]
-        return None
+        if core.backend().name != self.backend_name:
+            return None
+        own = getattr(self.mod, "cached", None)
+        return own if own is not None else core.cached  # type: ignore[no-any-return]
 
     def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any:
         """``Moka(capacity, ttl=ttl, policy=...)``."""
