@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import floor
+import pure_floor
 
 __all__ = ["ratio_tables", "write_all"]
 
@@ -167,6 +168,8 @@ def markdown(results: dict[str, Any]) -> str:
         ]
     if results.get("floor"):
         parts += _floor_section(results)
+    if results.get("pure_floor"):
+        parts += _pure_floor_section(results)
     mem = results.get("memory")
     if mem:
         rows = [
@@ -296,6 +299,63 @@ def _floor_section(results: dict[str, Any]) -> list[str]:
     ]
     if fl.get("notes"):
         parts += ["", "Notes: " + "; ".join(fl["notes"]) + "."]
+    return parts
+
+
+def _pure_floor_section(results: dict[str, Any]) -> list[str]:
+    """The pure floor beside each pure target in ns, then the floor's pieces timed alone."""
+    pf = results["pure_floor"]
+    parts = ["", "## Pure floor: the least CPython under the pure targets (median ns/op)", ""]
+    if not pf.get("ops"):
+        return [*parts, "Not measured: " + ("; ".join(pf.get("notes", [])) or "no run") + "."]
+    rows = []
+    for r in pure_floor.target_rows(results):
+        below = r["below_floor"]
+        rows.append(
+            [
+                r["target"],
+                _fmt(r["peer_ns"], ".0f"),
+                _fmt(r["target_ns"], ".0f"),
+                _fmt(r["floor_ns"], ".0f"),
+                _fmt(r["floor_ratio"], ".2f"),
+                _fmt(r["ours_ns"], ".0f"),
+                "" if below is None else ("**below**: not in CPython" if below else "above: room"),
+            ]
+        )
+    parts += [
+        "`benches/pure_floor.py` times, for each pure target, a *floor*: the smallest straight-line "
+        "CPython that makes the state changes moka's algorithm requires for the operation (map "
+        "lookup, the tiny_lfu sketch increment with moka's arithmetic and reset, the LRU move, "
+        "admission, eviction, the ttl clock read) and nothing more, on the harness's own cache shape, "
+        "keys and loops (`timing.OPS`), in alternating rounds with the peer. It leaves out the "
+        "deferred logs (changes are applied at once), locks, checks, listeners, weights and the "
+        "`hash(key)`-keyed map; its docstring lists what each operation keeps. *target ns* is the "
+        "limit times the peer's median from the same rounds; *floor ÷ peer* is the ratio the floor "
+        "itself scores, to read against the limit; *ours* is the pure backend in the same rounds "
+        "(its decorators in a `MOKA_PY_BACKEND=pure` worker). Where the target is **below** the "
+        "floor it cannot be met in CPython without changing moka's algorithm; *above* means the "
+        "floor leaves room. "
+        "Before timing, the run asserts that the floors' sketch counters, size and admission "
+        "decisions equal the pure backend's `FrequencySketch` on the same keys.",
+        "",
+        _table(
+            ["target", "peer ns", "target ns", "floor", "floor ÷ peer", "ours", "target vs floor"], rows
+        ),
+    ]
+    comps = pf.get("components", {})
+    if comps:
+        parts += [
+            "",
+            "### Where a floor's time goes: each piece alone (median ns/op, loop and call included)",
+            "",
+            "Each piece runs in a Python function called like the floors (`for k in keys: f(k)`), "
+            "so subtract the *Python call* row for the piece itself; sketch rows loop over the "
+            "entries' counter positions.",
+            "",
+            _table(["piece", "ns/op"], [[n, _fmt(r.get("median_ns"), ".0f")] for n, r in comps.items()]),
+        ]
+    if pf.get("notes"):
+        parts += ["", "Notes: " + "; ".join(pf["notes"]) + "."]
     return parts
 
 

@@ -5,7 +5,8 @@
     python benches/run.py --only speed --only memory --out /tmp/bench
 
 Groups: ``speed`` (ns/op per operation), ``floor`` (the moka crate alone, built
-with cargo, beside the Rust targets), ``memory`` (bytes per entry), ``hit_ratio``
+with cargo, beside the Rust targets), ``pure_floor`` (the least CPython that makes
+moka's state changes, beside the pure targets), ``memory`` (bytes per entry), ``hit_ratio``
 (Zipf and scan traces), ``threads`` (ops/s with 1 and 2 threads).
 Subjects that are not installed (a backend not built yet, a peer missing) are
 skipped with a note; moka-py 0.5.0 runs in ``benches/.venv-moka-py-0.5.0``,
@@ -36,12 +37,13 @@ import floor  # noqa: E402
 import hit_ratio  # noqa: E402
 import legacy  # noqa: E402
 import memory  # noqa: E402
+import pure_floor  # noqa: E402
 import report  # noqa: E402
 import targets  # noqa: E402
 import timing  # noqa: E402
 from subjects import SUBJECTS, load_adapter  # noqa: E402
 
-GROUPS = ("speed", "floor", "memory", "hit_ratio", "threads")
+GROUPS = ("speed", "floor", "pure_floor", "memory", "hit_ratio", "threads")
 
 MEMORY_SUBJECTS = (
     "rust[tiny_lfu]",
@@ -357,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
             if "baselines" not in results:  # the call floor the report sets beside it
                 results["baselines"] = timing.run_baselines(cfg)
             results["floor"] = floor.run_floor(cfg, log)
+        if "pure_floor" in groups:
+            log("pure floor (benches/pure_floor.py, median ns/op, alternating with the peers):")
+            results["pure_floor"] = pure_floor.run_pure_floor(cfg, log)
         if "memory" in groups:
             log(f"memory ({mem_entries:,} entries, fresh process each):")
             run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], mem_entries, results)

@@ -1,0 +1,890 @@
+"""The pure floor: the least CPython code that makes moka's state changes, beside each pure target.
+
+Issue #5's pure-backend targets are ratios to cachetools (or to the backend's own ``get`` hit).
+The pure backend must make moka 0.12.14's decisions exactly (``/work/shared/moka-semantics.md``),
+so each operation owes some work whatever the implementation.  This group times that work alone:
+a *floor cache* per policy, written as the smallest straight-line CPython that performs the state
+changes moka's algorithm requires for the operation and nothing more, driven by the harness's own
+operations (:data:`timing.OPS`, through :class:`FloorAdapter`: same capacity, keys, fill, loop
+shape and calibration), in alternating rounds with the peer the target divides by, and with the
+pure backend itself.  A floor above its target means the target cannot be met in CPython without
+changing moka's algorithm; a floor below means there is room, and the report says so.
+
+What every floor leaves out (it may only leave work out, never add any):
+
+* **The deferred logs.**  moka queues a read or write record and applies it in housekeeping; a
+  floor applies the same change at once (sketch increment, LRU move, admission), which is the
+  applying work without the queueing, the trigger checks and the drain loop.  So a floor also
+  skips what only exists because of deferral: entry/policy generations (dirty tracking), the 64-
+  record and 300 ms triggers, the published counters (``len`` of the map is the entry count), and
+  the map insert of a candidate that admission then rejects (applied at once, a rejected key never
+  enters the map; in moka it is readable until the next cycle).
+* **Locks, argument checks, the listener, weights** (every entry weighs 1: no weigher), and the
+  map keyed by ``hash(key)`` (the backend's shield against a key's ``__eq__`` running in
+  housekeeping): a floor keys an ``OrderedDict`` by the key itself, which is also its access-order
+  deque (``move_to_end`` is moka's move to the MRU end, ``popitem(last=False)`` its LRU-end pop).
+* **Timestamps that only expiry reads.**  No cache-wide ttl: no clock read at all (moka's
+  ``last_accessed`` and the 300 ms trigger need one; nothing here has a tti or a per-entry
+  deadline).  With ``ttl``: one ``time.monotonic()`` (the fastest clock measured, see the
+  components) and a float deadline per entry, ``written + ttl``.
+* **Concurrency**: ``get_with`` has no waiter map (one thread, so nothing to coalesce).
+
+What the tiny_lfu floors keep is moka's sketch arithmetic (``common/frequency_sketch.rs``) on the
+hash the pure and Rust backends give moka (``fmix64(hash(k) mod 2**64)``), in the backend's layout
+(one counter per byte of a ``bytearray``; the components time moka's packed ``u64`` words and a
+``list`` too): four counters located from the hash, incremented unless saturated at 15, the
+``size`` count and the halving reset at ``sample_size``.  An entry keeps its four counter positions
+(computed once, at insert); a miss finds them in a bounded memo keyed by the key (the backend's
+miss memo, keyed by ``hash(key)``), else computes them.  Before timing, :func:`check_sketch`
+asserts that the floors' counters, ``size`` and admission decisions equal the backend's
+``FrequencySketch`` on the same keys, so a floor cannot do less arithmetic than moka silently.
+
+Per operation (the floor cache's code below is the whole of it):
+
+* ``get`` hit (``get_hit_int``, ``get_hit_str``): map lookup; lru: move to the MRU end;
+  tiny_lfu: also the sketch increment at the entry's positions.
+* ``get`` miss: lru: the lookup only (moka's Miss record increments a sketch that LRU never
+  enables); tiny_lfu: lookup, positions (memo, else computed), sketch increment.
+* ``set`` replace: lookup, store the value, move to the MRU end (no sketch increment: moka's
+  insert does not count).
+* ``set`` of a new key into the full cache: lru: insert at the MRU end and pop the LRU end.
+  tiny_lfu: the candidate's positions and frequency, then admission: moka admits only when the
+  candidate's frequency is **strictly** above the victims', so a candidate of frequency 0 is
+  rejected without reading the victim, and its frequency is 0 as soon as one of its four counters
+  is: the floor computes the first position, and the other three only if that counter is not 0
+  (in the bench the fill made no reads, every counter is 0, and every candidate is rejected so);
+  otherwise the LRU victim's frequency (one victim: unit weights) decides, and an admitted
+  candidate replaces it.  The components show what all four positions cost.
+* ``get_with`` hit: ``get``'s hit path (moka records the first lookup as a read).
+* ``remove``: one ``OrderedDict.pop`` (unlinks map entry and deque node; no sketch change).
+* ``get`` hit with ttl: the tiny_lfu hit plus a clock read and the deadline test.
+* ``@cached`` hit (with and without ttl): a ``*args, **kwargs`` wrapper, the key (a single int or
+  str argument is its own key, else the args tuple), the ``get`` hit body inlined, and a
+  ``count().__next__`` for ``cache_info()``'s hits (API.md requires the counter; it is
+  thread-safe, unlike ``n += 1``).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from itertools import count
+from typing import Any
+
+import timing
+from subjects import INIT, SUBJECTS, VALUE, Adapter, Call
+from targets import TARGETS
+from timing import Prepared, SpeedConfig
+
+__all__ = ["FloorAdapter", "check_sketch", "run_pure_floor", "target_rows"]
+
+Log = Callable[[str], None]
+
+U64 = 0xFFFF_FFFF_FFFF_FFFF
+U32 = 0xFFFF_FFFF
+I32_MAX = 0x7FFF_FFFF
+SEED0 = 0xC3A5C85C97CB3127  # moka's frequency_sketch.rs SEED[0..4]
+SEED1 = 0xB492B66FBE98F273
+SEED2 = 0x9AE16A3B2F90404F
+SEED3 = 0xCBF29CE484222325
+FMIX1 = 0xFF51AFD7ED558CCD  # murmur3 fmix64, the hash both backends give moka
+FMIX2 = 0xC4CEB9FE1A85EC53
+INC = (*range(1, 16), 15)
+"""A counter's value after an increment (15 stays 15): a tuple index is the cheapest saturating add."""
+HALVE = bytes(b >> 1 for b in range(256))
+EVEN = bytes(range(0, 256, 2))
+MEMO_LIMIT = 1 << 16
+"""Bound of the miss-positions memo (the backend's ``POSITIONS_MEMO_LIMIT``)."""
+OWN_KEY_TYPES = frozenset({int, str})
+"""Single arguments that are their own decorator key (as ``lru_cache`` does)."""
+
+_MISSING: Any = object()
+
+
+def sketch_dims(capacity: int) -> tuple[int, int]:
+    """``(table_len, sample_size)`` of moka's sketch for a cache of ``capacity`` (unit weights)."""
+    maximum = min(max(min(capacity, U32), 128), 1 << 30)  # sketch_capacity, then ensure_capacity
+    return 1 << (maximum - 1).bit_length(), min(maximum * 10, U32, I32_MAX)
+
+
+def positions(k: Hashable, mask: int) -> tuple[int, int, int, int]:
+    """Byte indices of the four counters of key ``k`` (the arithmetic the floors inline)."""
+    h = hash(k) & U64
+    h ^= h >> 33
+    h = (h * FMIX1) & U64
+    h ^= h >> 33
+    h = (h * FMIX2) & U64
+    h ^= h >> 33
+    s = (h & 3) << 2
+    x = ((h + SEED0) * SEED0) & U64
+    p0 = (((x + (x >> 32)) & mask) << 4) + s
+    x = ((h + SEED1) * SEED1) & U64
+    p1 = (((x + (x >> 32)) & mask) << 4) + s + 1
+    x = ((h + SEED2) * SEED2) & U64
+    p2 = (((x + (x >> 32)) & mask) << 4) + s + 2
+    x = ((h + SEED3) * SEED3) & U64
+    p3 = (((x + (x >> 32)) & mask) << 4) + s + 3
+    return p0, p1, p2, p3
+
+
+def reset(c: bytearray, size: int) -> int:
+    """moka's sketch reset, in place: halve every counter; returns the new ``size`` (u32 arithmetic)."""
+    odd = len(c.translate(None, EVEN)) & U32  # counters whose low bit is set
+    c[:] = c.translate(HALVE)
+    return ((size >> 1) - (odd >> 2)) & U32
+
+
+# --------------------------------------------------------------------------------------- floor caches
+
+
+class LruFloor:
+    """The lru floor cache: one ``OrderedDict`` (map and access-order deque), nothing else."""
+
+    def __init__(self, capacity: int) -> None:
+        od: OrderedDict[Any, Any] = OrderedDict()
+        self.od = od
+        odget = od.get
+        move = od.move_to_end
+        popfront = od.popitem
+        cap = capacity
+
+        def get(k: Any, default: Any = None) -> Any:
+            v = odget(k, _MISSING)
+            if v is _MISSING:
+                return default  # LRU's sketch is never enabled: a miss changes nothing
+            move(k)
+            return v
+
+        def set_(k: Any, v: Any) -> None:
+            if k in od:
+                od[k] = v
+                move(k)
+            else:
+                od[k] = v
+                if len(od) > cap:
+                    popfront(False)
+
+        self.get = get
+        self.set = set_
+        self.remove = lambda k: od.pop(k, None)
+
+
+class LfuFloor:
+    """The tiny_lfu floor cache: an ``OrderedDict`` of ``[value, p0, p1, p2, p3(, deadline)]``
+    entries, the sketch's counters in a ``bytearray``, and the miss-positions memo.
+
+    ``ttl`` (seconds) gives every written entry a deadline and makes ``get`` and the decorator
+    test it; without it no clock is read.
+    """
+
+    def __init__(self, capacity: int, ttl: float | None = None) -> None:
+        table, sample = sketch_dims(capacity)
+        mask = table - 1
+        c = bytearray(16 * table)
+        od: OrderedDict[Any, list[Any]] = OrderedDict()
+        memo: dict[Any, tuple[int, int, int, int]] = {}
+        self.counters = c
+        self.od = od
+        odget = od.get
+        move = od.move_to_end
+        popfront = od.popitem
+        memoget = memo.get
+        clock = time.monotonic
+        inc = INC
+        cap = capacity
+        size = 0
+
+        def get(k: Any, default: Any = None) -> Any:
+            nonlocal size
+            e = odget(k)
+            if e is not None:
+                move(k)
+                v, p0, p1, p2, p3 = e
+            else:
+                v = default
+                p = memoget(k)
+                if p is None:
+                    h = hash(k) & U64
+                    h ^= h >> 33
+                    h = (h * FMIX1) & U64
+                    h ^= h >> 33
+                    h = (h * FMIX2) & U64
+                    h ^= h >> 33
+                    s = (h & 3) << 2
+                    x = ((h + SEED0) * SEED0) & U64
+                    p0 = (((x + (x >> 32)) & mask) << 4) + s
+                    x = ((h + SEED1) * SEED1) & U64
+                    p1 = (((x + (x >> 32)) & mask) << 4) + s + 1
+                    x = ((h + SEED2) * SEED2) & U64
+                    p2 = (((x + (x >> 32)) & mask) << 4) + s + 2
+                    x = ((h + SEED3) * SEED3) & U64
+                    p3 = (((x + (x >> 32)) & mask) << 4) + s + 3
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[k] = (p0, p1, p2, p3)
+                else:
+                    p0, p1, p2, p3 = p
+            x0 = c[p0]
+            x1 = c[p1]
+            x2 = c[p2]
+            x3 = c[p3]
+            if x0 & x1 & x2 & x3 != 15:  # some counter is below 15
+                c[p0] = inc[x0]
+                c[p1] = inc[x1]
+                c[p2] = inc[x2]
+                c[p3] = inc[x3]
+                size += 1
+                if size >= sample:
+                    size = reset(c, size)
+            return v
+
+        def set_(k: Any, v: Any) -> None:
+            e = odget(k)
+            if e is not None:
+                e[0] = v
+                move(k)
+                return
+            h = hash(k) & U64
+            h ^= h >> 33
+            h = (h * FMIX1) & U64
+            h ^= h >> 33
+            h = (h * FMIX2) & U64
+            h ^= h >> 33
+            s = (h & 3) << 2
+            x = ((h + SEED0) * SEED0) & U64
+            p0 = (((x + (x >> 32)) & mask) << 4) + s
+            full = len(od) >= cap
+            if full and not c[p0]:
+                return  # frequency 0 (the minimum of the four is 0): rejected, nothing is below 0
+            x = ((h + SEED1) * SEED1) & U64
+            p1 = (((x + (x >> 32)) & mask) << 4) + s + 1
+            x = ((h + SEED2) * SEED2) & U64
+            p2 = (((x + (x >> 32)) & mask) << 4) + s + 2
+            x = ((h + SEED3) * SEED3) & U64
+            p3 = (((x + (x >> 32)) & mask) << 4) + s + 3
+            if full:
+                f = c[p0]
+                y = c[p1]
+                if y < f:
+                    f = y
+                y = c[p2]
+                if y < f:
+                    f = y
+                y = c[p3]
+                if y < f:
+                    f = y
+                if not f:
+                    return  # rejected: nothing can have a frequency below 0
+                ve = od[next(iter(od))]  # the LRU victim (one: every entry weighs 1)
+                y = c[ve[1]]
+                z = c[ve[2]]
+                if z < y:
+                    y = z
+                z = c[ve[3]]
+                if z < y:
+                    y = z
+                z = c[ve[4]]
+                if z < y:
+                    y = z
+                if f <= y:
+                    return  # rejected (a tie rejects)
+                popfront(False)
+            od[k] = [v, p0, p1, p2, p3]
+
+        def bump(p0: int, p1: int, p2: int, p3: int) -> None:
+            """The sketch increment, for the paths no floor times."""
+            nonlocal size
+            x0 = c[p0]
+            x1 = c[p1]
+            x2 = c[p2]
+            x3 = c[p3]
+            if x0 & x1 & x2 & x3 != 15:
+                c[p0] = inc[x0]
+                c[p1] = inc[x1]
+                c[p2] = inc[x2]
+                c[p3] = inc[x3]
+                size += 1
+                if size >= sample:
+                    size = reset(c, size)
+
+        self.get = get
+        self.set = set_
+        self.remove = lambda k: None if (e := od.pop(k, None)) is None else e[0]
+        def current_size() -> int:
+            return size
+
+        self.size = current_size
+
+        def get_with(k: Any, init: Callable[[], Any]) -> Any:
+            nonlocal size
+            e = odget(k)
+            if e is None:
+                get(k)  # the recorded Miss
+                v = init()
+                set_(k, v)
+                return v
+            move(k)
+            v, p0, p1, p2, p3 = e
+            x0 = c[p0]
+            x1 = c[p1]
+            x2 = c[p2]
+            x3 = c[p3]
+            if x0 & x1 & x2 & x3 != 15:
+                c[p0] = inc[x0]
+                c[p1] = inc[x1]
+                c[p2] = inc[x2]
+                c[p3] = inc[x3]
+                size += 1
+                if size >= sample:
+                    size = reset(c, size)
+            return v
+
+        self.get_with = get_with
+
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            hit = count().__next__
+            miss = count().__next__
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                nonlocal size
+                if kwargs:
+                    k: Any = (args, tuple(kwargs.items()))
+                elif len(args) == 1 and type(args[0]) in OWN_KEY_TYPES:
+                    k = args[0]
+                else:
+                    k = args
+                e = odget(k)
+                if e is not None:
+                    move(k)
+                    v, p0, p1, p2, p3 = e
+                    x0 = c[p0]
+                    x1 = c[p1]
+                    x2 = c[p2]
+                    x3 = c[p3]
+                    if x0 & x1 & x2 & x3 != 15:
+                        c[p0] = inc[x0]
+                        c[p1] = inc[x1]
+                        c[p2] = inc[x2]
+                        c[p3] = inc[x3]
+                        size += 1
+                        if size >= sample:
+                            size = reset(c, size)
+                    hit()
+                    return v
+                get(k)  # the recorded Miss
+                miss()
+                v = func(*args, **kwargs)
+                set_(k, v)
+                return v
+
+            return wrapper
+
+        self.decorate = decorate
+        if ttl is None:
+            return
+
+        # --- with a cache-wide ttl: a deadline per entry, tested on every read
+        life = ttl
+
+        def set_ttl(k: Any, v: Any) -> None:
+            set_(k, v)
+            e = odget(k)
+            if e is not None:
+                del e[5:]
+                e.append(clock() + life)
+
+        def get_ttl(k: Any, default: Any = None) -> Any:
+            nonlocal size
+            e = odget(k)
+            if e is not None:
+                v, p0, p1, p2, p3, d = e
+                if d > clock():
+                    move(k)
+                    x0 = c[p0]
+                    x1 = c[p1]
+                    x2 = c[p2]
+                    x3 = c[p3]
+                    if x0 & x1 & x2 & x3 != 15:
+                        c[p0] = inc[x0]
+                        c[p1] = inc[x1]
+                        c[p2] = inc[x2]
+                        c[p3] = inc[x3]
+                        size += 1
+                        if size >= sample:
+                            size = reset(c, size)
+                    return v
+                bump(p0, p1, p2, p3)  # expired: a Miss record, the same key hash
+                return default
+            return get(k, default)
+
+        def decorate_ttl(func: Callable[..., Any]) -> Callable[..., Any]:
+            hit = count().__next__
+            miss = count().__next__
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                nonlocal size
+                if kwargs:
+                    k: Any = (args, tuple(kwargs.items()))
+                elif len(args) == 1 and type(args[0]) in OWN_KEY_TYPES:
+                    k = args[0]
+                else:
+                    k = args
+                e = odget(k)
+                if e is not None:
+                    v, p0, p1, p2, p3, d = e
+                    if d > clock():
+                        move(k)
+                        x0 = c[p0]
+                        x1 = c[p1]
+                        x2 = c[p2]
+                        x3 = c[p3]
+                        if x0 & x1 & x2 & x3 != 15:
+                            c[p0] = inc[x0]
+                            c[p1] = inc[x1]
+                            c[p2] = inc[x2]
+                            c[p3] = inc[x3]
+                            size += 1
+                            if size >= sample:
+                                size = reset(c, size)
+                        hit()
+                        return v
+                get_ttl(k)  # the recorded Miss
+                miss()
+                v = func(*args, **kwargs)
+                set_ttl(k, v)
+                return v
+
+            return wrapper
+
+        def get_with_ttl(k: Any, init: Callable[[], Any]) -> Any:
+            v = get_ttl(k, _MISSING)  # (no target times it: not inlined)
+            if v is _MISSING:
+                v = init()
+                set_ttl(k, v)
+            return v
+
+        self.set = set_ttl
+        self.get = get_ttl
+        self.get_with = get_with_ttl
+        self.decorate = decorate_ttl
+
+
+class FloorAdapter(Adapter):
+    """The floor caches in the harness's adapter shape, so :data:`timing.OPS` builds them exactly as
+    it builds every subject (capacity, keys, fill, loop shape: ``get(k)``, ``set(k, v)``,
+    ``get_with(k, init)``, ``remove(k)``, a decorated ``f(k)``)."""
+
+    library = "floor"
+
+    def __init__(self, policy: str) -> None:
+        self.policy = policy
+        self.family = policy
+        self.label = f"pure floor [{policy}]"
+
+    def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any | None:
+        """An :class:`LfuFloor` or :class:`LruFloor` (the lru floor has no ttl: no target needs it)."""
+        if capacity is None:
+            return None
+        if self.policy == "tiny_lfu":
+            return LfuFloor(capacity, ttl)
+        return LruFloor(capacity) if ttl is None else None
+
+    def fill(self, cache: Any, keys: Iterable[Hashable], ttl: float | None = None) -> None:
+        """``set(k, k)`` for every key, through the floor's own ``set``."""
+        set_ = cache.set
+        for k in keys:
+            set_(k, k)
+
+    def get(self, cache: Any) -> Call:
+        """``get(k)``."""
+        return Call("call1", cache.get)
+
+    def set(self, cache: Any) -> Call:
+        """``set(k, VALUE)``."""
+        return Call("call2", cache.set, VALUE)
+
+    def get_with(self, cache: Any) -> Call | None:
+        """``get_with(k, INIT)`` (tiny_lfu only: the only get_with target is pure tiny_lfu's)."""
+        return Call("call2", cache.get_with, INIT) if isinstance(cache, LfuFloor) else None
+
+    def remove(self, cache: Any) -> Call:
+        """``remove(k)``."""
+        return Call("call1", cache.remove)
+
+    def decorate(
+        self, func: Callable[[Any], Any], maxsize: int, ttl: float | None
+    ) -> Callable[[Any], Any] | None:
+        """``func`` behind the tiny_lfu floor's decorator (the decorator targets are tiny_lfu's)."""
+        if self.policy != "tiny_lfu":
+            return None
+        wrapper: Callable[[Any], Any] = LfuFloor(maxsize, ttl).decorate(func)
+        return wrapper
+
+
+# ------------------------------------------------------------------------------------------ the check
+
+
+def check_sketch() -> None:
+    """Assert that the floors count exactly like the pure backend's ``FrequencySketch``.
+
+    On a small cache (so that the stream crosses several resets): the positions ``set`` computes
+    for new keys, then the counters and ``size`` after streams of ``get`` hits and misses,
+    ``get_with`` hits, decorator hits, and the same with ttl; then every admission decision of
+    ``set`` into the full cache against the backend's frequencies.  Raises ``AssertionError``.
+    """
+    from moka_py_pure._hashing import key_hash
+    from moka_py_pure._sketch import FrequencySketch
+
+    cap = 200
+    rng = random.Random(timing.SEED)
+    universe: list[Any] = [*timing.int_keys(600, 11), *timing.str_keys(600, 12)]
+    stored = rng.sample(universe, cap)
+    stream = rng.choices(universe, k=12_000)
+    hits = rng.choices(stored, k=6_000)
+    table, sample = sketch_dims(cap)
+
+    for ttl in (None, 60.0):
+        floor = LfuFloor(cap, ttl)
+        ref = FrequencySketch()
+        ref.ensure_capacity(cap)
+        assert (ref.table_len(), ref.sample_size) == (table, sample), "sketch dimensions differ"
+        for k in stored:
+            floor.set(k, k)
+        for k in stored:
+            assert floor.od[k][1:5] == list(ref.positions(key_hash(k))), f"positions of {k!r} differ"
+        def get_with_init(k: Any, get_with: Callable[[Any, Any], Any] = floor.get_with) -> Any:
+            return get_with(k, INIT)
+
+        wrapper = floor.decorate(lambda x: x)
+        loops: list[tuple[Callable[[Any], Any], list[Any]]] = [
+            (floor.get, stream),
+            (get_with_init, hits),
+            (wrapper, hits),
+        ]
+        for fn, keys in loops:
+            for k in keys:
+                fn(k)
+                ref.increment(key_hash(k))
+            assert len(floor.od) == cap, "a hit or a miss changed the map"
+            assert floor.counters == ref.counters, "sketch counters differ from the backend's"
+            assert floor.size() == ref.size, "sketch size differs from the backend's"
+        # Admission on a fresh cache: some candidates were missed (counted), the victims never read.
+        floor = LfuFloor(cap, ttl)
+        ref = FrequencySketch()
+        ref.ensure_capacity(cap)
+        for k in stored:
+            floor.set(k, k)
+        others = [k for k in universe if k not in floor.od]
+        for k in rng.choices(others[: len(others) // 2], k=3 * cap):
+            floor.get(k)
+            ref.increment(key_hash(k))
+        outcomes = [0, 0]
+        for k in others:
+            victim = next(iter(floor.od))
+            expect = ref.frequency(key_hash(k)) > ref.frequency(key_hash(victim))
+            floor.set(k, k)
+            assert (k in floor.od) == expect, f"admission of {k!r} differs"
+            assert (victim in floor.od) != expect, "the victim's fate differs"
+            outcomes[expect] += 1
+        assert all(outcomes), f"the admission check saw only one outcome {outcomes}: it tests nothing"
+
+
+# ------------------------------------------------------------------------------------------ components
+
+
+def _components(cfg: SpeedConfig) -> dict[str, Prepared]:
+    """One timed loop per piece of the floors, each in a Python function of the key like the floors
+    (read them against *Python call*), over the ``get_hit_int`` keys and cache shape."""
+    keys = timing.keyset("int", cfg)
+    order = timing.keyset("order:int", cfg)
+    miss = timing.keyset("order:int_miss", cfg)
+    table, sample = sketch_dims(cfg.n_keys)
+    mask = table - 1
+    od: OrderedDict[Any, Any] = OrderedDict((k, k) for k in keys)
+    d = dict(od)
+    pos = {k: positions(k, mask) for k in keys}
+    by_pos = [pos[k] for k in order]
+    by_word = [(p[0] >> 4, p[1] >> 4, p[2] >> 4, p[3] >> 4, (p[0] & 15) << 2) for p in by_pos]
+    fresh = timing.FreshInts()
+    evicting: OrderedDict[Any, Any] = OrderedDict(od)
+
+    def py_call(k: Any) -> Any:
+        return k
+
+    def dict_get(k: Any, g: Any = d.get) -> Any:
+        return g(k)
+
+    def od_get(k: Any, g: Any = od.get) -> Any:
+        return g(k)
+
+    def od_move(k: Any, m: Any = od.move_to_end) -> Any:
+        return m(k)
+
+    def od_get_move(k: Any, g: Any = od.get, m: Any = od.move_to_end) -> Any:
+        v = g(k)
+        m(k)
+        return v
+
+    def od_insert_pop(k: Any, od: Any = evicting, p: Any = evicting.popitem) -> None:
+        od[k] = k
+        p(False)
+
+    def od_peek_front(k: Any, od: Any = od) -> Any:
+        return next(iter(od))
+
+    def make_increment(c: Any) -> Callable[[Any], None]:
+        size = 0
+
+        def increment(p: Any, c: Any = c, inc: Any = INC) -> None:
+            nonlocal size
+            p0, p1, p2, p3 = p
+            x0 = c[p0]
+            x1 = c[p1]
+            x2 = c[p2]
+            x3 = c[p3]
+            if x0 & x1 & x2 & x3 != 15:
+                c[p0] = inc[x0]
+                c[p1] = inc[x1]
+                c[p2] = inc[x2]
+                c[p3] = inc[x3]
+                size += 1
+                if size >= sample:
+                    size >>= 1  # the halving itself is not this loop's subject
+                    c[:] = [x >> 1 for x in c]
+
+        return increment
+
+    words = [0] * table
+    wsize = 0
+
+    def increment_packed(p: Any, t: Any = words) -> None:
+        """moka's own layout: sixteen 4-bit counters per u64 word, on Python ints."""
+        nonlocal wsize
+        i0, i1, i2, i3, s = p
+        changed = False
+        w = t[i0]
+        if (w >> s) & 15 != 15:
+            t[i0] = w + (1 << s)
+            changed = True
+        s += 4
+        w = t[i1]
+        if (w >> s) & 15 != 15:
+            t[i1] = w + (1 << s)
+            changed = True
+        s += 4
+        w = t[i2]
+        if (w >> s) & 15 != 15:
+            t[i2] = w + (1 << s)
+            changed = True
+        s += 4
+        w = t[i3]
+        if (w >> s) & 15 != 15:
+            t[i3] = w + (1 << s)
+            changed = True
+        if changed:
+            wsize += 1
+            if wsize >= sample:
+                wsize >>= 1
+                t[:] = [(x >> 1) & 0x7777_7777_7777_7777 for x in t]
+
+    def fmix64(k: Any) -> int:
+        h = hash(k) & U64
+        h ^= h >> 33
+        h = (h * FMIX1) & U64
+        h ^= h >> 33
+        h = (h * FMIX2) & U64
+        return h ^ (h >> 33)
+
+    def monotonic(k: Any, m: Any = time.monotonic) -> Any:
+        return m()
+
+    def monotonic_ns(k: Any, m: Any = time.monotonic_ns) -> Any:
+        return m()
+
+    hits = count().__next__
+
+    def counter(k: Any, n: Any = hits) -> Any:
+        return n()
+
+    def wrapper_key(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            return (args, tuple(kwargs.items()))
+        if len(args) == 1 and type(args[0]) in OWN_KEY_TYPES:
+            return args[0]
+        return args
+
+    pieces: list[tuple[str, Prepared]] = [
+        ("Python call: `def f(k): return k`", Prepared(Call("call1", py_call), order)),
+        ("`dict.get(k)`, hit", Prepared(Call("call1", dict_get), order)),
+        ("`OrderedDict.get(k)`, hit", Prepared(Call("call1", od_get), order)),
+        ("`OrderedDict.get(k)`, miss", Prepared(Call("call1", od_get), miss)),
+        ("`OrderedDict.move_to_end(k)`", Prepared(Call("call1", od_move), order)),
+        ("`OrderedDict.get(k)` + `move_to_end(k)`", Prepared(Call("call1", od_get_move), order)),
+        ("`OrderedDict` insert + `popitem(last=False)`", Prepared(Call("call1", od_insert_pop), [],
+                                                                 before=fresh.take)),
+        ("`next(iter(od))` (peek the LRU end)", Prepared(Call("call1", od_peek_front), order)),
+        ("sketch increment, `bytearray` (floors, backend)",
+         Prepared(Call("call1", make_increment(bytearray(16 * table))), by_pos)),
+        ("sketch increment, `list` of ints",
+         Prepared(Call("call1", make_increment([0] * (16 * table))), by_pos)),
+        ("sketch increment, packed u64 words (moka's layout)",
+         Prepared(Call("call1", increment_packed), by_word)),
+        ("`fmix64(hash(k))` alone", Prepared(Call("call1", fmix64), order)),
+        ("sketch positions of a new key (fmix64 + 4 indexes)",
+         Prepared(Call("call2", positions, mask), order)),
+        ("clock: `time.monotonic()`", Prepared(Call("call1", monotonic), order)),
+        ("clock: `time.monotonic_ns()`", Prepared(Call("call1", monotonic_ns), order)),
+        ("hit counter: `count().__next__()`", Prepared(Call("call1", counter), order)),
+        ("decorator shape: `*args, **kwargs` call + key", Prepared(Call("call1", wrapper_key), order)),
+    ]
+    for _, p in pieces:
+        p.calibrate(cfg)
+    return dict(pieces)
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+
+def _plan() -> dict[str, list[tuple[str, str]]]:
+    """Per harness operation, what is timed in its rounds: the floors, the targets' denominators
+    (the peers) and numerators (the pure backend), each as ``(subject, op)``."""
+    plan: dict[str, list[tuple[str, str]]] = {}
+    for t in TARGETS:
+        sid, op = t.num
+        if t.group != "pure" or op not in timing.OPS:
+            continue
+        items = plan.setdefault(op, [])
+        for item in ((f"floor[{sid[sid.index('[') + 1 : -1]}]", op), t.den, t.num):
+            if item not in items:
+                items.append(item)
+    return plan
+
+
+def _item_id(subject: str, op: str) -> str:
+    return f"{subject}:{op}"
+
+
+def _rounds(loops: dict[str, Callable[[], float]], repeats: int) -> dict[str, dict[str, Any]]:
+    """``repeats`` alternating rounds of one loop each (a loop returns ns/op); medians and samples."""
+    live = list(loops.items())
+    samples: dict[str, list[float]] = {name: [] for name in loops}
+    for r in range(repeats):
+        for name, loop in timing.alternating(live, r):
+            samples[name].append(loop())
+    return {name: {"median_ns": statistics.median(s), "samples": s} for name, s in samples.items()}
+
+
+def _prepare(
+    subject: str, op: str, cfg: SpeedConfig, workers: dict[str, timing.RemoteExecutor]
+) -> tuple[Callable[[], float], Callable[[], None]]:
+    """One timed loop (returns ns/op) and its release, for a floor or a harness subject.
+
+    A pure-backend decorator runs in a worker with ``MOKA_PY_BACKEND=pure`` (as in the speed
+    group: ``moka_py`` builds decorated caches with the backend it selected).
+    """
+    if subject.startswith("floor["):
+        p = timing.OPS[op].build(FloorAdapter(subject[6:-1]), cfg)
+        assert p is not None, f"no floor for {subject} {op}"
+        p.calibrate(cfg)
+        return p.run_once, p.dispose
+    status, q = timing.prepare(subject, op, cfg)
+    if q is not None:
+        return q.run_once, q.dispose
+    backend = SUBJECTS[subject].backend
+    if status != "needs-worker" or backend is None:
+        raise ImportError(f"{subject} has no {op} ({status})")
+    worker = workers.get(backend)
+    if worker is None:
+        worker = workers[backend] = timing.RemoteExecutor(
+            f"MOKA_PY_BACKEND={backend}", sys.executable, {"MOKA_PY_BACKEND": backend}
+        )
+    status, handle, _ = worker.prepare(subject, op, cfg)
+    if handle is None:
+        raise ImportError(f"{subject} has no {op} in its worker ({status})")
+    return (lambda: worker.measure(handle)), (lambda: worker.release(handle))
+
+
+def run_pure_floor(cfg: SpeedConfig, log: Log) -> dict[str, Any]:
+    """Check the floors' sketch against the backend's, then time every floor beside its peer.
+
+    Returns ``{"ops": {op: {"SUBJECT:OP": {median_ns, samples}}}, "components": {name: ...},
+    "notes": [...]}``: floors are the subjects ``floor[POLICY]``; a subject that could not run
+    (not installed) is absent, with a note.
+    """
+    notes: list[str] = []
+    try:
+        check_sketch()
+    except ImportError as exc:
+        return {"ops": {}, "components": {}, "notes": [f"skipped: the pure backend is missing ({exc})"]}
+    log("  sketch check: the floors count exactly like moka_py_pure's FrequencySketch")
+    ops: dict[str, dict[str, dict[str, Any]]] = {}
+    workers: dict[str, timing.RemoteExecutor] = {}
+    try:
+        for op, items in _plan().items():
+            loops: dict[str, Callable[[], float]] = {}
+            release: list[Callable[[], None]] = []
+            for subject, item_op in items:
+                name = _item_id(subject, item_op)
+                try:
+                    loop, done = _prepare(subject, item_op, cfg, workers)
+                except ImportError as exc:
+                    notes.append(f"{name} not timed: {exc}")
+                    continue
+                loops[name] = loop
+                release.append(done)
+            ops[op] = _rounds(loops, cfg.repeats)
+            for done in release:
+                done()
+            log(f"  {op:<15} ns/op: " + ", ".join(f"{n} {r['median_ns']:.0f}" for n, r in ops[op].items()))
+    finally:
+        for w in workers.values():
+            w.close()
+    components = _rounds({name: p.run_once for name, p in _components(cfg).items()}, cfg.repeats)
+    for name, r in components.items():
+        log(f"  {r['median_ns']:6.0f}  {name}")
+    for note in notes:
+        log(f"  {note}")
+    return {"ops": ops, "components": components, "notes": notes}
+
+
+def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every pure speed target in ns beside its floor and the pure backend.
+
+    ``target_ns`` is the limit times the peer's median from the same rounds as the floor;
+    ``below_floor`` says whether the target is below the floor (then it cannot be met in CPython
+    without changing moka's algorithm).  ``ours_ns`` comes from those rounds too, else from the
+    speed group.  Figures this run did not measure are ``None``.
+    """
+    ops: dict[str, Any] = results.get("pure_floor", {}).get("ops", {})
+    speed: dict[str, Any] = results.get("speed", {})
+    rows: list[dict[str, Any]] = []
+    for t in TARGETS:
+        sid, op = t.num
+        if t.group != "pure" or op not in timing.OPS:
+            continue
+        got = ops.get(op, {})
+        policy = sid[sid.index("[") + 1 : -1]
+        floor_ns = got.get(_item_id(f"floor[{policy}]", op), {}).get("median_ns")
+        peer_ns = got.get(_item_id(*t.den), {}).get("median_ns")
+        ours_ns = got.get(_item_id(sid, op), {}).get("median_ns")
+        if ours_ns is None:
+            ours_ns = speed.get(op, {}).get("results", {}).get(sid, {}).get("median_ns")
+        target_ns = t.limit * peer_ns if peer_ns is not None else None
+        rows.append(
+            {
+                "target": t.text,
+                "op": op,
+                "policy": policy,
+                "peer_ns": peer_ns,
+                "target_ns": target_ns,
+                "floor_ns": floor_ns,
+                "floor_ratio": floor_ns / peer_ns if floor_ns is not None and peer_ns else None,
+                "ours_ns": ours_ns,
+                "below_floor": None if target_ns is None or floor_ns is None else target_ns < floor_ns,
+            }
+        )
+    return rows
