@@ -32,6 +32,31 @@
 //!    `run_pending_tasks`, `__clear__`) always release the GIL first. `get_with`
 //!    waiters wait on their waiter (a leaf lock) without the GIL and without the gate.
 //!
+//! # Int keys
+//!
+//! Int-valued keys (`int_key`) reach moka as their value and are not interned; every
+//! other key is. One entry per key (up to Python equality) then needs care only for
+//! an interned key `k` that may equal an int (`Decimal(1)`, a class with its own
+//! `__eq__`):
+//!
+//! * Looking `k` up: the interner first; if `k` is not interned, each int entry that
+//!   `k` could equal (same `hash()`, `int_key::ints_with_hash`) that moka contains is
+//!   compared with `k` in Python, as a dict would compare them. An equal one is `k`'s
+//!   entry.
+//! * Inserting such a `k` that is not interned and equals no int entry interns it. It
+//!   first sets `int_shadowed`, from then on every int-valued key is looked up in the
+//!   interner before moka (an equal interned key is its entry), and waits until no
+//!   int-keyed insert that was decided before (so without that lookup) is still on
+//!   its way into moka without the GIL (`int_inserts_detached`). Only then does it
+//!   search the int entries, so an int entry cannot appear behind its back.
+//!
+//! Caches that only ever see ints, strs, tuples and the like never set the flag. Two
+//! gaps remain, both benign: a comparison `__eq__` that switches threads can let an
+//! equal int be inserted meanwhile (two entries for equal keys, as in the interner's
+//! own gap, see `key`), and an expired int entry that moka has not removed yet is not
+//! found, so such a `k` gets an entry of its own and the expired one is reported at
+//! the next housekeeping rather than at the insert.
+//!
 //! Each public method ends with `finish`: deliver this cache's listener events, reap
 //! dead interner entries, release queued references. All three run with the GIL held
 //! and no lock held, so Python code they run may re-enter the cache freely.
@@ -39,7 +64,8 @@
 use crate::args::{self, Arg, Policy};
 use crate::events::{self, cause_name, Event};
 use crate::hashing::{key_hash, PassThrough};
-use crate::key::{Interner, Key, Probe, Token, TokenPin};
+use crate::int_key::{self, KeyClass};
+use crate::key::{Interner, Key, KeyId, Probe, Token, TokenPin};
 use crate::release;
 use crate::value::{PerEntryExpiry, Val, ValueCell};
 use crate::waiter::{Outcome, OwnerGuard, Waiters};
@@ -54,7 +80,7 @@ use pyo3::types::PyType;
 use pyo3::PyTraverseError;
 use std::cell::UnsafeCell;
 use std::os::raw::c_int;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 type MokaCache = moka::sync::Cache<Key, Val, PassThrough>;
@@ -175,7 +201,47 @@ pub struct Moka {
     /// Set once a value that the garbage collector tracks has been stored; until
     /// then `__traverse__` need not walk the entries.
     gc_values: AtomicBool,
+    /// Set once the interner may hold a key equal to an int-valued key ("Int keys").
+    int_shadowed: AtomicBool,
+    /// Int-keyed inserts waiting for the gate without the GIL ("Int keys").
+    int_inserts_detached: AtomicUsize,
     _release_on_drop: ReleaseOnDrop,
+}
+
+/// Where a looked-up key is in moka: an int value, or an interned token (null when
+/// the key is not interned: it is in no entry).
+#[derive(Clone, Copy)]
+enum Located {
+    Int(i64),
+    Tok(*const Token),
+}
+
+impl Located {
+    #[inline]
+    fn probe(self, hash: u64) -> Probe {
+        match self {
+            Located::Int(v) => Probe::int(hash, v),
+            Located::Tok(tok) => Probe::token(hash, tok),
+        }
+    }
+
+    /// The token a probe points to, to pin while the GIL is released (see `gated`).
+    #[inline]
+    fn token(self) -> *const Token {
+        match self {
+            Located::Int(_) => std::ptr::null(),
+            Located::Tok(tok) => tok,
+        }
+    }
+}
+
+/// Counts a detached int-keyed insert for as long as it lives.
+struct DetachedInsert<'a>(&'a AtomicUsize);
+
+impl Drop for DetachedInsert<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Moka {
@@ -206,7 +272,7 @@ impl Moka {
             let Some(listener) = &listener else {
                 continue; // dropped by __clear__: events are discarded
             };
-            let key = ev.key.tok.key.clone_ref(py);
+            let key = ev.key.object(py);
             // The entry has left the cache, so its value reference can move to the
             // listener and be released as soon as the listener is done with it. Not
             // for "replaced": a read racing with the update may still hold the old
@@ -243,21 +309,112 @@ impl Moka {
     /// # Safety
     /// `tok` is null or a token borrowed from the interner with no Python code run
     /// since (see `TokenPin::new`).
+    ///
+    /// `detached`, if given, counts the call while it runs detached (see "Int keys").
     #[inline]
     unsafe fn gated<R: Send>(
         &self,
         py: Python<'_>,
         tok: *const Token,
+        detached: Option<&AtomicUsize>,
         f: impl FnOnce(&MokaCache) -> R + Send,
     ) -> R {
         if let Some(_gate) = self.write_order.try_lock() {
             return f(&self.cache);
         }
         let _pin = TokenPin::new(tok);
+        let _count = detached.map(|n| {
+            n.fetch_add(1, Ordering::SeqCst);
+            DetachedInsert(n)
+        });
         py.detach(|| {
             let _gate = self.write_order.lock();
             f(&self.cache)
         })
+    }
+
+    /// Where `key` is in moka (see "Int keys"). May run `__eq__` of keys.
+    #[inline]
+    fn locate(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<Located> {
+        // SAFETY: GIL held; `key` is alive.
+        match unsafe { int_key::classify(key.as_ptr()) } {
+            KeyClass::Int(v) => {
+                if self.int_shadowed.load(Ordering::SeqCst) {
+                    let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
+                    if !tok.is_null() {
+                        return Ok(Located::Tok(tok));
+                    }
+                }
+                Ok(Located::Int(v))
+            }
+            KeyClass::Other { may_equal_int } => {
+                let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
+                if tok.is_null() && may_equal_int {
+                    if let Some(v) = self.equal_int_entry(py, key, py_hash)? {
+                        return Ok(Located::Int(v));
+                    }
+                }
+                Ok(Located::Tok(tok))
+            }
+        }
+    }
+
+    /// The value of an int entry in moka that equals `key` (an interned kind of key),
+    /// compared in Python as a dict compares a stored key with the one looked up.
+    fn equal_int_entry(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<Option<i64>> {
+        let hash = key_hash(py_hash);
+        for v in int_key::ints_with_hash(py_hash) {
+            if self.cache.contains_key(&Probe::int(hash, v))
+                && PyAnyMethods::eq(v.into_pyobject(py)?.as_any(), key)?
+            {
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The key to insert `key` under (see "Int keys"). May run `__eq__` of keys.
+    fn insert_key(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<Key> {
+        let hash = key_hash(py_hash);
+        // SAFETY: GIL held; `key` is alive.
+        let may_equal_int = match unsafe { int_key::classify(key.as_ptr()) } {
+            KeyClass::Int(v) => {
+                if self.int_shadowed.load(Ordering::SeqCst) {
+                    if let Some(tok) = self.interner.find(py, key.as_ptr(), py_hash)? {
+                        return Ok(Key::interned(py, tok, hash));
+                    }
+                }
+                return Ok(Key::int(v, hash));
+            }
+            KeyClass::Other { may_equal_int } => may_equal_int,
+        };
+        if may_equal_int && self.interner.lookup(py, key.as_ptr(), py_hash)?.is_null() {
+            self.int_shadowed.store(true, Ordering::SeqCst);
+            while self.int_inserts_detached.load(Ordering::SeqCst) != 0 {
+                py.detach(std::thread::yield_now);
+            }
+            if let Some(v) = self.equal_int_entry(py, key, py_hash)? {
+                return Ok(Key::int(v, hash));
+            }
+        }
+        // Finds the key if another thread interned an equal one meanwhile.
+        let tok = self.interner.intern(py, key, py_hash)?;
+        Ok(Key::interned(py, tok, hash))
     }
 
     /// A recorded moka read (`get`): the value, or None on a miss.
@@ -268,12 +425,12 @@ impl Moka {
         key: &Bound<'_, PyAny>,
         py_hash: ffi::Py_hash_t,
     ) -> PyResult<Option<Py<PyAny>>> {
-        let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
-        // A key that is not interned is in no entry; it still reaches moka with a probe
-        // that equals nothing, so that moka records the miss (frequency sketch).
-        let probe = Probe::new(key_hash(py_hash), tok);
-        // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
-        let found = unsafe { self.gated(py, tok, |c| c.get(&probe)) };
+        let at = self.locate(py, key, py_hash)?;
+        // A key that is in no entry still reaches moka, with a probe that equals
+        // nothing, so that moka records the miss (frequency sketch).
+        let probe = at.probe(key_hash(py_hash));
+        // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
+        let found = unsafe { self.gated(py, at.token(), None, |c| c.get(&probe)) };
         Ok(found.and_then(|v| v.obj.get(py)))
     }
 
@@ -285,8 +442,8 @@ impl Moka {
         key: &Bound<'_, PyAny>,
         py_hash: ffi::Py_hash_t,
     ) -> PyResult<bool> {
-        let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
-        Ok(self.cache.contains_key(&Probe::new(key_hash(py_hash), tok)))
+        let at = self.locate(py, key, py_hash)?;
+        Ok(self.cache.contains_key(&at.probe(key_hash(py_hash))))
     }
 
     /// Call the Python weigher (before moka is called).
@@ -321,16 +478,16 @@ impl Moka {
             // moka's map is disabled at capacity 0: its insert returns at once.
             return Ok(());
         }
-        let tok = self.interner.intern(py, key, py_hash)?;
-        let hash = key_hash(py_hash);
-        let k = Key::new(py, tok, hash);
+        let k = self.insert_key(py, key, py_hash)?;
+        let int_keyed = matches!(k.id(), KeyId::Int(_));
         let v = ValueCell::new(value, ttl_ns, tti_ns, weight);
         // SAFETY: type-flag test.
         if unsafe { ffi::PyObject_IS_GC(value.as_ptr()) } != 0 {
             self.gc_values.store(true, Ordering::Relaxed);
         }
+        let detached = int_keyed.then_some(&self.int_inserts_detached);
         // SAFETY: no probe: the key owns its token.
-        unsafe { self.gated(py, std::ptr::null(), |c| c.insert(k, v)) };
+        unsafe { self.gated(py, std::ptr::null(), detached, |c| c.insert(k, v)) };
         Ok(())
     }
 
@@ -496,6 +653,8 @@ impl Moka {
             tti: args::as_float(tti)?,
             policy,
             gc_values: AtomicBool::new(false),
+            int_shadowed: AtomicBool::new(false),
+            int_inserts_detached: AtomicUsize::new(0),
             _release_on_drop: ReleaseOnDrop,
         })
     }
@@ -587,11 +746,10 @@ impl Moka {
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let py_hash = hash_of(py, key)?;
-        let tok: *const Token = self.interner.lookup(py, key.as_ptr(), py_hash)?;
-        let hash = key_hash(py_hash);
-        let probe = Probe::new(hash, tok);
-        // SAFETY: `tok` was just borrowed from the interner, no Python ran since.
-        let removed = unsafe { self.gated(py, tok, |c| c.remove(&probe)) };
+        let at = self.locate(py, key, py_hash)?;
+        let probe = at.probe(key_hash(py_hash));
+        // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
+        let removed = unsafe { self.gated(py, at.token(), None, |c| c.remove(&probe)) };
         let out = removed.as_ref().and_then(|v| v.obj.get(py));
         let f = self.finish(py);
         if let Some(v) = removed {

@@ -2,11 +2,13 @@
 //!
 //! moka calls `Eq` on keys from its lock-free map and from housekeeping, also between
 //! keys whose hashes differ, possibly without the GIL and with moka locks held. A
-//! Python `__eq__` must never run there. So each cache keeps an *interner*: a Python
-//! dict mapping every live key to a canonical token. All Python comparisons happen in
-//! that dict, with the GIL held, in the call that looks the key up (so an exception
-//! from `__eq__` propagates from that call, and dict semantics hold exactly:
-//! identity first, then `__eq__`; `1 == 1.0 == True`; NaN only by identity).
+//! Python `__eq__` must never run there. Int-valued keys (see `int_key`) reach moka
+//! as their `i64` value, which moka compares directly. For every other key, each
+//! cache keeps an *interner*: a Python dict mapping every live key to a canonical
+//! token. All Python comparisons happen in that dict (or, for a key that may equal an
+//! int, against the int entries; see `cache.rs`), with the GIL held, in the call that
+//! looks the key up: an exception from `__eq__` propagates from that call, and dict
+//! semantics hold exactly (identity first, then `__eq__`; NaN only by identity).
 //! moka's key holds the token and compares tokens by address: pure Rust.
 //!
 //! The dict is used through the known-hash C API, so `__hash__` runs once per call.
@@ -175,28 +177,64 @@ pub struct Token {
     pub mark: AtomicU64,
 }
 
-/// moka's `K`: the precomputed key hash plus the token. `Hash` and `Eq` never call
-/// Python.
+/// moka's `K`: the precomputed key hash plus what moka compares. `Hash` and `Eq`
+/// never call Python.
 pub struct Key {
     hash: u64,
-    pub tok: Arc<Token>,
+    id: KeyId,
+}
+
+/// The identity moka compares: an int-valued key's value (see `int_key`), or the
+/// token of an interned key. The two kinds never compare equal: a key is only
+/// interned when no equal int-valued key is in the cache (see `cache.rs`).
+pub enum KeyId {
+    Int(i64),
+    Tok(Arc<Token>),
 }
 
 impl Key {
-    /// Must be called with the GIL held (see "Token liveness").
+    /// An interned key. Must be called with the GIL held (see "Token liveness").
     #[inline]
-    pub fn new(_py: Python<'_>, tok: Arc<Token>, hash: u64) -> Key {
+    pub fn interned(_py: Python<'_>, tok: Arc<Token>, hash: u64) -> Key {
         tok.live.fetch_add(1, Ordering::AcqRel);
-        Key { hash, tok }
+        Key {
+            hash,
+            id: KeyId::Tok(tok),
+        }
+    }
+
+    /// An int-valued key.
+    #[inline]
+    pub fn int(value: i64, hash: u64) -> Key {
+        Key {
+            hash,
+            id: KeyId::Int(value),
+        }
+    }
+
+    pub fn id(&self) -> &KeyId {
+        &self.id
+    }
+
+    /// The key object to report: the canonical interned key, or an `int`.
+    pub fn object(&self, py: Python<'_>) -> Py<PyAny> {
+        match &self.id {
+            KeyId::Int(v) => v
+                .into_pyobject(py)
+                .map_or_else(|e| match e {}, |o| o.into_any().unbind()),
+            KeyId::Tok(tok) => tok.key.clone_ref(py),
+        }
     }
 }
 
 impl Drop for Key {
     fn drop(&mut self) {
         note_reclaimed();
-        if self.tok.live.fetch_sub(1, Ordering::AcqRel) == 1 {
-            if let Some(dead) = self.tok.dead.upgrade() {
-                dead.push(Arc::clone(&self.tok));
+        if let KeyId::Tok(tok) = &self.id {
+            if tok.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+                if let Some(dead) = tok.dead.upgrade() {
+                    dead.push(Arc::clone(tok));
+                }
             }
         }
     }
@@ -212,27 +250,45 @@ impl Hash for Key {
 impl PartialEq for Key {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.tok, &other.tok)
+        match (&self.id, &other.id) {
+            (KeyId::Int(a), KeyId::Int(b)) => a == b,
+            (KeyId::Tok(a), KeyId::Tok(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 }
 
 impl Eq for Key {}
 
-/// A borrowed lookup key for reads: the hash and the token's address (0 when the key
-/// is not interned, which equals no key). Only addresses are compared, never
-/// dereferenced; callers keep the token alive while moka may compare (see
-/// `TokenPin`) so that the address cannot be reused meanwhile.
+/// A borrowed lookup key for reads: the hash and an int value or a token's address
+/// (0 when the key is not interned, which equals no key). Addresses are only
+/// compared, never dereferenced; callers keep the token alive while moka may compare
+/// (see `TokenPin`) so that the address cannot be reused meanwhile.
 pub struct Probe {
     hash: u64,
-    tok: usize,
+    id: ProbeId,
+}
+
+#[derive(Clone, Copy)]
+enum ProbeId {
+    Int(i64),
+    Tok(usize),
 }
 
 impl Probe {
     #[inline]
-    pub fn new(hash: u64, tok: *const Token) -> Probe {
+    pub fn int(hash: u64, value: i64) -> Probe {
         Probe {
             hash,
-            tok: tok as usize,
+            id: ProbeId::Int(value),
+        }
+    }
+
+    #[inline]
+    pub fn token(hash: u64, tok: *const Token) -> Probe {
+        Probe {
+            hash,
+            id: ProbeId::Tok(tok as usize),
         }
     }
 }
@@ -247,7 +303,11 @@ impl Hash for Probe {
 impl Equivalent<Key> for Probe {
     #[inline]
     fn equivalent(&self, key: &Key) -> bool {
-        Arc::as_ptr(&key.tok) as usize == self.tok
+        match (self.id, &key.id) {
+            (ProbeId::Int(a), KeyId::Int(b)) => a == *b,
+            (ProbeId::Tok(a), KeyId::Tok(b)) => Arc::as_ptr(b) as usize == a,
+            _ => false,
+        }
     }
 }
 
@@ -311,6 +371,25 @@ impl Interner {
         }
     }
 
+    /// The token of `key` (a strong reference), or None if `key` is not interned.
+    #[inline]
+    pub fn find(
+        &self,
+        py: Python<'_>,
+        key: *mut ffi::PyObject,
+        py_hash: ffi::Py_hash_t,
+    ) -> PyResult<Option<Arc<Token>>> {
+        let found = self.lookup(py, key, py_hash)?;
+        if found.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: borrowed from the interner just now, no Python code run since.
+        unsafe {
+            Arc::increment_strong_count(found);
+            Ok(Some(Arc::from_raw(found)))
+        }
+    }
+
     /// The token of `key`, interning it (as the canonical key) if needed.
     pub fn intern(
         &self,
@@ -318,13 +397,8 @@ impl Interner {
         key: &Bound<'_, PyAny>,
         py_hash: ffi::Py_hash_t,
     ) -> PyResult<Arc<Token>> {
-        let found = self.lookup(py, key.as_ptr(), py_hash)?;
-        if !found.is_null() {
-            // SAFETY: borrowed from the interner just now, no Python code run since.
-            unsafe {
-                Arc::increment_strong_count(found);
-                return Ok(Arc::from_raw(found));
-            }
+        if let Some(tok) = self.find(py, key.as_ptr(), py_hash)? {
+            return Ok(tok);
         }
         let tok = Arc::new(Token {
             live: AtomicUsize::new(0),

@@ -18,6 +18,7 @@ mod cache;
 mod cached;
 mod events;
 mod hashing;
+mod int_key;
 mod key;
 mod release;
 mod value;

@@ -1,0 +1,200 @@
+//! Int keys: keys that moka can compare by value, without the interner.
+//!
+//! Interning a key costs a dict entry and a token (see `key`), about 110 bytes and a
+//! pointer chase per call. Most caches are keyed by ints, and ints need neither: a
+//! key whose Python equality is the equality of an `i64` value reaches moka as that
+//! value. Two such keys are equal exactly when Python says so (`1 == 1.0 == True`),
+//! so comparing them in moka needs no Python call. Such keys ("int-valued") are:
+//!
+//! * `int` within the `i64` range, `bool`, and subclasses of `int` that keep `int`'s
+//!   `__eq__` and `__hash__`;
+//! * `float` (and such subclasses of it) with an integral value in the `i64` range.
+//!
+//! Their `hash()` is the hash of the int value (Python guarantees it), so moka sees
+//! the same key hash as with the interner, and as the pure backend: the decisions
+//! are unchanged. An int-valued key is reported (to the listener) as a plain `int`
+//! with its value; which of several equal key objects an event carries is not part
+//! of the contract (conformance `test_equal_keys_are_one_key`).
+//!
+//! Every other key is interned. Some of those can still equal an int: `Decimal(1)`,
+//! `Fraction(1)`, `complex(1)`, a class with its own `__eq__`. `may_equal_int` tells
+//! them apart from the common keys that cannot (`str`, `bytes`, `tuple`, `frozenset`,
+//! `None`, non-integral floats, ints beyond `i64`), and `ints_with_hash` lists the
+//! only ints such a key could equal: those with the same `hash()`. How the cache
+//! keeps one entry per key across the two kinds is in `cache.rs` ("Int keys").
+
+use pyo3::ffi;
+use std::ptr::addr_of_mut;
+
+/// How a key reaches moka.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyClass {
+    /// Int-valued: moka compares the value.
+    Int(i64),
+    /// Interned; `may_equal_int` if some `i64` int might compare equal to it.
+    Other { may_equal_int: bool },
+}
+
+/// `2**63` as a float: the first value above `i64`'s range.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// Classify `key`.
+///
+/// # Safety
+/// GIL held; `key` is a live object. Reads type slots and the value only: no Python
+/// code runs and no exception can be set.
+#[inline]
+pub unsafe fn classify(key: *mut ffi::PyObject) -> KeyClass {
+    let tp = ffi::Py_TYPE(key);
+    let int_type = addr_of_mut!(ffi::PyLong_Type);
+    if tp == int_type || (ffi::PyLong_Check(key) != 0 && same_equality(tp, int_type)) {
+        let mut overflow = 0;
+        // Cannot fail for an int (or subclass) object: it reads the digits.
+        let v = ffi::PyLong_AsLongLongAndOverflow(key, &mut overflow);
+        return if overflow == 0 {
+            KeyClass::Int(v)
+        } else {
+            // Equals no i64 int (only floats and other big ints, which are interned).
+            KeyClass::Other {
+                may_equal_int: false,
+            }
+        };
+    }
+    let float_type = addr_of_mut!(ffi::PyFloat_Type);
+    if tp == float_type || (ffi::PyFloat_Check(key) != 0 && same_equality(tp, float_type)) {
+        let f = ffi::PyFloat_AS_DOUBLE(key);
+        // `fract()` of an infinity or NaN is NaN, so they are not integral.
+        return if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) {
+            KeyClass::Int(f as i64)
+        } else {
+            KeyClass::Other {
+                may_equal_int: false,
+            }
+        };
+    }
+    let never_int = tp == addr_of_mut!(ffi::PyUnicode_Type)
+        || tp == addr_of_mut!(ffi::PyTuple_Type)
+        || tp == addr_of_mut!(ffi::PyBytes_Type)
+        || tp == addr_of_mut!(ffi::PyFrozenSet_Type)
+        || key == ffi::Py_None();
+    KeyClass::Other {
+        may_equal_int: !never_int,
+    }
+}
+
+/// Whether `tp` compares and hashes as its base `base` does (no `__eq__` or
+/// `__hash__` of its own).
+#[inline]
+unsafe fn same_equality(tp: *mut ffi::PyTypeObject, base: *mut ffi::PyTypeObject) -> bool {
+    // Slots hold CPython's C function addresses; a subclass inherits the same value.
+    (*tp).tp_richcompare.map(|f| f as usize) == (*base).tp_richcompare.map(|f| f as usize)
+        && (*tp).tp_hash.map(|f| f as usize) == (*base).tp_hash.map(|f| f as usize)
+}
+
+/// CPython's modulus for numeric hashes, `2**61 - 1`.
+const MODULUS: i128 = (1 << 61) - 1;
+
+/// CPython's `hash()` of an int.
+#[cfg(test)]
+fn int_hash(v: i64) -> isize {
+    let v = i128::from(v);
+    let h = if v >= 0 {
+        v % MODULUS
+    } else {
+        -((-v) % MODULUS)
+    };
+    // -1 is reserved for errors.
+    (if h == -1 { -2 } else { h }) as isize
+}
+
+/// Every `i64` whose `hash()` is `h` (at most 10 values).
+pub fn ints_with_hash(h: isize) -> Vec<i64> {
+    let h = h as i128;
+    let mut out = Vec::new();
+    let mut series = |first: i128, step: i128| {
+        let mut v = first;
+        while let Ok(x) = i64::try_from(v) {
+            out.push(x);
+            v += step;
+        }
+    };
+    // v >= 0 hashes to v mod MODULUS.
+    if h >= 0 {
+        series(h, MODULUS);
+    }
+    // v < 0 hashes to -(-v mod MODULUS), then -1 becomes -2.
+    let raw: &[i128] = if h == -2 { &[-2, -1] } else { &[h] };
+    for &r in raw.iter().filter(|&&r| r <= 0) {
+        series(if r == 0 { -MODULUS } else { r }, -MODULUS);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_hash_matches_cpython() {
+        // Values from CPython 3.11's `hash()`.
+        assert_eq!(int_hash(0), 0);
+        assert_eq!(int_hash(1), 1);
+        assert_eq!(int_hash(-1), -2);
+        assert_eq!(int_hash(-2), -2);
+        assert_eq!(int_hash((1 << 61) - 1), 0);
+        assert_eq!(int_hash(1 << 61), 1);
+        assert_eq!(int_hash(i64::MAX), 3);
+        assert_eq!(int_hash(i64::MIN), -4);
+    }
+
+    #[test]
+    fn ints_with_hash_is_exactly_the_preimage() {
+        let m = (1i64 << 61) - 1;
+        let samples = [
+            0,
+            1,
+            -1,
+            -2,
+            2,
+            3,
+            -4,
+            m - 1,
+            m,
+            m + 1,
+            -m,
+            -m - 1,
+            2 * m,
+            3 * m + 7,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+            1_000_000_007,
+            -1_000_000_007,
+        ];
+        for v in samples {
+            let h = int_hash(v);
+            let all = ints_with_hash(h);
+            assert!(all.len() <= 10);
+            for c in &all {
+                assert_eq!(int_hash(*c), h, "{c} in ints_with_hash({h})");
+            }
+            // Every int near v, or near v shifted by a multiple of the modulus, that
+            // has the same hash is listed (the preimage is a few such series).
+            for j in -9i128..=9 {
+                for d in -4i128..=4 {
+                    let Ok(c) = i64::try_from(i128::from(v) + j * i128::from(m) + d) else {
+                        continue;
+                    };
+                    for c in [c, c.saturating_neg()] {
+                        if int_hash(c) == h {
+                            assert!(
+                                all.contains(&c),
+                                "{c} missing from ints_with_hash({h}) = {all:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
