@@ -43,12 +43,13 @@
 //!   `k` could equal (same `hash()`, `int_key::ints_with_hash`) that moka contains is
 //!   compared with `k` in Python, as a dict would compare them. An equal one is `k`'s
 //!   entry.
-//! * Inserting such a `k` that is not interned and equals no int entry interns it. It
-//!   first sets `int_shadowed`, from then on every int-valued key is looked up in the
-//!   interner before moka (an equal interned key is its entry), and waits until no
-//!   int-keyed insert that was decided before (so without that lookup) is still on
-//!   its way into moka without the GIL (`int_inserts_detached`). Only then does it
-//!   search the int entries, so an int entry cannot appear behind its back.
+//! * Inserting such a `k` that is not interned: first set `int_shadowed` (from then
+//!   on every int-valued key is looked up in the interner before moka, and an equal
+//!   interned key is its entry); then wait until no int-keyed insert decided before
+//!   the flag (so without that lookup) is still on its way into moka without the GIL
+//!   (`int_inserts_detached`); only then search the int entries, so that none can
+//!   appear behind our back. An equal int entry is `k`'s entry; otherwise `k` is
+//!   interned.
 //!
 //! Caches that only ever see ints, strs, tuples and the like never set the flag. Two
 //! gaps remain, both benign: a comparison `__eq__` that switches threads can let an

@@ -1,10 +1,11 @@
 //! Int keys: keys that moka can compare by value, without the interner.
 //!
-//! Interning a key costs a dict entry and a token (see `key`), about 110 bytes and a
-//! pointer chase per call. Most caches are keyed by ints, and ints need neither: a
-//! key whose Python equality is the equality of an `i64` value reaches moka as that
-//! value. Two such keys are equal exactly when Python says so (`1 == 1.0 == True`),
-//! so comparing them in moka needs no Python call. Such keys ("int-valued") are:
+//! Interning a key costs a dict entry, a capsule and a token (see `key`), about 150
+//! bytes, and pointer chases on every call. Most caches are keyed by ints, and ints
+//! need neither: a key whose Python equality is the equality of an `i64` value reaches
+//! moka as that value. Two such keys are equal exactly when Python says so
+//! (`1 == 1.0 == True`), so comparing them in moka needs no Python call. Such keys
+//! ("int-valued") are:
 //!
 //! * `int` within the `i64` range, `bool`, and subclasses of `int` that keep `int`'s
 //!   `__eq__` and `__hash__`;
