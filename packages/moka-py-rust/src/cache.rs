@@ -66,7 +66,7 @@ use crate::args::{self, Arg, Policy};
 use crate::events::{self, cause_name, Event};
 use crate::hashing::{key_hash, PassThrough};
 use crate::int_key::{self, KeyClass};
-use crate::key::{Interner, Key, KeyId, Probe, Token, TokenPin};
+use crate::key::{token_arc, Interner, Key, KeyId, Probe, Token, TokenPin};
 use crate::release;
 use crate::value::{PerEntryExpiry, Val, ValueCell};
 use crate::waiter::{Outcome, OwnerGuard, Waiters};
@@ -344,15 +344,7 @@ impl Moka {
     ) -> PyResult<Located> {
         // SAFETY: GIL held; `key` is alive.
         match unsafe { int_key::classify(key.as_ptr()) } {
-            KeyClass::Int(v) => {
-                if self.int_shadowed.load(Ordering::SeqCst) {
-                    let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
-                    if !tok.is_null() {
-                        return Ok(Located::Tok(tok));
-                    }
-                }
-                Ok(Located::Int(v))
-            }
+            KeyClass::Int(v) => self.locate_int(py, key, py_hash, v),
             KeyClass::Other { may_equal_int } => {
                 let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
                 if tok.is_null() && may_equal_int {
@@ -363,6 +355,26 @@ impl Moka {
                 Ok(Located::Tok(tok))
             }
         }
+    }
+
+    /// Where the int-valued `key` (value `v`) is: the entry of an equal interned key
+    /// once the interner may hold one (`int_shadowed`), else the int entry. Never a
+    /// null token.
+    #[inline]
+    fn locate_int(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        py_hash: ffi::Py_hash_t,
+        v: i64,
+    ) -> PyResult<Located> {
+        if self.int_shadowed.load(Ordering::SeqCst) {
+            let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
+            if !tok.is_null() {
+                return Ok(Located::Tok(tok));
+            }
+        }
+        Ok(Located::Int(v))
     }
 
     /// The value of an int entry in moka that equals `key` (an interned kind of key),
@@ -395,12 +407,11 @@ impl Moka {
         // SAFETY: GIL held; `key` is alive.
         let may_equal_int = match unsafe { int_key::classify(key.as_ptr()) } {
             KeyClass::Int(v) => {
-                if self.int_shadowed.load(Ordering::SeqCst) {
-                    if let Some(tok) = self.interner.find(py, key.as_ptr(), py_hash)? {
-                        return Ok(Key::interned(py, tok, hash));
-                    }
-                }
-                return Ok(Key::int(v, hash));
+                return Ok(match self.locate_int(py, key, py_hash, v)? {
+                    Located::Int(v) => Key::int(v, hash),
+                    // SAFETY: borrowed from the interner just now, no Python ran since.
+                    Located::Tok(tok) => Key::interned(py, unsafe { token_arc(tok) }, hash),
+                });
             }
             KeyClass::Other { may_equal_int } => may_equal_int,
         };

@@ -330,6 +330,17 @@ impl TokenPin {
     }
 }
 
+/// A strong reference to a token borrowed from the interner.
+///
+/// # Safety
+/// `tok` is non-null and was borrowed from the interner (`Interner::lookup`) with the
+/// GIL held and no Python code run since.
+#[inline]
+pub unsafe fn token_arc(tok: *const Token) -> Arc<Token> {
+    Arc::increment_strong_count(tok);
+    Arc::from_raw(tok)
+}
+
 /// The per-cache key interner (see the module docs).
 pub struct Interner {
     dict: Py<PyDict>,
@@ -380,14 +391,8 @@ impl Interner {
         py_hash: ffi::Py_hash_t,
     ) -> PyResult<Option<Arc<Token>>> {
         let found = self.lookup(py, key, py_hash)?;
-        if found.is_null() {
-            return Ok(None);
-        }
         // SAFETY: borrowed from the interner just now, no Python code run since.
-        unsafe {
-            Arc::increment_strong_count(found);
-            Ok(Some(Arc::from_raw(found)))
-        }
+        Ok((!found.is_null()).then(|| unsafe { token_arc(found) }))
     }
 
     /// The token of `key`, interning it (as the canonical key) if needed.
