@@ -32,31 +32,31 @@
 //!    `run_pending_tasks`, `__clear__`) always release the GIL first. `get_with`
 //!    waiters wait on their waiter (a leaf lock) without the GIL and without the gate.
 //!
-//! # Int keys
+//! # Value keys
 //!
-//! Int-valued keys (`int_key`) reach moka as their value and are not interned; every
-//! other key is. One entry per key (up to Python equality) then needs care only for
-//! an interned key `k` that may equal an int (`Decimal(1)`, a class with its own
-//! `__eq__`):
+//! Value keys (`value_key`: int-valued keys and exact `str`s) reach moka by value and
+//! are not interned; every other key is. One entry per key (up to Python equality)
+//! then needs care only for an interned key `k` that may equal a value key
+//! (`Decimal(1)`, a `str` subclass, a class with its own `__eq__`):
 //!
-//! * Looking `k` up: the interner first; if `k` is not interned, each int entry that
-//!   `k` could equal (same `hash()`, `int_key::ints_with_hash`) that moka contains is
-//!   compared with `k` in Python, as a dict would compare them. An equal one is `k`'s
-//!   entry.
-//! * Inserting such a `k` that is not interned: first set `int_shadowed` (from then
-//!   on every int-valued key is looked up in the interner before moka, and an equal
-//!   interned key is its entry); then wait until no int-keyed insert decided before
+//! * Looking `k` up: the interner first; if `k` is not interned, each value entry
+//!   that `k` could equal (same `hash()`: the ints of `value_key::ints_with_hash`, the
+//!   strs that `key::StrSearch` finds) that moka contains is compared with `k` in
+//!   Python, as a dict would compare them. An equal one is `k`'s entry.
+//! * Inserting such a `k` that is not interned: first set `values_shadowed` (from then
+//!   on every value key is looked up in the interner before moka, and an equal
+//!   interned key is its entry); then wait until no value-keyed insert decided before
 //!   the flag (so without that lookup) is still on its way into moka without the GIL
-//!   (`int_inserts_detached`); only then search the int entries, so that none can
-//!   appear behind our back. An equal int entry is `k`'s entry; otherwise `k` is
+//!   (`value_inserts_detached`); only then search the value entries, so that none can
+//!   appear behind our back. An equal value entry is `k`'s entry; otherwise `k` is
 //!   interned.
 //!
 //! Caches that only ever see ints, strs, tuples and the like never set the flag. Two
 //! gaps remain, both benign: a comparison `__eq__` that switches threads can let an
-//! equal int be inserted meanwhile (two entries for equal keys, as in the interner's
-//! own gap, see `key`), and an expired int entry that moka has not removed yet is not
-//! found, so such a `k` gets an entry of its own and the expired one is reported at
-//! the next housekeeping rather than at the insert.
+//! equal value key be inserted meanwhile (two entries for equal keys, as in the
+//! interner's own gap, see `key`), and an expired value entry that moka has not
+//! removed yet is not found, so such a `k` gets an entry of its own and the expired
+//! one is reported at the next housekeeping rather than at the insert.
 //!
 //! Each public method ends with `finish`: deliver this cache's listener events, reap
 //! dead interner entries, release queued references. All three run with the GIL held
@@ -65,10 +65,10 @@
 use crate::args::{self, Arg, Policy};
 use crate::events::{self, cause_name, Event};
 use crate::hashing::{key_hash, PassThrough};
-use crate::int_key::{self, KeyClass};
-use crate::key::{token_arc, Interner, Key, KeyId, Probe, Token, TokenPin};
+use crate::key::{token_arc, Interner, Key, KeyId, Probe, StrSearch, Token, TokenPin};
 use crate::release;
 use crate::value::{PerEntryExpiry, Val, ValueCell};
+use crate::value_key::{self, KeyClass};
 use crate::waiter::{Outcome, OwnerGuard, Waiters};
 use crate::write_order::WriteOrder;
 use moka::notification::RemovalCause;
@@ -202,41 +202,50 @@ pub struct Moka {
     /// Set once a value that the garbage collector tracks has been stored; until
     /// then `__traverse__` need not walk the entries.
     gc_values: AtomicBool,
-    /// Set once the interner may hold a key equal to an int-valued key ("Int keys").
-    int_shadowed: AtomicBool,
-    /// Int-keyed inserts waiting for the gate without the GIL ("Int keys").
-    int_inserts_detached: AtomicUsize,
+    /// Set once the interner may hold a key equal to a value key ("Value keys").
+    values_shadowed: AtomicBool,
+    /// Value-keyed inserts waiting for the gate without the GIL ("Value keys").
+    value_inserts_detached: AtomicUsize,
     _release_on_drop: ReleaseOnDrop,
 }
 
-/// Where a looked-up key is in moka: an int value, or an interned token (null when
-/// the key is not interned: it is in no entry).
-#[derive(Clone, Copy)]
-enum Located {
+/// Where a looked-up key is in moka: an int value, a `str` (the key itself or an
+/// equal stored one, held here for as long as a probe may read it), or an interned
+/// token (null when the key is not interned: it is in no entry).
+enum Located<'py> {
     Int(i64),
+    Str(Bound<'py, PyAny>),
     Tok(*const Token),
 }
 
-impl Located {
+impl Located<'_> {
     #[inline]
-    fn probe(self, hash: u64) -> Probe {
+    fn probe(&self, hash: u64) -> Probe {
         match self {
-            Located::Int(v) => Probe::int(hash, v),
-            Located::Tok(tok) => Probe::token(hash, tok),
+            Located::Int(v) => Probe::int(hash, *v),
+            // SAFETY: an exact, ready str (`value_key::classify`), alive while `self` is.
+            Located::Str(s) => unsafe { Probe::str(hash, s.as_ptr()) },
+            Located::Tok(tok) => Probe::token(hash, *tok),
         }
     }
 
     /// The token a probe points to, to pin while the GIL is released (see `gated`).
     #[inline]
-    fn token(self) -> *const Token {
+    fn token(&self) -> *const Token {
         match self {
-            Located::Int(_) => std::ptr::null(),
-            Located::Tok(tok) => tok,
+            Located::Tok(tok) => *tok,
+            Located::Int(_) | Located::Str(_) => std::ptr::null(),
         }
     }
 }
 
-/// Counts a detached int-keyed insert for as long as it lives.
+/// A value entry equal to a looked-up interned key (see "Value keys").
+enum ValueMatch<'py> {
+    Int(i64),
+    Str(Bound<'py, PyAny>),
+}
+
+/// Counts a detached value-keyed insert for as long as it lives.
 struct DetachedInsert<'a>(&'a AtomicUsize);
 
 impl Drop for DetachedInsert<'_> {
@@ -311,7 +320,7 @@ impl Moka {
     /// `tok` is null or a token borrowed from the interner with no Python code run
     /// since (see `TokenPin::new`).
     ///
-    /// `detached`, if given, counts the call while it runs detached (see "Int keys").
+    /// `detached`, if given, counts the call while it runs detached (see "Value keys").
     #[inline]
     unsafe fn gated<R: Send>(
         &self,
@@ -334,22 +343,39 @@ impl Moka {
         })
     }
 
-    /// Where `key` is in moka (see "Int keys"). May run `__eq__` of keys.
+    /// Where `key` is in moka (see "Value keys"). May run `__eq__` of keys.
     #[inline]
-    fn locate(
+    fn locate<'py>(
         &self,
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
         py_hash: ffi::Py_hash_t,
-    ) -> PyResult<Located> {
+    ) -> PyResult<Located<'py>> {
         // SAFETY: GIL held; `key` is alive.
-        match unsafe { int_key::classify(key.as_ptr()) } {
-            KeyClass::Int(v) => self.locate_int(py, key, py_hash, v),
-            KeyClass::Other { may_equal_int } => {
+        match unsafe { value_key::classify(key.as_ptr()) } {
+            KeyClass::Int(v) => {
+                let tok = self.shadowing_token(py, key, py_hash)?;
+                Ok(if tok.is_null() {
+                    Located::Int(v)
+                } else {
+                    Located::Tok(tok)
+                })
+            }
+            KeyClass::Str => {
+                let tok = self.shadowing_token(py, key, py_hash)?;
+                Ok(if tok.is_null() {
+                    Located::Str(key.clone())
+                } else {
+                    Located::Tok(tok)
+                })
+            }
+            KeyClass::Other { may_equal_value } => {
                 let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
-                if tok.is_null() && may_equal_int {
-                    if let Some(v) = self.equal_int_entry(py, key, py_hash)? {
-                        return Ok(Located::Int(v));
+                if tok.is_null() && may_equal_value {
+                    match self.equal_value_entry(py, key, py_hash)? {
+                        Some(ValueMatch::Int(v)) => return Ok(Located::Int(v)),
+                        Some(ValueMatch::Str(s)) => return Ok(Located::Str(s)),
+                        None => {}
                     }
                 }
                 Ok(Located::Tok(tok))
@@ -357,46 +383,54 @@ impl Moka {
         }
     }
 
-    /// Where the int-valued `key` (value `v`) is: the entry of an equal interned key
-    /// once the interner may hold one (`int_shadowed`), else the int entry. Never a
-    /// null token.
+    /// For the value key `key`: the token of an equal interned key, whose entry is
+    /// `key`'s, once the interner may hold one (`values_shadowed`); null otherwise
+    /// (`key`'s entry is its value's). Borrowed, like `Interner::lookup`.
     #[inline]
-    fn locate_int(
+    fn shadowing_token(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
         py_hash: ffi::Py_hash_t,
-        v: i64,
-    ) -> PyResult<Located> {
-        if self.int_shadowed.load(Ordering::SeqCst) {
-            let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
-            if !tok.is_null() {
-                return Ok(Located::Tok(tok));
-            }
+    ) -> PyResult<*const Token> {
+        if self.values_shadowed.load(Ordering::SeqCst) {
+            self.interner.lookup(py, key.as_ptr(), py_hash)
+        } else {
+            Ok(std::ptr::null())
         }
-        Ok(Located::Int(v))
     }
 
-    /// The value of an int entry in moka that equals `key` (an interned kind of key),
-    /// compared in Python as a dict compares a stored key with the one looked up.
-    fn equal_int_entry(
+    /// A value entry in moka that equals `key` (an interned kind of key), compared in
+    /// Python as a dict compares a stored key with the one looked up.
+    fn equal_value_entry<'py>(
         &self,
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
         py_hash: ffi::Py_hash_t,
-    ) -> PyResult<Option<i64>> {
+    ) -> PyResult<Option<ValueMatch<'py>>> {
         let hash = key_hash(py_hash);
-        for v in int_key::ints_with_hash(py_hash) {
+        for v in value_key::ints_with_hash(py_hash) {
             if self.cache.contains_key(&Probe::int(hash, v))
                 && PyAnyMethods::eq(v.into_pyobject(py)?.as_any(), key)?
             {
-                return Ok(Some(v));
+                return Ok(Some(ValueMatch::Int(v)));
+            }
+        }
+        let search = StrSearch::new(hash);
+        self.cache.contains_key(&search);
+        for s in search.take(py) {
+            // SAFETY: `s` is a stored str key, alive while we hold it.
+            let present = self
+                .cache
+                .contains_key(&unsafe { Probe::str(hash, s.as_ptr()) });
+            if present && s.eq(key)? {
+                return Ok(Some(ValueMatch::Str(s)));
             }
         }
         Ok(None)
     }
 
-    /// The key to insert `key` under (see "Int keys"). May run `__eq__` of keys.
+    /// The key to insert `key` under (see "Value keys"). May run `__eq__` of keys.
     fn insert_key(
         &self,
         py: Python<'_>,
@@ -405,23 +439,28 @@ impl Moka {
     ) -> PyResult<Key> {
         let hash = key_hash(py_hash);
         // SAFETY: GIL held; `key` is alive.
-        let may_equal_int = match unsafe { int_key::classify(key.as_ptr()) } {
-            KeyClass::Int(v) => {
-                return Ok(match self.locate_int(py, key, py_hash, v)? {
-                    Located::Int(v) => Key::int(v, hash),
+        let class = unsafe { value_key::classify(key.as_ptr()) };
+        let may_equal_value = match class {
+            KeyClass::Int(_) | KeyClass::Str => {
+                let tok = self.shadowing_token(py, key, py_hash)?;
+                return Ok(match class {
                     // SAFETY: borrowed from the interner just now, no Python ran since.
-                    Located::Tok(tok) => Key::interned(py, unsafe { token_arc(tok) }, hash),
+                    _ if !tok.is_null() => Key::interned(py, unsafe { token_arc(tok) }, hash),
+                    KeyClass::Int(v) => Key::int(v, hash),
+                    _ => Key::str(key, hash),
                 });
             }
-            KeyClass::Other { may_equal_int } => may_equal_int,
+            KeyClass::Other { may_equal_value } => may_equal_value,
         };
-        if may_equal_int && self.interner.lookup(py, key.as_ptr(), py_hash)?.is_null() {
-            self.int_shadowed.store(true, Ordering::SeqCst);
-            while self.int_inserts_detached.load(Ordering::SeqCst) != 0 {
+        if may_equal_value && self.interner.lookup(py, key.as_ptr(), py_hash)?.is_null() {
+            self.values_shadowed.store(true, Ordering::SeqCst);
+            while self.value_inserts_detached.load(Ordering::SeqCst) != 0 {
                 py.detach(std::thread::yield_now);
             }
-            if let Some(v) = self.equal_int_entry(py, key, py_hash)? {
-                return Ok(Key::int(v, hash));
+            match self.equal_value_entry(py, key, py_hash)? {
+                Some(ValueMatch::Int(v)) => return Ok(Key::int(v, hash)),
+                Some(ValueMatch::Str(s)) => return Ok(Key::str(&s, hash)),
+                None => {}
             }
         }
         // Finds the key if another thread interned an equal one meanwhile.
@@ -491,13 +530,13 @@ impl Moka {
             return Ok(());
         }
         let k = self.insert_key(py, key, py_hash)?;
-        let int_keyed = matches!(k.id(), KeyId::Int(_));
+        let by_value = !matches!(k.id(), KeyId::Tok(_));
         let v = ValueCell::new(value, ttl_ns, tti_ns, weight);
         // SAFETY: type-flag test.
         if unsafe { ffi::PyObject_IS_GC(value.as_ptr()) } != 0 {
             self.gc_values.store(true, Ordering::Relaxed);
         }
-        let detached = int_keyed.then_some(&self.int_inserts_detached);
+        let detached = by_value.then_some(&self.value_inserts_detached);
         // SAFETY: no probe: the key owns its token.
         unsafe { self.gated(py, std::ptr::null(), detached, |c| c.insert(k, v)) };
         Ok(())
@@ -665,8 +704,8 @@ impl Moka {
             tti: args::as_float(tti)?,
             policy,
             gc_values: AtomicBool::new(false),
-            int_shadowed: AtomicBool::new(false),
-            int_inserts_detached: AtomicUsize::new(0),
+            values_shadowed: AtomicBool::new(false),
+            value_inserts_detached: AtomicUsize::new(0),
             _release_on_drop: ReleaseOnDrop,
         })
     }

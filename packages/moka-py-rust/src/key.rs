@@ -2,11 +2,11 @@
 //!
 //! moka calls `Eq` on keys from its lock-free map and from housekeeping, also between
 //! keys whose hashes differ, possibly without the GIL and with moka locks held. A
-//! Python `__eq__` must never run there. Int-valued keys (see `int_key`) reach moka
-//! as their `i64` value, which moka compares directly. For every other key, each
+//! Python `__eq__` must never run there. Value keys (see `value_key`) reach moka as
+//! an `i64` value or a `str` object, which moka compares itself. For every other key, each
 //! cache keeps an *interner*: a Python dict mapping every live key to a canonical
-//! token. All Python comparisons happen in that dict (or, for a key that may equal an
-//! int, against the int entries; see `cache.rs`), with the GIL held, in the call that
+//! token. All Python comparisons happen in that dict (or, for a key that may equal a
+//! value key, against the value entries; see `cache.rs`), with the GIL held, in the call that
 //! looks the key up: an exception from `__eq__` propagates from that call, and dict
 //! semantics hold exactly (identity first, then `__eq__`; NaN only by identity).
 //! moka's key holds the token and compares tokens by address: pure Rust.
@@ -44,6 +44,7 @@ use equivalent::Equivalent;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::hash::{Hash, Hasher};
 use std::os::raw::c_int;
@@ -184,11 +185,13 @@ pub struct Key {
     id: KeyId,
 }
 
-/// The identity moka compares: an int-valued key's value (see `int_key`), or the
-/// token of an interned key. The two kinds never compare equal: a key is only
-/// interned when no equal int-valued key is in the cache (see `cache.rs`).
+/// The identity moka compares: an int-valued key's value or a `str` key (see
+/// `value_key`), or the token of an interned key. Different kinds never compare
+/// equal: a key is only interned when no equal value key is in the cache (see
+/// `cache.rs`).
 pub enum KeyId {
     Int(i64),
+    Str(Owned),
     Tok(Arc<Token>),
 }
 
@@ -212,16 +215,27 @@ impl Key {
         }
     }
 
+    /// A `str` key (an exact, ready `str`, see `value_key`).
+    #[inline]
+    pub fn str(s: &Bound<'_, PyAny>, hash: u64) -> Key {
+        Key {
+            hash,
+            id: KeyId::Str(Owned::new(s)),
+        }
+    }
+
     pub fn id(&self) -> &KeyId {
         &self.id
     }
 
-    /// The key object to report: the canonical interned key, or an `int`.
+    /// The key object to report: the stored `str`, the canonical interned key, or an
+    /// `int`.
     pub fn object(&self, py: Python<'_>) -> Py<PyAny> {
         match &self.id {
             KeyId::Int(v) => v
                 .into_pyobject(py)
                 .map_or_else(|e| match e {}, |o| o.into_any().unbind()),
+            KeyId::Str(s) => s.clone_ref(py),
             KeyId::Tok(tok) => tok.key.clone_ref(py),
         }
     }
@@ -252,6 +266,10 @@ impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
         match (&self.id, &other.id) {
             (KeyId::Int(a), KeyId::Int(b)) => a == b,
+            // SAFETY: both keys own a reference to their str (see `str_eq`).
+            (KeyId::Str(a), KeyId::Str(b)) => {
+                self.hash == other.hash && unsafe { str_eq(a.as_ptr(), b.as_ptr()) }
+            }
             (KeyId::Tok(a), KeyId::Tok(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
@@ -260,10 +278,11 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
-/// A borrowed lookup key for reads: the hash and an int value or a token's address
-/// (0 when the key is not interned, which equals no key). Addresses are only
-/// compared, never dereferenced; callers keep the token alive while moka may compare
-/// (see `TokenPin`) so that the address cannot be reused meanwhile.
+/// A borrowed lookup key for reads: the hash and an int value, a `str`'s address, or
+/// a token's address (0 when the key is not interned, which equals no key). A token
+/// address is only compared, never dereferenced; callers keep the token alive while
+/// moka may compare (see `TokenPin`) so that the address cannot be reused meanwhile.
+/// A `str` is read (see `str_eq`); callers hold a reference to it meanwhile.
 pub struct Probe {
     hash: u64,
     id: ProbeId,
@@ -272,6 +291,7 @@ pub struct Probe {
 #[derive(Clone, Copy)]
 enum ProbeId {
     Int(i64),
+    Str(usize),
     Tok(usize),
 }
 
@@ -281,6 +301,16 @@ impl Probe {
         Probe {
             hash,
             id: ProbeId::Int(value),
+        }
+    }
+
+    /// # Safety
+    /// `s` is an exact, ready `str` that the caller keeps alive while the probe is used.
+    #[inline]
+    pub unsafe fn str(hash: u64, s: *mut ffi::PyObject) -> Probe {
+        Probe {
+            hash,
+            id: ProbeId::Str(s as usize),
         }
     }
 
@@ -305,9 +335,92 @@ impl Equivalent<Key> for Probe {
     fn equivalent(&self, key: &Key) -> bool {
         match (self.id, &key.id) {
             (ProbeId::Int(a), KeyId::Int(b)) => a == *b,
+            // SAFETY: the caller keeps the probe's str alive (`Probe::str`), moka the key's.
+            (ProbeId::Str(a), KeyId::Str(b)) => {
+                self.hash == key.hash && unsafe { str_eq(a as *mut ffi::PyObject, b.as_ptr()) }
+            }
             (ProbeId::Tok(a), KeyId::Tok(b)) => Arc::as_ptr(b) as usize == a,
             _ => false,
         }
+    }
+}
+
+/// `str.__eq__` of two exact, ready `str` objects, without the GIL and without
+/// Python: by PEP 393 a string's kind is the narrowest that holds its characters, so
+/// equal strings have the same length, kind and code units (CPython compares them
+/// the same way).
+///
+/// # Safety
+/// Both are live, ready `str` objects. The fields read (length, kind, data) never
+/// change after creation, and a reference held by a `Key` is never released in
+/// place (`Owned`), so no other thread can free the object meanwhile.
+#[inline]
+pub unsafe fn str_eq(a: *mut ffi::PyObject, b: *mut ffi::PyObject) -> bool {
+    if a == b {
+        return true;
+    }
+    let len = ffi::PyUnicode_GET_LENGTH(a);
+    if len != ffi::PyUnicode_GET_LENGTH(b) {
+        return false;
+    }
+    let kind = ffi::PyUnicode_KIND(a);
+    if kind != ffi::PyUnicode_KIND(b) {
+        return false;
+    }
+    let n = len as usize * kind as usize;
+    let da = std::slice::from_raw_parts(ffi::PyUnicode_DATA(a) as *const u8, n);
+    let db = std::slice::from_raw_parts(ffi::PyUnicode_DATA(b) as *const u8, n);
+    da == db
+}
+
+/// A probe that equals no key and collects the `str` keys with its hash: moka's map
+/// must show it every key that a lookup with this hash could match, so after one
+/// lookup (`contains_key`) `found` holds every `str` key in the map with the hash
+/// (removed ones too: the caller re-checks). The addresses are valid until Python
+/// code runs or the GIL is released (moka's references are only released through
+/// `Owned`, see `release`).
+pub struct StrSearch {
+    hash: u64,
+    found: RefCell<Vec<usize>>,
+}
+
+impl StrSearch {
+    pub fn new(hash: u64) -> StrSearch {
+        StrSearch {
+            hash,
+            found: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The `str` keys seen, each once, as new references. GIL held, and no Python
+    /// code run since the lookup.
+    pub fn take<'py>(self, py: Python<'py>) -> Vec<Bound<'py, PyAny>> {
+        let mut found = self.found.into_inner();
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            // SAFETY: see the type docs.
+            .map(|p| unsafe { Bound::from_borrowed_ptr(py, p as *mut ffi::PyObject) })
+            .collect()
+    }
+}
+
+impl Hash for StrSearch {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl Equivalent<Key> for StrSearch {
+    fn equivalent(&self, key: &Key) -> bool {
+        if let KeyId::Str(s) = &key.id {
+            if key.hash == self.hash {
+                self.found.borrow_mut().push(s.as_ptr() as usize);
+            }
+        }
+        false
     }
 }
 

@@ -4,6 +4,7 @@
 //! One module per mechanism:
 //! * `hashing`: the key hash shared with the pure backend, passed through to moka;
 //! * `key`: the per-cache key interner and moka's key type (Eq without Python);
+//! * `value_key`: which keys moka compares by value (ints, strs), not interned;
 //! * `value`: moka's value type and the per-entry `Expiry`;
 //! * `events`: eviction-listener events, queued inside moka, delivered after it;
 //! * `release`: releasing Python references that moka drops anywhere;
@@ -18,10 +19,10 @@ mod cache;
 mod cached;
 mod events;
 mod hashing;
-mod int_key;
 mod key;
 mod release;
 mod value;
+mod value_key;
 mod waiter;
 mod write_order;
 

@@ -1,13 +1,14 @@
 """Keys follow dict equality across kinds of key objects (API.md section 3: "Keys: any hashable").
 
 A backend may store some kinds of keys differently from others: the Rust backend hands int-valued
-keys (ints, bools, integral floats) to moka by value and interns every other key. So this file
-drives a cache and a ``dict`` side by side through every operation with keys that are equal but of
-different kinds (``1``, ``1.0``, ``True``, ``Decimal(1)``, ``Fraction(1)``, int subclasses, a class
-with its own ``__eq__``), keys whose hashes are equal but whose values are not (``-1`` and ``-2``;
-``1`` and ``2**61``), and keys at and beyond the edges of the 64-bit range, in any order. Which of
-several equal key objects a listener event carries is not part of the contract, so events are
-compared by equality.
+keys (ints, bools, integral floats) and exact ``str`` keys to moka by value and interns every other
+key. So this file drives a cache and a ``dict`` side by side through every operation with keys that
+are equal but of different kinds (``1``, ``1.0``, ``True``, ``Decimal(1)``, ``Fraction(1)``, int
+subclasses, ``str`` subclasses, classes with their own ``__eq__``), equal strs that are distinct
+objects, strs of every storage width, keys whose hashes are equal but whose values are not (``-1``
+and ``-2``; ``1`` and ``2**61``), and keys at and beyond the edges of the 64-bit range, in any
+order. Which of several equal key objects a listener event carries is not part of the contract, so
+events are compared by equality.
 """
 
 from __future__ import annotations
@@ -47,6 +48,47 @@ class IntLike:
 
     def __repr__(self) -> str:
         return f"IntLike({self.n})"
+
+
+class StrLike:
+    """A key of its own class that equals strs of its text (its own ``__eq__`` and ``__hash__``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StrLike):
+            return self.text == other.text
+        if isinstance(other, str):
+            return self.text == other
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"StrLike({self.text!r})"
+
+
+class PlainStr(str):
+    """A str subclass that keeps str's equality."""
+
+
+class LoudStr(str):
+    """A str subclass with its own (str-equivalent) ``__eq__`` and ``__hash__``."""
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == other
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
+
+
+def text_group(text: str) -> list[Hashable]:
+    """Objects that are all equal to ``text``: two distinct str objects, subclasses, a str-like."""
+    copy = "".join(list(text))  # an equal str, built at run time: not the same object
+    assert copy == text and (copy is not text or len(text) < 2)
+    return [text, copy, PlainStr(text), LoudStr(text), StrLike(text)]
 
 
 class PlainInt(int):
@@ -94,7 +136,12 @@ GROUPS: list[list[Hashable]] = [
     ),
     [0.5, Fraction(1, 2), Decimal("0.5")],
     [float("inf"), Decimal("inf")],
-    ["1"],
+    text_group("1"),
+    text_group(""),
+    text_group("key:10"),
+    text_group("café"),  # 1 byte per character, not ASCII
+    text_group("ключ"),  # 2 bytes per character
+    text_group("鍵🔑"),  # 4 bytes per character
     [b"1"],
     [(1,), (1.0,), (True,)],
     [None],
@@ -156,9 +203,10 @@ def test_operations_agree_with_a_dict(Moka: Any, calls: list[Op]) -> None:
             assert cache.get(key) == value, key
 
 
-def race_equal_writers(Moka: Any, keys: int) -> Any:
-    """One cache written by two threads, ``n`` and ``Decimal(n)`` for each ``n``, while a third
-    keeps running housekeeping (so writers often find moka busy and wait for it)."""
+def race_equal_writers(Moka: Any, keys: int, kinds: tuple[Any, Any] = (int, Decimal)) -> Any:
+    """One cache written by two threads, ``a(n)`` and ``b(n)`` for each ``n`` (``kinds = (a, b)``:
+    ``n`` and ``Decimal(n)`` by default), while a third keeps running housekeeping (so writers often
+    find moka busy and wait for it)."""
     cache = Moka(None)
     start = threading.Barrier(3)
     done = threading.Event()
@@ -173,7 +221,7 @@ def race_equal_writers(Moka: Any, keys: int) -> Any:
         while not done.is_set():
             cache.run_pending_tasks()
 
-    writers = [threading.Thread(target=write, args=(kind,)) for kind in (int, Decimal)]
+    writers = [threading.Thread(target=write, args=(kind,)) for kind in kinds]
     busy = threading.Thread(target=churn)
     for t in (*writers, busy):
         t.start()
@@ -192,3 +240,20 @@ def test_concurrent_writers_of_equal_keys_share_one_entry(Moka: Any) -> None:
         cache = race_equal_writers(Moka, keys)
         assert cache.count() == keys
         assert all(cache.get(n) == n and cache.get(Decimal(n)) == n for n in range(keys))
+
+
+def str_of(n: int) -> str:
+    return f"k{n}"
+
+
+def str_like_of(n: int) -> StrLike:
+    return StrLike(f"k{n}")
+
+
+def test_concurrent_writers_of_equal_text_keys_share_one_entry(Moka: Any) -> None:
+    """The same for ``str`` keys and equal keys of a class of their own."""
+    keys = 64
+    for _ in range(100):
+        cache = race_equal_writers(Moka, keys, (str_of, str_like_of))
+        assert cache.count() == keys
+        assert all(cache.get(str_of(n)) == n and cache.get(str_like_of(n)) == n for n in range(keys))

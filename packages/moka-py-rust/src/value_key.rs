@@ -1,28 +1,34 @@
-//! Int keys: keys that moka can compare by value, without the interner.
+//! Value keys: keys that moka can compare by value, without the interner.
 //!
 //! Interning a key costs a dict entry, a capsule and a token (see `key`), about 150
-//! bytes, and pointer chases on every call. Most caches are keyed by ints, and ints
-//! need neither: a key whose Python equality is the equality of an `i64` value reaches
-//! moka as that value. Two such keys are equal exactly when Python says so
-//! (`1 == 1.0 == True`), so comparing them in moka needs no Python call. Such keys
-//! ("int-valued") are:
+//! bytes, and pointer chases on every call. Most caches are keyed by ints or strs,
+//! and those need neither: moka can compare them itself, without running Python code.
 //!
-//! * `int` within the `i64` range, `bool`, and subclasses of `int` that keep `int`'s
-//!   `__eq__` and `__hash__`;
-//! * `float` (and such subclasses of it) with an integral value in the `i64` range.
+//! * **Int-valued keys** reach moka as their `i64` value. Two such keys are equal
+//!   exactly when Python says so (`1 == 1.0 == True`). They are `int` within the `i64`
+//!   range, `bool`, and subclasses of `int` that keep `int`'s `__eq__` and `__hash__`;
+//!   and `float` (and such subclasses of it) with an integral value in the `i64`
+//!   range. Their `hash()` is the hash of the int value (Python guarantees it). An
+//!   int-valued key is reported (to the listener) as a plain `int` with its value;
+//!   which of several equal key objects an event carries is not part of the contract
+//!   (conformance `test_equal_keys_are_one_key`).
+//! * **Str keys** (exact `str` objects) reach moka as the object itself, and moka
+//!   compares two of them as CPython's `str.__eq__` does: same length, same kind,
+//!   same code units (`key::str_eq`). A `str` is immutable and never tracked by the
+//!   garbage collector, so moka can hold and read it without the GIL and without
+//!   `__traverse__`. Subclasses of `str` are interned: one may carry attributes that
+//!   refer back to the cache, and the collector must see those.
 //!
-//! Their `hash()` is the hash of the int value (Python guarantees it), so moka sees
-//! the same key hash as with the interner, and as the pure backend: the decisions
-//! are unchanged. An int-valued key is reported (to the listener) as a plain `int`
-//! with its value; which of several equal key objects an event carries is not part
-//! of the contract (conformance `test_equal_keys_are_one_key`).
+//! moka sees the same key hash as with the interner (the mixed `hash()`), and as the
+//! pure backend: the decisions are unchanged.
 //!
-//! Every other key is interned. Some of those can still equal an int: `Decimal(1)`,
-//! `Fraction(1)`, `complex(1)`, a class with its own `__eq__`. `may_equal_int` tells
-//! them apart from the common keys that cannot (`str`, `bytes`, `tuple`, `frozenset`,
-//! `None`, non-integral floats, ints beyond `i64`), and `ints_with_hash` lists the
-//! only ints such a key could equal: those with the same `hash()`. How the cache
-//! keeps one entry per key across the two kinds is in `cache.rs` ("Int keys").
+//! Every other key is interned. Some of those can still equal a value key:
+//! `Decimal(1)`, `Fraction(1)`, a `str` subclass, a class with its own `__eq__`.
+//! `may_equal_value` tells them apart from the common keys that cannot (`tuple`,
+//! `bytes`, `frozenset`, `None`, non-integral floats, ints beyond `i64`);
+//! `ints_with_hash` lists the only ints such a key could equal (those with the same
+//! `hash()`), and `key::StrSearch` finds the str entries with its hash. How the cache
+//! keeps one entry per key across the kinds is in `cache.rs` ("Value keys").
 
 use pyo3::ffi;
 use std::ptr::addr_of_mut;
@@ -32,8 +38,11 @@ use std::ptr::addr_of_mut;
 pub enum KeyClass {
     /// Int-valued: moka compares the value.
     Int(i64),
-    /// Interned; `may_equal_int` if some `i64` int might compare equal to it.
-    Other { may_equal_int: bool },
+    /// An exact `str`: moka compares the text.
+    Str,
+    /// Interned; `may_equal_value` if some int-valued or str key might compare equal
+    /// to it.
+    Other { may_equal_value: bool },
 }
 
 /// `2**63` as a float: the first value above `i64`'s range.
@@ -55,9 +64,10 @@ pub unsafe fn classify(key: *mut ffi::PyObject) -> KeyClass {
         return if overflow == 0 {
             KeyClass::Int(v)
         } else {
-            // Equals no i64 int (only floats and other big ints, which are interned).
+            // Equals no i64 int and no str (only floats and other big ints, which are
+            // interned).
             KeyClass::Other {
-                may_equal_int: false,
+                may_equal_value: false,
             }
         };
     }
@@ -69,17 +79,27 @@ pub unsafe fn classify(key: *mut ffi::PyObject) -> KeyClass {
             KeyClass::Int(f as i64)
         } else {
             KeyClass::Other {
-                may_equal_int: false,
+                may_equal_value: false,
             }
         };
     }
-    let never_int = tp == addr_of_mut!(ffi::PyUnicode_Type)
-        || tp == addr_of_mut!(ffi::PyTuple_Type)
+    if tp == addr_of_mut!(ffi::PyUnicode_Type) {
+        // Always ready once `hash()` has run (CPython < 3.12 readies it there); a
+        // string that is not would be compared in Python, as an interned key.
+        return if ffi::PyUnicode_IS_READY(key) != 0 {
+            KeyClass::Str
+        } else {
+            KeyClass::Other {
+                may_equal_value: true,
+            }
+        };
+    }
+    let never_equal = tp == addr_of_mut!(ffi::PyTuple_Type)
         || tp == addr_of_mut!(ffi::PyBytes_Type)
         || tp == addr_of_mut!(ffi::PyFrozenSet_Type)
         || key == ffi::Py_None();
     KeyClass::Other {
-        may_equal_int: !never_int,
+        may_equal_value: !never_equal,
     }
 }
 
