@@ -237,12 +237,20 @@ impl Located<'_> {
             Located::Int(_) | Located::Str(_) => std::ptr::null(),
         }
     }
-}
 
-/// A value entry equal to a looked-up interned key (see "Value keys").
-enum ValueMatch<'py> {
-    Int(i64),
-    Str(Bound<'py, PyAny>),
+    /// The moka key of an entry found here (for an insert).
+    ///
+    /// # Safety
+    /// A token is non-null and was borrowed from the interner with no Python code run
+    /// since.
+    #[inline]
+    unsafe fn into_key(self, py: Python<'_>, hash: u64) -> Key {
+        match self {
+            Located::Int(v) => Key::int(v, hash),
+            Located::Str(s) => Key::str(&s, hash),
+            Located::Tok(tok) => Key::interned(py, token_arc(tok), hash),
+        }
+    }
 }
 
 /// Counts a detached value-keyed insert for as long as it lives.
@@ -352,30 +360,28 @@ impl Moka {
         py_hash: ffi::Py_hash_t,
     ) -> PyResult<Located<'py>> {
         // SAFETY: GIL held; `key` is alive.
-        match unsafe { value_key::classify(key.as_ptr()) } {
-            KeyClass::Int(v) => {
-                let tok = self.shadowing_token(py, key, py_hash)?;
-                Ok(if tok.is_null() {
-                    Located::Int(v)
-                } else {
-                    Located::Tok(tok)
-                })
-            }
-            KeyClass::Str => {
-                let tok = self.shadowing_token(py, key, py_hash)?;
-                Ok(if tok.is_null() {
-                    Located::Str(key.clone())
-                } else {
-                    Located::Tok(tok)
-                })
-            }
+        let class = unsafe { value_key::classify(key.as_ptr()) };
+        self.locate_class(py, key, py_hash, class)
+    }
+
+    /// `locate` for a key already classified as `class`. Always inlined: `insert_key`
+    /// calls it for value keys only, and a call cost `set` ~40 instructions (callgrind).
+    #[inline(always)]
+    fn locate_class<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        py_hash: ffi::Py_hash_t,
+        class: KeyClass,
+    ) -> PyResult<Located<'py>> {
+        match class {
+            KeyClass::Int(v) => self.shadowed_or(py, key, py_hash, Located::Int(v)),
+            KeyClass::Str => self.shadowed_or(py, key, py_hash, Located::Str(key.clone())),
             KeyClass::Other { may_equal_value } => {
                 let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
                 if tok.is_null() && may_equal_value {
-                    match self.equal_value_entry(py, key, py_hash)? {
-                        Some(ValueMatch::Int(v)) => return Ok(Located::Int(v)),
-                        Some(ValueMatch::Str(s)) => return Ok(Located::Str(s)),
-                        None => {}
+                    if let Some(at) = self.equal_value_entry(py, key, py_hash)? {
+                        return Ok(at);
                     }
                 }
                 Ok(Located::Tok(tok))
@@ -383,21 +389,24 @@ impl Moka {
         }
     }
 
-    /// For the value key `key`: the token of an equal interned key, whose entry is
-    /// `key`'s, once the interner may hold one (`values_shadowed`); null otherwise
-    /// (`key`'s entry is its value's). Borrowed, like `Interner::lookup`.
+    /// Where the value key `key` is: the entry of an equal interned key once the
+    /// interner may hold one (`values_shadowed`), else its own (`by_value`). Never a
+    /// null token.
     #[inline]
-    fn shadowing_token(
+    fn shadowed_or<'py>(
         &self,
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
         py_hash: ffi::Py_hash_t,
-    ) -> PyResult<*const Token> {
+        by_value: Located<'py>,
+    ) -> PyResult<Located<'py>> {
         if self.values_shadowed.load(Ordering::SeqCst) {
-            self.interner.lookup(py, key.as_ptr(), py_hash)
-        } else {
-            Ok(std::ptr::null())
+            let tok = self.interner.lookup(py, key.as_ptr(), py_hash)?;
+            if !tok.is_null() {
+                return Ok(Located::Tok(tok));
+            }
         }
+        Ok(by_value)
     }
 
     /// A value entry in moka that equals `key` (an interned kind of key), compared in
@@ -407,13 +416,13 @@ impl Moka {
         py: Python<'py>,
         key: &Bound<'py, PyAny>,
         py_hash: ffi::Py_hash_t,
-    ) -> PyResult<Option<ValueMatch<'py>>> {
+    ) -> PyResult<Option<Located<'py>>> {
         let hash = key_hash(py_hash);
         for v in value_key::ints_with_hash(py_hash) {
             if self.cache.contains_key(&Probe::int(hash, v))
                 && PyAnyMethods::eq(v.into_pyobject(py)?.as_any(), key)?
             {
-                return Ok(Some(ValueMatch::Int(v)));
+                return Ok(Some(Located::Int(v)));
             }
         }
         let search = StrSearch::new(hash);
@@ -424,7 +433,7 @@ impl Moka {
                 .cache
                 .contains_key(&unsafe { Probe::str(hash, s.as_ptr()) });
             if present && s.eq(key)? {
-                return Ok(Some(ValueMatch::Str(s)));
+                return Ok(Some(Located::Str(s)));
             }
         }
         Ok(None)
@@ -442,13 +451,10 @@ impl Moka {
         let class = unsafe { value_key::classify(key.as_ptr()) };
         let may_equal_value = match class {
             KeyClass::Int(_) | KeyClass::Str => {
-                let tok = self.shadowing_token(py, key, py_hash)?;
-                return Ok(match class {
-                    // SAFETY: borrowed from the interner just now, no Python ran since.
-                    _ if !tok.is_null() => Key::interned(py, unsafe { token_arc(tok) }, hash),
-                    KeyClass::Int(v) => Key::int(v, hash),
-                    _ => Key::str(key, hash),
-                });
+                let at = self.locate_class(py, key, py_hash, class)?;
+                // SAFETY: a value key's token is a non-null one just borrowed from the
+                // interner (`shadowed_or`), no Python ran since.
+                return Ok(unsafe { at.into_key(py, hash) });
             }
             KeyClass::Other { may_equal_value } => may_equal_value,
         };
@@ -457,10 +463,9 @@ impl Moka {
             while self.value_inserts_detached.load(Ordering::SeqCst) != 0 {
                 py.detach(std::thread::yield_now);
             }
-            match self.equal_value_entry(py, key, py_hash)? {
-                Some(ValueMatch::Int(v)) => return Ok(Key::int(v, hash)),
-                Some(ValueMatch::Str(s)) => return Ok(Key::str(&s, hash)),
-                None => {}
+            if let Some(at) = self.equal_value_entry(py, key, py_hash)? {
+                // SAFETY: an int or a str, no token.
+                return Ok(unsafe { at.into_key(py, hash) });
             }
         }
         // Finds the key if another thread interned an equal one meanwhile.
