@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 import types
+from collections.abc import Sequence
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
 from ._entry import Entry
@@ -101,7 +102,7 @@ class _Waiter:
             pass
 
 
-def _deliver(listener: Callable[[Any, Any, str], object], events: list[Event]) -> None:
+def _deliver(listener: Callable[[Any, Any, str], object], events: Sequence[Event]) -> None:
     """Call the listener for every event; then raise the first exception it raised, if any."""
     first: BaseException | None = None
     for key, value, cause in events:
@@ -283,10 +284,12 @@ class Moka(Generic[K, V]):
         del self._events[:]
         return events
 
-    def _insert(self, key: Any, h: int, value: Any, pttl: int | None, ptti: int | None) -> list[Event]:
+    def _insert(
+        self, key: Any, h: int, value: Any, pttl: int | None, ptti: int | None
+    ) -> Sequence[Event]:
         """moka's ``insert_with_hash``; returns the listener events to deliver (lock released)."""
         if self._disabled:
-            return []
+            return ()
         weigher = self._weigher
         weight = 1 if weigher is None else check_weight(weigher(key, value))
         self._acquire()
@@ -310,10 +313,10 @@ class Moka(Generic[K, V]):
                 op = (e, 1, 0, weight, key)
             else:
                 # An update, also over an expired-but-present entry (moka's on_modify path).
-                old_value = e.value
                 old_weight = e.weight
                 listener = self._listener
                 if listener is not None:
+                    old_value = e.value
                     old_la = e.la  # for the Replaced-or-Expired cause below
                     old_lm = e.lm
                 # The value first: a lock-free get that sees the new timestamps must not return the
@@ -339,7 +342,7 @@ class Moka(Generic[K, V]):
                 self._housekeep()
             wlog.append(op)
             if not self._events:
-                return []
+                return ()  # a constant: no list is built for the common case
             return self._take_events()
         finally:
             self._release()
@@ -543,7 +546,7 @@ class Moka(Generic[K, V]):
                 raise waiter.result
             # _ABANDONED: the owner died of a BaseException; try again (one of us becomes the owner).
 
-        events: list[Event] = []
+        events: Sequence[Event] = ()
         try:
             value = self._peek(key, h)
             if value is _MISSING:

@@ -280,13 +280,18 @@ class Policy:
     def apply_writes(self, ops: list[WriteOp]) -> None:
         """``Inner::apply_writes``: upserts and removes in FIFO order.
 
-        The weighted size and entry count are kept in locals across the common cases (stored back
-        around every call that reads or writes them), and ``Deque.move_to_back`` / ``unlink`` are
-        inlined there.
+        The common cases take inlined fast paths (a remove, an update of a resident entry, a new
+        entry admitted without a test, each without timer or write-order node), with the weighted
+        size and entry count kept in locals (stored back around every call that reads or writes
+        them) and ``Deque`` operations inlined; everything else goes through ``handle_upsert`` /
+        ``handle_remove``.
         """
         probation = self.probation
         ws = self.ws
         ec = self.ec
+        cap = self.max_capacity
+        tiny_lfu = self.tiny_lfu
+        wo_enabled = self.write_order_enabled
         op: Any  # mypy does not narrow on `type(op) is tuple`
         e: Any
         for op in ops:
@@ -351,9 +356,38 @@ class Policy:
                 if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
                     e.pgen = gen
                 continue
+            w = op[3]
+            if (
+                not e.admitted
+                and e.exp is None
+                and e.tn is None
+                and not wo_enabled
+                and (cap is None or (w <= cap and (ws + w <= cap or not tiny_lfu)))
+            ):
+                # Fast path of handle_upsert for a new entry that is admitted without a test: it
+                # fits, or the policy is LRU (which admits all; evict_lru_entries trims after).
+                # handle_admit inlined, without timer or write-order node: counters, push to the
+                # MRU end, policy generation.
+                ec += 1
+                ws += w
+                tail = probation.tail
+                e.prev = tail
+                e.next = None
+                if tail is None:
+                    probation.head = e
+                else:
+                    tail.next = e
+                probation.tail = e
+                probation.len += 1
+                e.admitted = True
+                gen = op[1]
+                current = e.pgen
+                if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
+                    e.pgen = gen
+                continue
             self.ws = ws
             self.ec = ec
-            self.handle_upsert(e, op[1], op[2], op[3], op[4])
+            self.handle_upsert(e, op[1], op[2], w, op[4])
             ws = self.ws
             ec = self.ec
         self.ws = ws
@@ -445,7 +479,7 @@ class Policy:
                 retries += 1
                 node = nxt
                 continue
-            cur = current(m, ve)
+            cur = ve if m.get(ve.h) is ve else current(m, ve)  # the common case first
             if cur is not None:
                 vic_weight += cur.weight
                 if enabled:
@@ -647,6 +681,8 @@ class Policy:
         """
         m = self.map
         deq = self.probation
+        notify = self.notify_enabled
+        events = self.events
         evicted = 0
         more_to_evict = True
         for _ in range(EVICTION_BATCH_SIZE):
@@ -673,10 +709,27 @@ class Policy:
                     del m[h]
                 else:
                     unmap(m, cur)
-                self._notify(key, cur.value, SIZE)
+                if notify:
+                    events.append((key, cur.value, SIZE))
                 self.eviction_count += 1
                 weight = cur.weight
-                self.handle_remove(cur)
+                if cur is info and cur.admitted and cur.tn is None and cur.won is None:
+                    # handle_remove inlined for the common case (see apply_writes): the entry is
+                    # the probation head, with no timer or write-order node.
+                    cur.admitted = False
+                    self.ec -= 1
+                    ws = self.ws - weight
+                    self.ws = ws if ws > 0 else 0
+                    nxt = cur.next
+                    deq.head = nxt
+                    if nxt is None:
+                        deq.tail = None
+                    else:
+                        nxt.prev = None
+                    cur.next = None
+                    deq.len -= 1
+                else:
+                    self.handle_remove(cur)
                 evicted += weight
             else:
                 self._skip_updated_entry_ao(info)
