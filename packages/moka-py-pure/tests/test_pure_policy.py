@@ -190,3 +190,37 @@ def test_reads_before_enabling_are_forgotten(clock: FakeClock) -> None:
     c.run_pending_tasks()
     assert c._policy.sketch.enabled
     assert freq(c, 1) == 0 and freq(c, 9) == 0
+
+
+def test_candidate_frequency_reads_one_counter_when_it_is_zero(clock: FakeClock, rec: Recorder) -> None:
+    c = full_two(clock, rec)
+    policy = c._policy
+    c.set(3, "c")  # pending: its entry is the next admission candidate
+    e = c._map[hash(3)]
+    assert policy._candidate_frequency(e) == 0
+    assert e.sk is None  # rejected whatever the victims are: no positions computed
+
+    sketch = policy.sketch
+    first = sketch.first_position(key_hash(3))
+    sketch.counters[first] = 2  # only the first counter is non-zero: the minimum is still 0
+    assert policy._candidate_frequency(e) == 0
+    assert e.sk == sketch.positions(key_hash(3))  # now all four were needed, and are kept
+    for p in e.sk:
+        sketch.counters[p] = 3
+    assert policy._candidate_frequency(e) == 3 == freq(c, 3)
+    c.run_pending_tasks()
+    assert rec.take() == [(1, "a", "size")]  # 3 > 0: admitted, the LRU end evicted
+
+
+def test_candidate_frequency_uses_the_positions_of_a_recent_miss(clock: FakeClock, rec: Recorder) -> None:
+    c = full_two(clock, rec)
+    policy = c._policy
+    c.get(3)  # a miss: housekeeping counts it and memoises 3's positions
+    c.run_pending_tasks()
+    memo = policy.positions_memo[hash(3)]
+    c.set(3, "c")
+    e = c._map[hash(3)]
+    assert policy._candidate_frequency(e) == 1 == freq(c, 3)
+    assert e.sk is memo
+    c.run_pending_tasks()
+    assert rec.take() == [(1, "a", "size")]

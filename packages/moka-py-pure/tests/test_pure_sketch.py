@@ -212,3 +212,20 @@ def test_apply_reads_counts_like_increment_across_resets() -> None:
         assert s.counters == ref.counters
         assert s.size == ref.size
     assert resets > 0
+
+
+@pytest.mark.parametrize("words", [1, 128, 2**16, 2**22, 2**23, 2**30])
+def test_positions_match_moka_wrapping_arithmetic_at_every_table_size(words: int) -> None:
+    # positions() skips moka's u64 wraps (see its comment): check it against the wrapping formula
+    # up to the largest table, whose mask keeps the most bits, and at hashes that wrap.
+    s = FrequencySketch()
+    s.ensure_capacity(words)
+    assert s.table_len() == words
+    moka = PackedSketch(words)
+    rng = random.Random(words)
+    edges = [0, 1, 3, U32, U32 + 1, 2**63, U64 - SEED[0], U64 - 1, U64]
+    for h in [*edges, *(rng.getrandbits(64) for _ in range(2000))]:
+        start = (h & 3) << 2
+        expected = tuple((moka.index_of(h, i) << 4) + start + i for i in range(4))
+        assert s.positions(h) == expected
+        assert s.first_position(h) == expected[0]

@@ -21,7 +21,7 @@ from typing import Any, Callable, Union
 from ._deque import DeqNode, Deque
 from ._entry import Entry
 from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
-from ._hashing import U64
+from ._hashing import U64, fmix64
 from ._keymap import current, unmap
 from ._sketch import SATURATING_INCREMENT, U32, FrequencySketch, sketch_capacity
 from ._timer_wheel import TimerWheel
@@ -117,6 +117,27 @@ class Policy:
             # positions only filled the memo (up to its limit) with keys that are rarely missed.
             p = e.sk = self.sketch.positions_of_raw_hash(e.h)
         return p
+
+    def _candidate_frequency(self, e: Entry) -> int:
+        """The sketch frequency of an admission candidate, computing its positions only if needed.
+
+        A candidate is usually new: its positions are not on the entry yet.  A key that was just
+        missed (get, then set) has them in the miss memo.  Otherwise one counter is read first:
+        if it is 0, so is the frequency (the minimum of the four), and the candidate, which needs
+        a strictly higher frequency than its victims, is rejected whatever they are; computing the
+        other three positions (most of the cost) is left to a later need.
+        """
+        p = e.sk
+        if p is None:
+            p = self.positions_memo.get(e.h)
+            if p is None:
+                sketch = self.sketch
+                h = fmix64(e.h & U64)  # mix_raw_hash, one call fewer
+                if sketch.counters[sketch.first_position(h)] == 0:
+                    return 0
+                p = sketch.positions(h)
+            e.sk = p
+        return self.sketch.frequency_at(p)
 
     def _positions_of_raw_hash(self, raw: int) -> tuple[int, int, int, int]:
         """Positions for a Miss record's raw hash, memoised (bounded): misses repeat."""
@@ -461,7 +482,7 @@ class Policy:
         """
         sketch = self.sketch
         enabled = sketch.enabled
-        cand_freq = sketch.frequency_at(self._sk(candidate)) if enabled else 0
+        cand_freq = self._candidate_frequency(candidate) if enabled else 0
         vic_weight = 0
         vic_freq = 0
         retries = 0

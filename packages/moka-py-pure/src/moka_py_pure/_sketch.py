@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from ._hashing import mix_raw_hash
+from ._hashing import fmix64
 
 U64 = 0xFFFF_FFFF_FFFF_FFFF
 U32 = 0xFFFF_FFFF
@@ -105,21 +105,32 @@ class FrequencySketch:
         Valid for the sketch's lifetime: moka sizes it once and never resizes it, so entries cache
         their positions (``Entry.sk``).
         """
+        # moka wraps x to u64 twice (the product, then x + (x >> 32)).  Neither wrap can change the
+        # result: the mask keeps at most the low 30 bits of the sum, which depend only on the low
+        # 30 bits of x and of x >> 32, i.e. on x's bits 0..61.  So no `& U64` is needed here.
         mask = self.table_mask
         start = (h & 3) << 2
-        x = ((h + SEED0) * SEED0) & U64
+        x = (h + SEED0) * SEED0
         p0 = (((x + (x >> 32)) & mask) << 4) + start
-        x = ((h + SEED1) * SEED1) & U64
+        x = (h + SEED1) * SEED1
         p1 = (((x + (x >> 32)) & mask) << 4) + start + 1
-        x = ((h + SEED2) * SEED2) & U64
+        x = (h + SEED2) * SEED2
         p2 = (((x + (x >> 32)) & mask) << 4) + start + 2
-        x = ((h + SEED3) * SEED3) & U64
+        x = (h + SEED3) * SEED3
         p3 = (((x + (x >> 32)) & mask) << 4) + start + 3
         return p0, p1, p2, p3
 
+    def first_position(self, h: int) -> int:
+        """``positions(h)[0]`` alone (keep in step with :meth:`positions`).
+
+        A zero counter there makes the frequency (the minimum) 0 without the other three.
+        """
+        x = (h + SEED0) * SEED0
+        return (((x + (x >> 32)) & self.table_mask) << 4) + ((h & 3) << 2)
+
     def positions_of_raw_hash(self, raw: int) -> Positions:
         """:meth:`positions` of the moka hash of a key whose ``hash()`` is ``raw``."""
-        return self.positions(mix_raw_hash(raw))
+        return self.positions(fmix64(raw & U64))
 
     def frequency(self, h: int) -> int:
         """The estimated frequency (0..15) of the key whose moka hash is ``h``."""
