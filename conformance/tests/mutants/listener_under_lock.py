@@ -19,10 +19,11 @@ Moka = pure_copy(
         "_cache": [
             ("self._lock = threading.RLock()", "self._lock = threading.Lock()"),
             (
-                "            if not self._events:\n                return []\n"
+                "            if not self._events:\n"
+                "                return ()  # a constant: no list is built for the common case\n"
                 "            return self._take_events()\n",
-                "            if not self._events:\n                return []\n"
-                "            _deliver(self._listener, self._take_events())\n            return []\n",
+                "            if not self._events:\n                return ()\n"
+                "            _deliver(self._listener, self._take_events())\n            return ()\n",
             ),
         ]
     },

@@ -15,10 +15,10 @@ Moka = pure_copy(
     {
         "_policy": [
             (
-                "                self._notify(key, cur.value, SIZE)\n"
-                "                self.eviction_count += 1\n"
-                "                weight = cur.weight\n",
-                "                self.eviction_count += 1\n                weight = cur.weight\n",
+                "                if notify:\n"
+                "                    events.append((key, cur.value, SIZE))\n"
+                "                self.eviction_count += 1\n",
+                "                self.eviction_count += 1\n",
             )
         ]
     },
