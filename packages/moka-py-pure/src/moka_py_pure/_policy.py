@@ -21,7 +21,7 @@ from typing import Any, Callable, Union
 from ._deque import DeqNode, Deque
 from ._entry import Entry
 from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
-from ._hashing import U64, fmix64
+from ._hashing import U64, mix_raw_hash
 from ._keymap import current, unmap
 from ._sketch import SATURATING_INCREMENT, U32, FrequencySketch, sketch_capacity
 from ._timer_wheel import TimerWheel
@@ -132,7 +132,7 @@ class Policy:
             p = self.positions_memo.get(e.h)
             if p is None:
                 sketch = self.sketch
-                h = fmix64(e.h & U64)  # mix_raw_hash, one call fewer
+                h = mix_raw_hash(e.h)
                 if sketch.counters[sketch.first_position(h)] == 0:
                     return 0
                 p = sketch.positions(h)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from ._hashing import fmix64
+from ._hashing import mix_raw_hash
 
 U64 = 0xFFFF_FFFF_FFFF_FFFF
 U32 = 0xFFFF_FFFF
@@ -130,7 +130,7 @@ class FrequencySketch:
 
     def positions_of_raw_hash(self, raw: int) -> Positions:
         """:meth:`positions` of the moka hash of a key whose ``hash()`` is ``raw``."""
-        return self.positions(fmix64(raw & U64))
+        return self.positions(mix_raw_hash(raw))
 
     def frequency(self, h: int) -> int:
         """The estimated frequency (0..15) of the key whose moka hash is ``h``."""
