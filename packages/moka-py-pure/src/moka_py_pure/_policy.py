@@ -320,7 +320,7 @@ class Policy:
                 e = op
                 if e.admitted and e.tn is None and e.won is None:
                     # Fast path of handle_remove for an admitted entry without timer or write-order
-                    # node (the common case): counters, probation unlink, policy generation.
+                    # node (the common case): counters, probation unlink.
                     e.admitted = False
                     ec -= 1
                     ws -= e.weight
@@ -346,71 +346,65 @@ class Policy:
                     self.handle_remove(e)
                     ws = self.ws
                     ec = self.ec
-                gen = e.gen  # EntryInfo::set_policy_gen, inlined
-                current = e.pgen
-                if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
-                    e.pgen = gen
-                continue
-            e = op[0]  # an upsert record
-            if e.admitted and e.exp is None and e.tn is None and e.won is None:
-                # Fast path of handle_upsert for a resident update without timer or write-order
-                # node (the common case): weights, move to the MRU end, policy generation.
-                ws -= op[2]
-                if ws < 0:
-                    ws = 0  # moka: saturating_sub
-                ws += op[3]
-                nxt = e.next
-                if nxt is not None:  # not the tail; a member, as an admitted entry
-                    prev = e.prev
-                    if prev is None:
-                        probation.head = nxt
-                    else:
-                        prev.next = nxt
-                    nxt.prev = prev
+                gen = e.gen
+            else:  # an upsert record
+                e = op[0]
+                gen = op[1]
+                w = op[3]
+                if e.admitted and e.exp is None and e.tn is None and e.won is None:
+                    # Fast path of handle_upsert for a resident update without timer or
+                    # write-order node (the common case): weights, move to the MRU end.
+                    ws -= op[2]
+                    if ws < 0:
+                        ws = 0  # moka: saturating_sub
+                    ws += w
+                    nxt = e.next
+                    if nxt is not None:  # not the tail; a member, as an admitted entry
+                        prev = e.prev
+                        if prev is None:
+                            probation.head = nxt
+                        else:
+                            prev.next = nxt
+                        nxt.prev = prev
+                        tail = probation.tail
+                        e.prev = tail
+                        e.next = None
+                        tail.next = e
+                        probation.tail = e
+                elif (
+                    not e.admitted
+                    and e.exp is None
+                    and e.tn is None
+                    and not wo_enabled
+                    and (cap is None or (w <= cap and (ws + w <= cap or not tiny_lfu)))
+                ):
+                    # Fast path of handle_upsert for a new entry that is admitted without a test:
+                    # it fits, or the policy is LRU (which admits all; evict_lru_entries trims
+                    # after).  handle_admit inlined, without timer or write-order node: counters,
+                    # push to the MRU end.
+                    ec += 1
+                    ws += w
                     tail = probation.tail
                     e.prev = tail
                     e.next = None
-                    tail.next = e
+                    if tail is None:
+                        probation.head = e
+                    else:
+                        tail.next = e
                     probation.tail = e
-                gen = op[1]
-                current = e.pgen
-                if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
-                    e.pgen = gen
-                continue
-            w = op[3]
-            if (
-                not e.admitted
-                and e.exp is None
-                and e.tn is None
-                and not wo_enabled
-                and (cap is None or (w <= cap and (ws + w <= cap or not tiny_lfu)))
-            ):
-                # Fast path of handle_upsert for a new entry that is admitted without a test: it
-                # fits, or the policy is LRU (which admits all; evict_lru_entries trims after).
-                # handle_admit inlined, without timer or write-order node: counters, push to the
-                # MRU end, policy generation.
-                ec += 1
-                ws += w
-                tail = probation.tail
-                e.prev = tail
-                e.next = None
-                if tail is None:
-                    probation.head = e
+                    probation.len += 1
+                    e.admitted = True
                 else:
-                    tail.next = e
-                probation.tail = e
-                probation.len += 1
-                e.admitted = True
-                gen = op[1]
-                current = e.pgen
-                if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
-                    e.pgen = gen
-                continue
-            self.ws = ws
-            self.ec = ec
-            self.handle_upsert(e, op[1], op[2], w, op[4])
-            ws = self.ws
-            ec = self.ec
+                    self.ws = ws
+                    self.ec = ec
+                    self.handle_upsert(e, gen, op[2], w, op[4])  # sets the policy generation
+                    ws = self.ws
+                    ec = self.ec
+                    continue
+            # EntryInfo::set_policy_gen, inlined once for the remove and both upsert fast paths.
+            current = e.pgen
+            if current < gen and ((gen - current) & 0xFFFF) <= 0x7FFF:
+                e.pgen = gen
         self.ws = ws
         self.ec = ec
 
