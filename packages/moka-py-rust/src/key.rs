@@ -118,6 +118,17 @@ pub unsafe fn dict_del(
     Ok(())
 }
 
+/// Whether `e` is the `KeyError(key)` that a dict raises for a missing `key` (not an
+/// exception raised by some key's `__eq__`).
+fn is_key_error_for(py: Python<'_>, e: &PyErr, key: *mut ffi::PyObject) -> bool {
+    e.is_instance_of::<pyo3::exceptions::PyKeyError>(py)
+        && e.value(py)
+            .getattr("args")
+            .ok()
+            .and_then(|args| args.get_item(0).ok())
+            .is_some_and(|arg| arg.as_ptr() == key)
+}
+
 /// A capsule owning one `Arc<T>` (no name; freed with the capsule).
 ///
 /// # Safety
@@ -587,7 +598,17 @@ impl Interner {
             return Ok(()); // revived while the lookup ran Python code
         }
         // SAFETY: GIL held.
-        unsafe { dict_del(py, self.dict.as_ptr(), key, tok.py_hash)? };
+        if let Err(e) = unsafe { dict_del(py, self.dict.as_ptr(), key, tok.py_hash) } {
+            if is_key_error_for(py, &e, key) {
+                // The lookup just found the entry, the deletion did not: only an
+                // inconsistent `__eq__` does that (the entry sits under an older key
+                // that compared equal once). The entry stays, like one whose `__eq__`
+                // raised, and is retried when the token dies again; nothing to report,
+                // since no key raised.
+                return Ok(());
+            }
+            return Err(e);
+        }
         tok.interned.store(false, Ordering::Relaxed);
         if tok.live.load(Ordering::Acquire) != 0 && self.lookup(py, key, tok.py_hash)?.is_null() {
             // Revived while the deletion ran Python code: restore the invariant.
