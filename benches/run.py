@@ -374,10 +374,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         ex.close()
     for sid, info in results.get("subjects", {}).items():
-        for op in results.get("speed", {}).values():
-            where = op["results"].get(sid, {}).get("where")
-            if where and where not in ("local", "moka-py 0.5.0 venv"):
-                info["where"] = f"{info['where']}; decorators in a {where} worker"
+        # Several operations (both decorator ones) may run in the same worker: name it once.
+        workers = dict.fromkeys(
+            where
+            for op in results.get("speed", {}).values()
+            if (where := op["results"].get(sid, {}).get("where"))
+            and where not in ("local", "moka-py 0.5.0 venv")
+        )
+        for where in workers:
+            info["where"] = f"{info['where']}; decorators in a {where} worker"
     results["targets"] = targets.evaluate(results)
     results["meta"]["seconds"] = round(time.perf_counter() - started, 1)
     print_targets(results["targets"])
