@@ -104,18 +104,30 @@ pub unsafe fn dict_set(
     Ok(())
 }
 
+/// Delete `key` from `dict`; `Ok(false)` if the dict has no entry for it.
+///
+/// "No entry" includes a key that a lookup found a moment ago: with an inconsistent
+/// `__eq__`, an entry can sit under an older key object that compared equal once and
+/// no longer does. Callers leave such an entry be rather than report an error that no
+/// key raised. An exception from a key's `__eq__` is returned as `Err`.
+///
 /// # Safety
 /// GIL held; `dict` is a dict.
-pub unsafe fn dict_del(
+pub unsafe fn dict_discard(
     py: Python<'_>,
     dict: *mut ffi::PyObject,
     key: *mut ffi::PyObject,
     hash: ffi::Py_hash_t,
-) -> PyResult<()> {
-    if _PyDict_DelItem_KnownHash(dict, key, hash) < 0 {
-        return Err(PyErr::fetch(py));
+) -> PyResult<bool> {
+    if _PyDict_DelItem_KnownHash(dict, key, hash) == 0 {
+        return Ok(true);
     }
-    Ok(())
+    let e = PyErr::fetch(py);
+    if is_key_error_for(py, &e, key) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
 }
 
 /// Whether `e` is the `KeyError(key)` that a dict raises for a missing `key` (not an
@@ -598,16 +610,11 @@ impl Interner {
             return Ok(()); // revived while the lookup ran Python code
         }
         // SAFETY: GIL held.
-        if let Err(e) = unsafe { dict_del(py, self.dict.as_ptr(), key, tok.py_hash) } {
-            if is_key_error_for(py, &e, key) {
-                // The lookup just found the entry, the deletion did not: only an
-                // inconsistent `__eq__` does that (the entry sits under an older key
-                // that compared equal once). The entry stays, like one whose `__eq__`
-                // raised, and is retried when the token dies again; nothing to report,
-                // since no key raised.
-                return Ok(());
-            }
-            return Err(e);
+        if !unsafe { dict_discard(py, self.dict.as_ptr(), key, tok.py_hash)? } {
+            // Found by the lookup, missed by the deletion (an inconsistent `__eq__`):
+            // the entry stays, like one whose `__eq__` raised, and is retried when the
+            // token dies again.
+            return Ok(());
         }
         tok.interned.store(false, Ordering::Relaxed);
         if tok.live.load(Ordering::Acquire) != 0 && self.lookup(py, key, tok.py_hash)?.is_null() {

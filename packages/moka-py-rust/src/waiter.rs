@@ -12,7 +12,7 @@
 //! The waiter's mutex is a leaf lock: it is held only to read or write the state or
 //! inside `Condvar::wait_for` (which releases it), never while waiting for the GIL.
 
-use crate::key::{arc_capsule, capsule_ptr, dict_del, dict_get, dict_set};
+use crate::key::{arc_capsule, capsule_ptr, dict_discard, dict_get, dict_set};
 use parking_lot::{Condvar, Mutex};
 use pyo3::exceptions::PyException;
 use pyo3::ffi;
@@ -185,8 +185,10 @@ impl Waiters {
     ) -> PyResult<()> {
         if let Some(current) = self.find(py, key, py_hash)? {
             if Arc::ptr_eq(&current, w) {
+                // A miss here (an inconsistent `__eq__`) leaves a finished waiter behind;
+                // whoever finds it later drops it and looks again.
                 // SAFETY: GIL held.
-                unsafe { dict_del(py, self.dict.as_ptr(), key.as_ptr(), py_hash)? };
+                unsafe { dict_discard(py, self.dict.as_ptr(), key.as_ptr(), py_hash)? };
             }
         }
         Ok(())

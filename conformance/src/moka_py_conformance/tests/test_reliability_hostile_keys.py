@@ -12,6 +12,7 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from moka_py_conformance._support import run_threads, run_with_watchdog
@@ -155,6 +156,27 @@ def test_inconsistent_eq_reports_no_error(Moka: Any) -> None:
     finally:
         sys.unraisablehook = previous_hook
     assert reports == []
+
+
+def test_inconsistent_eq_in_get_with_from_threads_raises_nothing(Moka: Any) -> None:
+    """The same keys in ``get_with`` from 4 threads at once, which keeps several waiters in
+    flight: no call raises (no key raised), and each returns the value of some initializer."""
+    cache = Moka(20)
+
+    def initializer(value: int) -> Callable[[], int]:
+        def init() -> int:
+            time.sleep(0)  # let another thread in while this key's waiter is registered
+            return value
+
+        return init
+
+    def work() -> None:
+        for value in range(2_000):
+            got = cache.get_with(Fickle(value % 40), initializer(value))
+            assert isinstance(got, int)
+
+    outcomes = run_threads(work, 4)
+    assert [kind for kind, _ in outcomes] == ["ok"] * 4, outcomes
 
 
 def test_huge_keys_and_values(Moka: Any) -> None:
