@@ -86,6 +86,11 @@ def _fmt(x: float | None, spec: str) -> str:
     return "" if x is None else format(x, spec)
 
 
+def _spread(samples: Sequence[float]) -> str:
+    """``low-high`` of ops/s samples, in millions (empty for none)."""
+    return f"{min(samples) / 1e6:.2f}-{max(samples) / 1e6:.2f}" if samples else ""
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -205,14 +210,24 @@ def markdown(results: dict[str, Any]) -> str:
     th = results.get("threads")
     if th:
         rows = [
-            [labels.get(s, s), _fmt(v.get("1"), ",.0f"), _fmt(v.get("2"), ",.0f"), v.get("error", "")]
+            [
+                labels.get(s, s),
+                _fmt(v.get("1"), ",.0f"),
+                _fmt(v.get("2"), ",.0f"),
+                " / ".join(_spread(v.get("samples", {}).get(n, [])) for n in ("1", "2")),
+                v.get("error", ""),
+            ]
             for s, v in th.items()
         ]
+        rounds = results.get("meta", {}).get("config", {}).get("thread_rounds", 1)
         parts += [
             "",
             "## Threads (ops/s, 90 % get / 10 % set, all threads together)",
             "",
-            _table(["subject", "1 thread", "2 threads", "note"], rows),
+            f"Median of {rounds} alternating rounds of one run per subject and thread count; *range* is"
+            " the lowest and highest run (1 thread / 2 threads), in millions of ops/s.",
+            "",
+            _table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
         ]
     vers = results.get("subjects", {})
     if vers:

@@ -21,6 +21,7 @@ import datetime
 import os
 import platform
 import shlex
+import statistics
 import sys
 import tempfile
 import threading
@@ -251,24 +252,46 @@ def run_hit_ratio(
     }
 
 
-def run_threads(ex: Executors, subjects: list[str], duration: float, results: dict[str, Any]) -> None:
-    """1 then 2 threads for each subject, in its own home."""
+def run_threads(
+    ex: Executors, subjects: list[str], duration: float, rounds: int, results: dict[str, Any]
+) -> None:
+    """1 and 2 threads for each subject, in its own home: ``rounds`` alternating rounds, medians.
+
+    A single run of ``duration`` seconds moves by a third from one run to the next on this kind of
+    machine (a 2-core VM), more than the differences between the moka subjects, so every subject
+    runs once per round, in an order that is reversed every other round, and the median is kept
+    beside all the samples.
+    """
+    samples: dict[str, dict[str, list[float]]] = {}
+    errors: dict[str, str] = {}
+    live = [sid for sid in subjects if ex.for_subject(sid) is not None]
+    for r in range(rounds):
+        for sid in live if r % 2 == 0 else live[::-1]:
+            if sid in errors:
+                continue
+            executor = ex.for_subject(sid)
+            assert executor is not None
+            for n in (1, 2):
+                try:
+                    got = executor.command("threads", subject=sid, threads=n, duration=duration)
+                except Exception as exc:
+                    errors[sid] = str(exc)
+                    break
+                samples.setdefault(sid, {}).setdefault(str(n), []).append(got["ops_per_s"])
     out: dict[str, Any] = {}
-    for sid in subjects:
-        executor = ex.for_subject(sid)
-        if executor is None:
-            continue
-        out[sid] = {}
-        for n in (1, 2):
-            try:
-                out[sid][str(n)] = executor.command("threads", subject=sid, threads=n, duration=duration)[
-                    "ops_per_s"
-                ]
-            except Exception as exc:
-                out[sid]["error"] = str(exc)
+    for sid in live:
+        by_n = samples.get(sid, {})
+        out[sid] = {n: statistics.median(v) for n, v in by_n.items()}
+        out[sid]["samples"] = by_n
+        if sid in errors:
+            out[sid]["error"] = errors[sid]
         log(
             f"  {sid:<26} "
-            + ", ".join(f"{k} thr {v:,.0f} ops/s" for k, v in out[sid].items() if k != "error")
+            + ", ".join(
+                f"{n} thr {statistics.median(v):,.0f} ops/s ({min(v):,.0f}-{max(v):,.0f})"
+                for n, v in by_n.items()
+            )
+            + (f"  error: {errors[sid]}" if sid in errors else "")
         )
     results["threads"] = out
 
@@ -316,10 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg = timing.SpeedConfig(
             target_s=0.002, repeats=3, n_keys=2_000, max_keys=10_000, remove_entries=2_000
         )
-        mem_entries, universe, accesses, thread_s = 20_000, 100_000, 20_000, 0.05
+        mem_entries, universe, accesses, thread_s, thread_rounds = 20_000, 100_000, 20_000, 0.05, 2
     else:
         cfg = timing.SpeedConfig()
-        mem_entries, universe, accesses, thread_s = 1_000_000, 100_000, 1_000_000, 1.0
+        mem_entries, universe, accesses, thread_s, thread_rounds = 1_000_000, 100_000, 1_000_000, 1.0, 5
     wanted = args.subjects.split(",") if args.subjects else None
 
     started = time.perf_counter()
@@ -342,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 "trace_universe": universe,
                 "trace_accesses": accesses,
                 "thread_seconds": thread_s,
+                "thread_rounds": thread_rounds,
             },
         },
     }
@@ -369,8 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"hit ratio ({accesses:,} accesses over {universe:,} keys):")
             run_hit_ratio(ex, [s for s in HIT_RATIO_SUBJECTS if s in subjects], universe, accesses, results)
         if "threads" in groups:
-            log(f"threads ({thread_s}s per run):")
-            run_threads(ex, [s for s in THREAD_SUBJECTS if s in subjects], thread_s, results)
+            log(f"threads ({thread_s}s per run, {thread_rounds} alternating rounds, median and range):")
+            run_threads(ex, [s for s in THREAD_SUBJECTS if s in subjects], thread_s, thread_rounds, results)
     finally:
         ex.close()
     for sid, info in results.get("subjects", {}).items():
