@@ -97,6 +97,10 @@ INC = (*range(1, 16), 15)
 """A counter's value after an increment (15 stays 15): a tuple index is the cheapest saturating add."""
 HALVE = bytes(b >> 1 for b in range(256))
 EVEN = bytes(range(0, 256, 2))
+LOG_FLUSH_POINT = 64
+"""Records of a log that trigger housekeeping (the backend's ``READ_LOG_FLUSH_POINT``, moka's too)."""
+LOG_SYNC_INTERVAL_NS = 300_000_000
+"""The 300 ms time trigger (the backend's ``LOG_SYNC_INTERVAL_NANOS``)."""
 MEMO_LIMIT = 1 << 16
 """Bound of the miss-positions memo (the backend's ``POSITIONS_MEMO_LIMIT``)."""
 OWN_KEY_TYPES = frozenset({int, str})
@@ -167,6 +171,73 @@ class LruFloor:
                 od[k] = v
                 if len(od) > cap:
                     popfront(False)
+
+        self.get = get
+        self.set = set_
+        self.remove = lambda k: od.pop(k, None)
+
+
+class LruLoggedFloor:
+    """The lru floor plus what moka's deferral costs a call: the clock read, the queued record and its
+    batched drain (``floor[lru-logged]``).
+
+    moka applies reads and writes in housekeeping, every 64 records of a log or 300 ms after the last
+    cycle, reads before writes; *when* a cycle runs decides the LRU order it sees, so which entry an
+    insert evicts depends on the clock as well as on the calls (a read queued behind an unapplied
+    insert is skipped, for one).  Exact decisions need the clock read in every call and the records,
+    so this floor keeps them and nothing else of the backend: no lock, no ``hash(key)``-keyed map,
+    no entry object or timestamps (only expiry reads them), no checks.  A read record is the key
+    (moved to the MRU end at the drain when still present; a Miss record applies nothing under
+    LRU); a write record is the key too: a replaced entry moves to the MRU end, and the drain ends
+    with the evictions a full cache owes (an insert stays readable until then, as in moka).  moka
+    evicts while it applies each insert, this floor once after all records: the same pops, so the
+    same cost (the victims would differ only if a queued update moved an entry at the LRU end, which
+    the harness's loops never do).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        od: OrderedDict[Any, Any] = OrderedDict()
+        self.od = od
+        odget = od.get
+        move = od.move_to_end
+        popfront = od.popitem
+        cap = capacity
+        clock = time.monotonic_ns
+        origin = clock()
+        rlog: list[Any] = []
+        wlog: list[Any] = []
+        trigger = [origin + LOG_SYNC_INTERVAL_NS]
+
+        def drain(now: int) -> None:
+            for k in rlog:
+                if k is not _MISSING and k in od:
+                    move(k)
+            rlog.clear()
+            for k in wlog:
+                if k in od:
+                    move(k)
+            wlog.clear()
+            while len(od) > cap:
+                popfront(False)
+            trigger[0] = now + LOG_SYNC_INTERVAL_NS
+
+        def get(k: Any, default: Any = None) -> Any:
+            now = clock()
+            v = odget(k, _MISSING)
+            if len(rlog) >= LOG_FLUSH_POINT or now >= trigger[0]:
+                drain(now)
+            if v is _MISSING:
+                rlog.append(_MISSING)  # a Miss record: LRU never enables the sketch it counts in
+                return default
+            rlog.append(k)
+            return v
+
+        def set_(k: Any, v: Any) -> None:
+            now = clock()
+            od[k] = v  # readable at once; its place in the order comes with the drain
+            if len(wlog) >= LOG_FLUSH_POINT or now >= trigger[0]:
+                drain(now)
+            wlog.append(k)
 
         self.get = get
         self.set = set_
@@ -486,12 +557,15 @@ class FloorAdapter(Adapter):
         self.label = f"pure floor [{policy}]"
 
     def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any | None:
-        """An :class:`LfuFloor` or :class:`LruFloor` (the lru floor has no ttl: no target needs it)."""
+        """An :class:`LfuFloor`, :class:`LruFloor` or :class:`LruLoggedFloor` (the lru floors have no
+        ttl: no target needs it)."""
         if capacity is None:
             return None
         if self.policy == "tiny_lfu":
             return LfuFloor(capacity, ttl)
-        return LruFloor(capacity) if ttl is None else None
+        if ttl is not None:
+            return None
+        return LruLoggedFloor(capacity) if self.policy == "lru-logged" else LruFloor(capacity)
 
     def fill(self, cache: Any, keys: Iterable[Hashable], ttl: float | None = None) -> None:
         """``set(k, k)`` for every key, through the floor's own ``set``."""
@@ -758,7 +832,9 @@ def _plan() -> dict[str, list[tuple[str, str]]]:
         if t.group != "pure" or op not in timing.OPS:
             continue
         items = plan.setdefault(op, [])
-        for item in ((f"floor[{sid[sid.index('[') + 1 : -1]}]", op), t.den, t.num):
+        policy = sid[sid.index("[") + 1 : -1]
+        floors = [(f"floor[{policy}]", op)] + ([("floor[lru-logged]", op)] if policy == "lru" else [])
+        for item in (*floors, t.den, t.num):
             if item not in items:
                 items.append(item)
     return plan
@@ -869,6 +945,8 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         got = ops.get(op, {})
         policy = sid[sid.index("[") + 1 : -1]
         floor_ns = got.get(_item_id(f"floor[{policy}]", op), {}).get("median_ns")
+        logged = got.get(_item_id("floor[lru-logged]", op), {}) if policy == "lru" else {}
+        logged_ns = logged.get("median_ns")
         peer_ns = got.get(_item_id(*t.den), {}).get("median_ns")
         ours_ns = got.get(_item_id(sid, op), {}).get("median_ns")
         if ours_ns is None:
@@ -885,6 +963,10 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "floor_ratio": floor_ns / peer_ns if floor_ns is not None and peer_ns else None,
                 "ours_ns": ours_ns,
                 "below_floor": None if target_ns is None or floor_ns is None else target_ns < floor_ns,
+                "logged_floor_ns": logged_ns,
+                "below_logged_floor": (
+                    None if target_ns is None or logged_ns is None else target_ns < logged_ns
+                ),
             }
         )
     return rows
