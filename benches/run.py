@@ -259,18 +259,16 @@ def run_threads(
 
     A single run of ``duration`` seconds moves by a third from one run to the next on this kind of
     machine (a 2-core VM), more than the differences between the moka subjects, so every subject
-    runs once per round, in an order that is reversed every other round, and the median is kept
-    beside all the samples.
+    runs once per round, in the speed group's alternating order (:func:`timing.alternating`), and
+    the median is kept beside all the samples.
     """
     samples: dict[str, dict[str, list[float]]] = {}
     errors: dict[str, str] = {}
-    live = [sid for sid in subjects if ex.for_subject(sid) is not None]
+    live = [(sid, e) for sid in subjects if (e := ex.for_subject(sid)) is not None]
     for r in range(rounds):
-        for sid in live if r % 2 == 0 else live[::-1]:
+        for sid, executor in timing.alternating(live, r):
             if sid in errors:
                 continue
-            executor = ex.for_subject(sid)
-            assert executor is not None
             for n in (1, 2):
                 try:
                     got = executor.command("threads", subject=sid, threads=n, duration=duration)
@@ -279,7 +277,7 @@ def run_threads(
                     break
                 samples.setdefault(sid, {}).setdefault(str(n), []).append(got["ops_per_s"])
     out: dict[str, Any] = {}
-    for sid in live:
+    for sid, _ in live:
         by_n = samples.get(sid, {})
         out[sid] = {n: statistics.median(v) for n, v in by_n.items()}
         out[sid]["samples"] = by_n
