@@ -85,11 +85,16 @@ pub fn capacity(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
 ///
 /// int -> exactly `secs * 10**9` ns; float -> `round(secs * 1e9)` ns, rounding half
 /// to even like Python's `round` (so both backends agree to the nanosecond).
+#[inline(always)]
 pub fn seconds(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<Duration>> {
-    let obj = match obj {
-        Some(o) if !o.is_none() => o,
-        _ => return Ok(None),
-    };
+    // Inlined for the common `None` (per-entry arguments of every `set` / `get_with`).
+    match obj {
+        Some(o) if !o.is_none() => seconds_of(o, name),
+        _ => Ok(None),
+    }
+}
+
+fn seconds_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Duration>> {
     let bad_value = || -> PyResult<PyErr> {
         Ok(PyValueError::new_err(format!(
             "{name} must be finite, > 0 and at most 1000 years ({MAX_SECONDS} seconds), got {}",

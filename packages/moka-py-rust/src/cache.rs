@@ -608,7 +608,7 @@ impl Moka {
 
     /// Move this cache's pending listener events (of the moka call just made) to
     /// `events`. Must follow the moka call with no Python code in between.
-    #[inline]
+    #[inline(always)]
     fn collect_events(&self, events: &mut Vec<Event>) {
         if self.has_listener {
             events.extend(events::take(self.cache_id));

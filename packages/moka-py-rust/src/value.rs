@@ -108,6 +108,11 @@ impl Expiry<Key, Val> for PerEntryExpiry {
         duration_until_expiry: Option<Duration>,
         last_modified_at: Instant,
     ) -> Option<Duration> {
+        // Every read of every entry comes here (moka calls the hook whenever an
+        // `Expiry` is set); without a per-entry tti, skip the clock arithmetic.
+        if value.tti_ns == NO_DURATION {
+            return duration_until_expiry;
+        }
         after_read(
             value.ttl_ns,
             value.tti_ns,
