@@ -392,7 +392,7 @@ impl Moka {
     /// Where the value key `key` is: the entry of an equal interned key once the
     /// interner may hold one (`values_shadowed`), else its own (`by_value`). Never a
     /// null token.
-    #[inline]
+    #[inline(always)]
     fn shadowed_or<'py>(
         &self,
         py: Python<'py>,

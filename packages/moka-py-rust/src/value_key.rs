@@ -57,17 +57,19 @@ const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 pub unsafe fn classify(key: *mut ffi::PyObject) -> KeyClass {
     let tp = ffi::Py_TYPE(key);
     let int_type = addr_of_mut!(ffi::PyLong_Type);
+    // The exact int and str types first: the common keys, and `PyFloat_Check` of any
+    // other type is a call (`PyType_IsSubtype`).
     if tp == int_type || (ffi::PyLong_Check(key) != 0 && same_equality(tp, int_type)) {
-        let mut overflow = 0;
-        // Cannot fail for an int (or subclass) object: it reads the digits.
-        let v = ffi::PyLong_AsLongLongAndOverflow(key, &mut overflow);
-        return if overflow == 0 {
-            KeyClass::Int(v)
+        return int_class(key);
+    }
+    if tp == addr_of_mut!(ffi::PyUnicode_Type) {
+        // Always ready once `hash()` has run (CPython < 3.12 readies it there); a
+        // string that is not would be compared in Python, as an interned key.
+        return if ffi::PyUnicode_IS_READY(key) != 0 {
+            KeyClass::Str
         } else {
-            // Equals no i64 int and no str (only floats and other big ints, which are
-            // interned).
             KeyClass::Other {
-                may_equal_value: false,
+                may_equal_value: true,
             }
         };
     }
@@ -83,23 +85,32 @@ pub unsafe fn classify(key: *mut ffi::PyObject) -> KeyClass {
             }
         };
     }
-    if tp == addr_of_mut!(ffi::PyUnicode_Type) {
-        // Always ready once `hash()` has run (CPython < 3.12 readies it there); a
-        // string that is not would be compared in Python, as an interned key.
-        return if ffi::PyUnicode_IS_READY(key) != 0 {
-            KeyClass::Str
-        } else {
-            KeyClass::Other {
-                may_equal_value: true,
-            }
-        };
-    }
     let never_equal = tp == addr_of_mut!(ffi::PyTuple_Type)
         || tp == addr_of_mut!(ffi::PyBytes_Type)
         || tp == addr_of_mut!(ffi::PyFrozenSet_Type)
         || key == ffi::Py_None();
     KeyClass::Other {
         may_equal_value: !never_equal,
+    }
+}
+
+/// The class of an int (or of a subclass that compares and hashes as int).
+///
+/// # Safety
+/// GIL held; `key` is such an object.
+#[inline]
+unsafe fn int_class(key: *mut ffi::PyObject) -> KeyClass {
+    let mut overflow = 0;
+    // Cannot fail for an int (or subclass) object: it reads the digits.
+    let v = ffi::PyLong_AsLongLongAndOverflow(key, &mut overflow);
+    if overflow == 0 {
+        KeyClass::Int(v)
+    } else {
+        // Equals no i64 int and no str (only floats and other big ints, which are
+        // interned).
+        KeyClass::Other {
+            may_equal_value: false,
+        }
     }
 }
 

@@ -17,7 +17,8 @@ Run it with the interpreter whose ``Moka`` you want to measure, e.g.::
 
 ``--module moka_py`` measures another package with the same API (moka-py 0.5.0 in its
 own venv). ``--keep DIR`` keeps the callgrind output files for ``callgrind_annotate``.
-The operations mirror ``benches/timing.py`` (tiny_lfu, int keys, 10,000 entries).
+The operations mirror ``benches/timing.py`` (tiny_lfu, 10,000 entries, int keys; str keys
+``"user:<id>"`` for the ``_str`` ones).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ ENTRIES = 10_000
 OPS = (
     "get_hit",
     "get_miss",
+    "get_hit_str",
+    "get_miss_str",
     "set_replace",
     "set_evict",
     "get_with_hit",
@@ -81,6 +84,19 @@ def _prepare(module: Any, op: str, nmax: int) -> tuple[Callable[..., Any], list[
         if inner is not None:
             inner.run_pending_tasks()
         return fn, draws, ()
+    if op in ("get_hit_str", "get_miss_str"):
+        # str keys as ``benches/timing.str_keys`` makes them; a hit looks up the stored object
+        as_str = {k: f"user:{k}" for k in stored}
+        cache = moka(ENTRIES)
+        for s in as_str.values():
+            cache.set(s, s)
+        cache.run_pending_tasks()
+        if op == "get_hit_str":
+            return cache.get, [as_str[k] for k in draws], ()
+        missing = [f"user:{k}" for k in fresh]
+        for s in missing:
+            hash(s)  # a str caches its hash: the loop's keys are hashed before, as in the bench
+        return cache.get, missing, ()
     cache = moka(ENTRIES)
     for k in stored:
         cache.set(k, k)
