@@ -142,14 +142,45 @@ fn visit_raw(visit: &PyVisit<'_>, ptr: *mut ffi::PyObject) -> Result<(), PyTrave
     visit.call(obj)
 }
 
-#[inline]
-pub(crate) fn hash_of(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<ffi::Py_hash_t> {
-    // SAFETY: GIL held.
-    let h = unsafe { ffi::PyObject_Hash(key.as_ptr()) };
-    if h == -1 {
-        return Err(PyErr::fetch(py));
+/// A key's `hash()` and class (`value_key::classify`), found once per call.
+#[derive(Clone, Copy)]
+pub(crate) struct Hashed {
+    pub py_hash: ffi::Py_hash_t,
+    pub class: KeyClass,
+}
+
+/// `hash(key)` and the class of `key`, without a `__hash__` call for value keys
+/// (every public call starts here):
+///
+/// * an int-valued key's hash is computed from its value, which `classify` has read:
+///   numbers that compare equal hash equal, and such a key compares and hashes as int
+///   (or float) does, so `hash(key) == hash(int(key))`;
+/// * an exact `str` keeps its hash in the object once computed (CPython's dict reads
+///   it there too).
+#[inline(always)]
+pub(crate) fn hashed(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Hashed> {
+    let ptr = key.as_ptr();
+    // SAFETY: GIL held; `key` is alive.
+    let class = unsafe { value_key::classify(ptr) };
+    let py_hash = match class {
+        KeyClass::Int(v) => value_key::int_hash(v),
+        // SAFETY: an exact str is a `PyASCIIObject`; -1 means "not computed yet".
+        KeyClass::Str => match unsafe { (*ptr.cast::<ffi::PyASCIIObject>()).hash } {
+            -1 => object_hash(py, ptr)?,
+            h => h,
+        },
+        KeyClass::Other { .. } => object_hash(py, ptr)?,
+    };
+    Ok(Hashed { py_hash, class })
+}
+
+/// `hash(obj)`.
+fn object_hash(py: Python<'_>, obj: *mut ffi::PyObject) -> PyResult<ffi::Py_hash_t> {
+    // SAFETY: GIL held; `obj` is alive.
+    match unsafe { ffi::PyObject_Hash(obj) } {
+        -1 => Err(PyErr::fetch(py)),
+        h => Ok(h),
     }
-    Ok(h)
 }
 
 fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
@@ -357,11 +388,9 @@ impl Moka {
         &self,
         py: Python<'py>,
         key: &Bound<'py, PyAny>,
-        py_hash: ffi::Py_hash_t,
+        h: Hashed,
     ) -> PyResult<Located<'py>> {
-        // SAFETY: GIL held; `key` is alive.
-        let class = unsafe { value_key::classify(key.as_ptr()) };
-        self.locate_class(py, key, py_hash, class)
+        self.locate_class(py, key, h.py_hash, h.class)
     }
 
     /// `locate` for a key already classified as `class`. Always inlined: `insert_key`
@@ -440,15 +469,9 @@ impl Moka {
     }
 
     /// The key to insert `key` under (see "Value keys"). May run `__eq__` of keys.
-    fn insert_key(
-        &self,
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
-        py_hash: ffi::Py_hash_t,
-    ) -> PyResult<Key> {
+    fn insert_key(&self, py: Python<'_>, key: &Bound<'_, PyAny>, h: Hashed) -> PyResult<Key> {
+        let Hashed { py_hash, class } = h;
         let hash = key_hash(py_hash);
-        // SAFETY: GIL held; `key` is alive.
-        let class = unsafe { value_key::classify(key.as_ptr()) };
         let may_equal_value = match class {
             KeyClass::Int(_) | KeyClass::Str => {
                 let at = self.locate_class(py, key, py_hash, class)?;
@@ -479,12 +502,12 @@ impl Moka {
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
-        py_hash: ffi::Py_hash_t,
+        h: Hashed,
     ) -> PyResult<Option<Py<PyAny>>> {
-        let at = self.locate(py, key, py_hash)?;
+        let at = self.locate(py, key, h)?;
         // A key that is in no entry still reaches moka, with a probe that equals
         // nothing, so that moka records the miss (frequency sketch).
-        let probe = at.probe(key_hash(py_hash));
+        let probe = at.probe(key_hash(h.py_hash));
         // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
         let found = unsafe { self.gated(py, at.token(), None, |c| c.get(&probe)) };
         Ok(found.and_then(|v| v.obj.get(py)))
@@ -492,14 +515,9 @@ impl Moka {
 
     /// `moka.contains_key`: not recorded, triggers nothing, never blocks (a lock-free
     /// map read), so the GIL is kept.
-    fn contains(
-        &self,
-        py: Python<'_>,
-        key: &Bound<'_, PyAny>,
-        py_hash: ffi::Py_hash_t,
-    ) -> PyResult<bool> {
-        let at = self.locate(py, key, py_hash)?;
-        Ok(self.cache.contains_key(&at.probe(key_hash(py_hash))))
+    fn contains(&self, py: Python<'_>, key: &Bound<'_, PyAny>, h: Hashed) -> PyResult<bool> {
+        let at = self.locate(py, key, h)?;
+        Ok(self.cache.contains_key(&at.probe(key_hash(h.py_hash))))
     }
 
     /// Call the Python weigher (before moka is called).
@@ -524,7 +542,7 @@ impl Moka {
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
-        py_hash: ffi::Py_hash_t,
+        h: Hashed,
         value: &Bound<'_, PyAny>,
         ttl_ns: u64,
         tti_ns: u64,
@@ -534,7 +552,7 @@ impl Moka {
             // moka's map is disabled at capacity 0: its insert returns at once.
             return Ok(());
         }
-        let k = self.insert_key(py, key, py_hash)?;
+        let k = self.insert_key(py, key, h)?;
         let by_value = !matches!(k.id(), KeyId::Tok(_));
         let v = ValueCell::new(value, ttl_ns, tti_ns, weight);
         // SAFETY: type-flag test.
@@ -558,7 +576,7 @@ impl Moka {
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
-        py_hash: ffi::Py_hash_t,
+        h: Hashed,
         init: &Bound<'_, PyAny>,
         ttl_ns: u64,
         tti_ns: u64,
@@ -566,17 +584,17 @@ impl Moka {
     ) -> PyResult<Py<PyAny>> {
         loop {
             // 1. A recorded lookup.
-            let hit = self.read(py, key, py_hash);
+            let hit = self.read(py, key, h);
             self.collect_events(events);
             if let Some(v) = hit? {
                 return Ok(v);
             }
             // 2. Coalesce on the waiter map.
-            if let Some(w) = self.waiters.find(py, key, py_hash)? {
+            if let Some(w) = self.waiters.find(py, key, h.py_hash)? {
                 if !w.is_pending() {
                     // Finished but not unregistered yet (or its owner failed to
                     // unregister): drop it and look again.
-                    self.waiters.unregister(py, key, py_hash, &w)?;
+                    self.waiters.unregister(py, key, h.py_hash, &w)?;
                     continue;
                 }
                 if w.is_owned_by_current_thread() {
@@ -588,17 +606,17 @@ impl Moka {
                     Outcome::Value(v) => return Ok(v),
                     Outcome::Error(e) => return Err(PyErr::from_value(e.into_bound(py))),
                     Outcome::Retry => {
-                        self.waiters.unregister(py, key, py_hash, &w)?;
+                        self.waiters.unregister(py, key, h.py_hash, &w)?;
                         continue;
                     }
                 }
             }
             // 3. Become the owner.
-            let w = self.waiters.register(py, key, py_hash)?;
+            let w = self.waiters.register(py, key, h.py_hash)?;
             let _guard = OwnerGuard(Arc::clone(&w));
-            let result = self.own(py, key, py_hash, init, ttl_ns, tti_ns, events);
+            let result = self.own(py, key, h, init, ttl_ns, tti_ns, events);
             w.publish(py, &result);
-            let unregistered = self.waiters.unregister(py, key, py_hash, &w);
+            let unregistered = self.waiters.unregister(py, key, h.py_hash, &w);
             return match (result, unregistered) {
                 (Ok(v), Ok(())) => Ok(v),
                 (Ok(_), Err(e)) | (Err(e), _) => Err(e),
@@ -623,22 +641,22 @@ impl Moka {
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
-        py_hash: ffi::Py_hash_t,
+        h: Hashed,
         init: &Bound<'_, PyAny>,
         ttl_ns: u64,
         tti_ns: u64,
         events: &mut Vec<Event>,
     ) -> PyResult<Py<PyAny>> {
-        if self.contains(py, key, py_hash)? {
+        if self.contains(py, key, h)? {
             // Another thread inserted it after our miss.
-            let hit = self.read(py, key, py_hash);
+            let hit = self.read(py, key, h);
             self.collect_events(events);
             if let Some(v) = hit? {
                 return Ok(v);
             }
         }
         let value = init.call0()?;
-        let r = self.insert(py, key, py_hash, &value, ttl_ns, tti_ns);
+        let r = self.insert(py, key, h, &value, ttl_ns, tti_ns);
         self.collect_events(events);
         r?;
         Ok(value.unbind())
@@ -730,8 +748,8 @@ impl Moka {
     ) -> PyResult<()> {
         let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
         let tti_ns = args::nanos(args::seconds(tti, "tti")?);
-        let py_hash = hash_of(py, key)?;
-        let r = self.insert(py, key, py_hash, value, ttl_ns, tti_ns);
+        let h = hashed(py, key)?;
+        let r = self.insert(py, key, h, value, ttl_ns, tti_ns);
         let f = self.finish(py);
         r.and(f)
     }
@@ -744,8 +762,8 @@ impl Moka {
         key: &Bound<'_, PyAny>,
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let py_hash = hash_of(py, key)?;
-        let found = self.read(py, key, py_hash);
+        let h = hashed(py, key)?;
+        let found = self.read(py, key, h);
         let f = self.finish(py);
         let found = found?;
         f?;
@@ -779,9 +797,9 @@ impl Moka {
         }
         let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
         let tti_ns = args::nanos(args::seconds(tti, "tti")?);
-        let py_hash = hash_of(py, key)?;
+        let h = hashed(py, key)?;
         let mut events = Vec::new();
-        let r = self.get_with_impl(py, key, py_hash, initializer, ttl_ns, tti_ns, &mut events);
+        let r = self.get_with_impl(py, key, h, initializer, ttl_ns, tti_ns, &mut events);
         // Events of the whole call, in order, once the outcome is settled (the waiter
         // is unregistered, so the listener may call get_with for this key too).
         let delivered = self.deliver(py, events);
@@ -801,9 +819,9 @@ impl Moka {
         key: &Bound<'_, PyAny>,
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let py_hash = hash_of(py, key)?;
-        let at = self.locate(py, key, py_hash)?;
-        let probe = at.probe(key_hash(py_hash));
+        let h = hashed(py, key)?;
+        let at = self.locate(py, key, h)?;
+        let probe = at.probe(key_hash(h.py_hash));
         // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
         let removed = unsafe { self.gated(py, at.token(), None, |c| c.remove(&probe)) };
         let out = removed.as_ref().and_then(|v| v.obj.get(py));
@@ -818,8 +836,8 @@ impl Moka {
     }
 
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let py_hash = hash_of(py, key)?;
-        let r = self.contains(py, key, py_hash);
+        let h = hashed(py, key)?;
+        let r = self.contains(py, key, h);
         let f = self.finish(py);
         let r = r?;
         f?;

@@ -11,7 +11,7 @@
 //! then `set(key, value)`; exceptions are not cached).
 
 use crate::args::NO_DURATION;
-use crate::cache::{hash_of, Moka};
+use crate::cache::{hashed, Moka};
 use pyo3::ffi;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
@@ -117,8 +117,8 @@ impl CachedFunction {
     ) -> PyResult<Py<PyAny>> {
         let key = self.make_key(py, args, kwargs)?;
         let cache = self.cache.get();
-        let py_hash = hash_of(py, &key)?;
-        let found = cache.read(py, &key, py_hash);
+        let h = hashed(py, &key)?;
+        let found = cache.read(py, &key, h);
         let f = cache.finish(py);
         let found = found?;
         f?;
@@ -128,7 +128,7 @@ impl CachedFunction {
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let value = self.func.bind(py).call(args, kwargs)?;
-        let r = cache.insert(py, &key, py_hash, &value, NO_DURATION, NO_DURATION);
+        let r = cache.insert(py, &key, h, &value, NO_DURATION, NO_DURATION);
         let f = cache.finish(py);
         r?;
         f?;

@@ -53,10 +53,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// ``key_hash(key) -> int``: the hash moka sees for ``key``,
-/// ``fmix64(hash(key) mod 2**64)`` (shared with the pure backend).
+/// ``fmix64(hash(key) mod 2**64)`` (shared with the pure backend), found the way every
+/// cache call finds it (`cache::hashed`, which skips `__hash__` for value keys).
 #[pyfunction]
 fn key_hash(key: &Bound<'_, PyAny>) -> PyResult<u64> {
-    Ok(hashing::key_hash(key.hash()?))
+    Ok(hashing::key_hash(cache::hashed(key.py(), key)?.py_hash))
 }
 
 #[cfg(test)]

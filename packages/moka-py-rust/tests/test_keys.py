@@ -4,6 +4,13 @@ The binding maps every Python key to one canonical key object (a dict), hashes i
 forgets removed keys.
 """
 
+import enum
+
+from hypothesis import given
+from hypothesis import strategies as st
+from moka_py_pure._hashing import key_hash as pure_key_hash
+from moka_py_rust import _native
+
 
 def test_numeric_equal_keys_share_the_first_key_object(Moka):
     events = []
@@ -70,3 +77,47 @@ def test_interner_forgets_removed_keys(Moka):
     c.run_pending_tasks()
     alive = sum(r() is not None for r in refs)
     assert alive < 1000
+
+
+class _Id(int):
+    """An int subclass that keeps int's __eq__ and __hash__ (a value key)."""
+
+
+class _Level(enum.IntEnum):
+    LOW = -1
+    HIGH = 2**62
+
+
+_M61 = 2**61 - 1  # CPython's modulus for numeric hashes
+_INT_EDGES = [0, 1, -1, -2, _M61 - 1, _M61, _M61 + 1, -_M61, -_M61 - 1, 2 * _M61 + 3]
+_INT_EDGES += [2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 2**64 + 5]
+
+value_like_keys = st.one_of(
+    st.integers(),
+    st.integers(-(2**64), 2**64),
+    st.sampled_from(_INT_EDGES),
+    st.booleans(),
+    st.floats(),
+    st.integers(-(2**63), 2**63).map(float),  # integral floats, at and past the i64 ends
+    st.integers().map(_Id),
+    st.sampled_from(list(_Level)),
+    st.text(),
+    st.tuples(st.integers(), st.text()),
+)
+
+
+@given(value_like_keys)
+def test_key_hash_is_python_hash_mixed(key):
+    """The backend computes an int-valued key's ``hash()`` from its value and reads a str's cached
+    hash: both must equal ``hash(key)``, or moka's sketch would see other hashes than the pure
+    backend's (same decisions) and equal keys of different types could miss each other."""
+    assert _native.key_hash(key) == pure_key_hash(key)
+
+
+def test_int_valued_keys_that_share_a_hash_stay_apart(Moka):
+    c = Moka(100)
+    keys = [-1, -2, _M61, 0, 2**63 - 1, 3, -(2**63), -4]  # pairs that share a hash()
+    for i, k in enumerate(keys):
+        c.set(k, i)
+    assert [c.get(k) for k in keys] == list(range(len(keys)))
+    assert c.get(float(-(2**63))) == keys.index(-(2**63))

@@ -24,7 +24,7 @@ KEY_HASH_MIX: Final[str]
 """The name of the mixing function applied to ``hash(key)`` ("fmix64")."""
 
 def key_hash(key: Hashable, /) -> int:
-    """The 64-bit hash moka sees for ``key``: ``fmix64(hash(key) mod 2**64)``."""
+    """The 64-bit hash moka sees for ``key``, ``fmix64(hash(key) mod 2**64)``, found as the cache finds it."""
 
 class Moka(Generic[_K, _V]):
     """A concurrent cache backed by the Rust ``moka`` crate (0.12.14).
