@@ -8,7 +8,9 @@ every call or with moka's batching (sync points up to 200 calls apart, so that t
 points decide inside a batch, and reads are applied before writes).
 
 Two tests: short call lists that hypothesis builds and shrinks, and long traces (from a seed that
-hypothesis draws) that are long enough for the frequency sketch to halve its counters.
+hypothesis draws) that are long enough for the frequency sketch to halve its counters. The keys are
+ints of one shape per trace (``KEY_SHAPES``): the sketch and the map see ``hash(key)``, so a backend
+that computes it its own way must agree with Python where ``hash()`` is not the identity.
 
 Time matters in one way here: moka's 300 ms housekeeping trigger. Each sync point restarts that
 timer, so a batch that ran longer than ``BATCH_TIME_LIMIT`` (a stall on a loaded machine) could have
@@ -19,8 +21,10 @@ discarded (never failed) if it stalls every time. Expiry in real time has its ow
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,6 +38,16 @@ ATTEMPTS = 3  # runs of one trace before it is discarded as stalled
 LONG_TRACE = 4_000  # calls: the sketch halves its counters every 10 x max(128, capacity) increments
 
 KINDS = ["set", "get", "get_with", "remove", "contains", "clear", "run_pending_tasks"]
+
+M61 = (1 << 61) - 1  # CPython's modulus for numeric hashes
+KEY_SHAPES: dict[str, Callable[[int], int]] = {
+    "small": lambda i: i,  # hash(i) == i
+    "negative": lambda i: -i,  # hash(-1) == hash(-2) == -2
+    "modulus": lambda i: M61 - 4 + i,  # hash() wraps to 0 at 2**61 - 1
+    "i64 ends": lambda i: (1 << 63) - 1 - i // 2 if i % 2 else -(1 << 63) + i // 2,
+    "beyond i64": lambda i: (1 << 64) + i * M61,  # one hash() for all
+}
+"""Distinct int keys for the key indexes of a trace, by shape."""
 KIND_WEIGHTS = [30, 35, 20, 8, 4, 1, 2]
 
 
@@ -47,6 +61,7 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
         "weigher": draw(st.booleans()),
         # most calls between two sync points (an explicit run_pending_tasks() may come sooner)
         "batch": draw(st.sampled_from([1, 16, 100, 200])),
+        "shape": draw(st.sampled_from(sorted(KEY_SHAPES))),
     }
 
 
@@ -54,11 +69,12 @@ def run_calls(reference: Any, Moka: Any, config: dict[str, Any], calls: list[Op]
     """One trace: the calls in lockstep, compared at every sync point. Raises ``Overran`` on a stall."""
     weigher = weigh if config["weigher"] else None
     pair = Lockstep(reference, Moka, config["capacity"], policy=config["policy"], weigher=weigher)
+    shape = KEY_SHAPES[config["shape"]]
     started = time.monotonic()
     pending = 0
     for call in calls:
         if call.kind != "run_pending_tasks":
-            pair.apply(call)
+            pair.apply(dataclasses.replace(call, key=shape(call.key)))
             pending += 1
             if pending < config["batch"]:
                 continue
