@@ -161,7 +161,7 @@ pub(crate) struct Hashed {
 pub(crate) fn hashed(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Hashed> {
     let ptr = key.as_ptr();
     // SAFETY: GIL held; `key` is alive.
-    let class = unsafe { value_key::classify(ptr) };
+    let mut class = unsafe { value_key::classify(ptr) };
     let py_hash = match class {
         KeyClass::Int(v) => value_key::int_hash(v),
         // SAFETY: an exact str is a `PyASCIIObject`; -1 means "not computed yet".
@@ -169,7 +169,16 @@ pub(crate) fn hashed(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Hashed>
             -1 => object_hash(py, ptr)?,
             h => h,
         },
-        KeyClass::Other { .. } => object_hash(py, ptr)?,
+        KeyClass::Other { .. } => {
+            let h = object_hash(py, ptr)?;
+            // An exact str that was not ready (made by a legacy C API, CPython < 3.12)
+            // is readied by `hash()`: from then on it is a str key (see `classify`).
+            // SAFETY: GIL held; `key` is alive.
+            if unsafe { ffi::PyUnicode_CheckExact(ptr) } != 0 {
+                class = unsafe { value_key::classify(ptr) };
+            }
+            h
+        }
     };
     Ok(Hashed { py_hash, class })
 }

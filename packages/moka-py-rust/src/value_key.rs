@@ -63,8 +63,9 @@ pub unsafe fn classify(key: *mut ffi::PyObject) -> KeyClass {
         return int_class(key);
     }
     if tp == addr_of_mut!(ffi::PyUnicode_Type) {
-        // Always ready once `hash()` has run (CPython < 3.12 readies it there); a
-        // string that is not would be compared in Python, as an interned key.
+        // Always ready once `hash()` has run (CPython < 3.12 readies it there, and
+        // `cache::hashed` classifies such a str again after hashing it); a string
+        // that is not would be compared in Python, as an interned key.
         return if ffi::PyUnicode_IS_READY(key) != 0 {
             KeyClass::Str
         } else {
