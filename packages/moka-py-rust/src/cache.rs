@@ -391,27 +391,17 @@ impl Moka {
         })
     }
 
-    /// Where `key` is in moka (see "Value keys"). May run `__eq__` of keys.
-    #[inline]
+    /// Where `key` is in moka (see "Value keys"). May run `__eq__` of keys. Always
+    /// inlined: `insert_key` calls it for value keys only, and a call cost `set` ~40
+    /// instructions (callgrind).
+    #[inline(always)]
     fn locate<'py>(
         &self,
         py: Python<'py>,
         key: &Bound<'py, PyAny>,
         h: Hashed,
     ) -> PyResult<Located<'py>> {
-        self.locate_class(py, key, h.py_hash, h.class)
-    }
-
-    /// `locate` for a key already classified as `class`. Always inlined: `insert_key`
-    /// calls it for value keys only, and a call cost `set` ~40 instructions (callgrind).
-    #[inline(always)]
-    fn locate_class<'py>(
-        &self,
-        py: Python<'py>,
-        key: &Bound<'py, PyAny>,
-        py_hash: ffi::Py_hash_t,
-        class: KeyClass,
-    ) -> PyResult<Located<'py>> {
+        let Hashed { py_hash, class } = h;
         match class {
             KeyClass::Int(v) => self.shadowed_or(py, key, py_hash, Located::Int(v)),
             KeyClass::Str => self.shadowed_or(py, key, py_hash, Located::Str(key.clone())),
@@ -483,7 +473,7 @@ impl Moka {
         let hash = key_hash(py_hash);
         let may_equal_value = match class {
             KeyClass::Int(_) | KeyClass::Str => {
-                let at = self.locate_class(py, key, py_hash, class)?;
+                let at = self.locate(py, key, h)?;
                 // SAFETY: a value key's token is a non-null one just borrowed from the
                 // interner (`shadowed_or`), no Python ran since.
                 return Ok(unsafe { at.into_key(py, hash) });

@@ -131,7 +131,7 @@ const MODULUS: i128 = (1 << 61) - 1;
 /// `v`, and -1 (reserved for errors) becomes -2.
 #[inline]
 pub fn int_hash(v: i64) -> isize {
-    const M: u64 = (1 << 61) - 1;
+    const M: u64 = MODULUS as u64;
     let a = v.unsigned_abs();
     // a = hi * 2**61 + lo, and 2**61 = 1 (mod M); hi <= 4, so one subtraction is enough.
     let mut r = (a & M) + (a >> 61);
