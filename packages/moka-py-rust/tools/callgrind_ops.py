@@ -64,10 +64,10 @@ def _init() -> int:
 def _prepare(module: Any, op: str, nmax: int) -> tuple[Callable[..., Any], list[Any], tuple[Any, ...]]:
     """The call, its keys (at least ``nmax``) and extra arguments; no op runs yet."""
     moka = module.Moka
-    stored = _keys(ENTRIES, 1)
+    stored: list[Any] = _keys(ENTRIES, 1)
     rng = random.Random(2)
-    draws = [rng.choice(stored) for _ in range(nmax)]
-    fresh = _keys(nmax, 3)
+    draws: list[Any] = [rng.choice(stored) for _ in range(nmax)]
+    fresh: list[Any] = _keys(nmax, 3)
     if op == "remove":
         cache = moka(2 * nmax)
         keys = _keys(2 * nmax, 4)
@@ -87,16 +87,11 @@ def _prepare(module: Any, op: str, nmax: int) -> tuple[Callable[..., Any], list[
     if op in ("get_hit_str", "get_miss_str"):
         # str keys as ``benches/timing.str_keys`` makes them; a hit looks up the stored object
         as_str = {k: f"user:{k}" for k in stored}
-        cache = moka(ENTRIES)
-        for s in as_str.values():
-            cache.set(s, s)
-        cache.run_pending_tasks()
-        if op == "get_hit_str":
-            return cache.get, [as_str[k] for k in draws], ()
-        missing = [f"user:{k}" for k in fresh]
-        for s in missing:
+        stored, draws = list(as_str.values()), [as_str[k] for k in draws]
+        fresh = [f"user:{k}" for k in fresh]
+        for s in fresh:
             hash(s)  # a str caches its hash: the loop's keys are hashed before, as in the bench
-        return cache.get, missing, ()
+        op = op.removesuffix("_str")
     cache = moka(ENTRIES)
     for k in stored:
         cache.set(k, k)
