@@ -1,15 +1,19 @@
 """moka's own floor: what the ``moka`` crate alone costs per operation, beside the Python call floor.
 
 The Rust targets of issue #5 are ratios to moka-py 0.5.0.  A binding cannot be cheaper than
-moka's own work plus the Python call that reaches it, so this group measures the first part
+moka's own work plus the Python call that reaches it, so the harness measures the first part
 with ``benches/moka_floor`` (a standalone Cargo binary: moka built the way the Rust backend
 builds it, ``u64`` keys and values, the operations and method of :mod:`timing`), and the
 report puts it next to the matching loop-overhead baseline and each target in ns.
 
 Two builds of the same source: against the moka version the Rust backend pins, and against
 the version moka-py 0.5.0 links (cargo holds one 0.12.x per dependency graph, so the second
-build uses a copied manifest, its own lock file and target folder, made at run time).  They
-run in alternating rounds, one repeat each, so a slow phase of the machine hits both alike.
+build uses a copied manifest, its own lock file and target folder, made at run time).
+
+Each build runs as a server (``moka-floor --serve``, one :class:`FloorExecutor` per build), and
+moka alone under each policy is one more subject of the speed group: prepared with the others
+and timed in the same alternating rounds, so a slow phase of the machine moves the floor, the
+peer and ours alike (when it ran in rounds of its own, the verdicts flipped between runs).
 """
 
 from __future__ import annotations
@@ -17,16 +21,25 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import statistics
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from targets import TARGETS
-from timing import SpeedConfig
+from timing import Executor, SpeedConfig
 
-__all__ = ["CALL_FLOOR", "FLOOR_OP", "PEER_MOKA", "PINNED_MOKA", "build", "run_floor", "target_rows"]
+__all__ = [
+    "CALL_FLOOR",
+    "FLOOR_OP",
+    "PEER_MOKA",
+    "PINNED_MOKA",
+    "FloorExecutor",
+    "Floors",
+    "build",
+    "target_rows",
+]
 
 CRATE = Path(__file__).resolve().parent / "moka_floor"
 PINNED_MOKA = "0.12.14"
@@ -147,49 +160,143 @@ def _args(cfg: SpeedConfig) -> list[str]:
     max_keys = max(cfg.max_keys, round(cfg.target_s * 1e9 / 25))
     return [
         "--target-s", str(cfg.target_s),
-        "--repeats", "1",
         "--n-keys", str(cfg.n_keys),
         "--remove-entries", str(cfg.remove_entries),
         "--max-keys", str(max_keys),
     ]  # fmt: skip
 
 
-def run_floor(cfg: SpeedConfig, log: Log) -> dict[str, Any]:
-    """Build, then ``cfg.repeats`` alternating rounds of one loop per operation, policy and version.
+POLICIES = ("tiny_lfu", "lru")
 
-    Returns ``{"versions": {version: {op: {policy: {median_ns, samples, n}}}}, "notes": [...]}``;
-    ``n`` is the calibrated loop length of each round.
+
+def subject_id(version: str, policy: str) -> str:
+    """The speed group's id for moka ``version`` alone under ``policy``."""
+    return f"moka {version} alone [{policy}]"
+
+
+class FloorExecutor(Executor):
+    """One ``moka-floor --serve`` process: moka alone, prepared and timed like a Python subject.
+
+    ``prepare`` builds, fills and calibrates a cache for the moka operation under the harness
+    operation (:data:`FLOOR_OP`); an operation without one (``get_with_miss``) is ``"unsupported"``.
+    A panic ends the process; its message is raised from the call that found it.
     """
-    binaries, notes = build(log)
-    versions: dict[str, dict[str, dict[str, dict[str, Any]]]] = {v: {} for v in binaries}
-    order = list(binaries)
-    for r in range(cfg.repeats):
-        for version in order if r % 2 == 0 else order[::-1]:
-            if version not in binaries:
-                continue
-            proc = subprocess.run([str(binaries[version]), *_args(cfg)], capture_output=True, text=True)
-            if proc.returncode != 0:  # reported, and this version dropped: the rest of the run goes on
-                tail = _panic_message(proc.stderr)
-                notes.append(f"moka {version} run failed (exit {proc.returncode}): {tail}")
-                del binaries[version]
-                versions.pop(version)
-                continue
-            for op, by_policy in json.loads(proc.stdout)["results"].items():
-                for policy, res in by_policy.items():
-                    slot = versions[version].setdefault(op, {}).setdefault(policy, {"samples": [], "n": []})
-                    slot["samples"] += res["samples"]
-                    slot["n"].append(res["n"])
-    for version, ops in versions.items():
-        for op, by_policy in ops.items():
-            for res in by_policy.values():
-                res["median_ns"] = statistics.median(res["samples"])
-            log(
-                f"  moka {version} {op:<13} ns/op: "
-                + ", ".join(f"{p} {r['median_ns']:.0f}" for p, r in by_policy.items())
-            )
-    for note in notes:
-        log(f"  {note}")
-    return {"versions": versions, "pinned": PINNED_MOKA, "peer": PEER_MOKA, "notes": notes}
+
+    def __init__(self, version: str, binary: Path, cfg: SpeedConfig) -> None:
+        self.version = version
+        self.name = f"moka_floor {version}"
+        # A file, not a pipe: a pipe nobody reads could fill.  Closed by close().
+        self.stderr: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [str(binary), "--serve", *_args(cfg)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+        )
+
+    def _ask(self, command: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(command + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except OSError:
+            line = ""
+        if not line:
+            code = self.proc.wait()
+            self.stderr.seek(0)
+            raise RuntimeError(f"{self.name} exited (code {code}): {_panic_message(self.stderr.read())}")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{self.name}: {reply['error']}")
+        return reply
+
+    def prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
+        """Prepare moka alone for ``op`` under the subject's policy."""
+        moka_op = FLOOR_OP.get(op)
+        if moka_op is None:
+            return "unsupported", None, 0
+        policy = subject_id[subject_id.index("[") + 1 : -1]
+        reply = self._ask(f"prepare {moka_op} {policy}")
+        return "ok", int(reply["handle"]), int(reply["n"])
+
+    def measure(self, handle: int) -> float:
+        """One timed loop: ns/op."""
+        return float(self._ask(f"measure {handle}")["ns"])
+
+    def release(self, handle: int) -> None:
+        """Drop the prepared cache."""
+        self._ask(f"release {handle}")
+
+    def close(self) -> None:
+        """End the server (it exits when its stdin closes)."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+
+class Floors:
+    """moka alone as extra subjects of the speed group: their ids, executors, and results.
+
+    ``record`` takes each operation's results for these subjects out of the speed results;
+    ``results`` gives them in the report's shape:
+    ``{"versions": {version: {op: {policy: {median_ns, samples, n}}}}, ...}``, keyed by the
+    harness operation (the moka operation it ran is ``FLOOR_OP[op]``).
+    """
+
+    def __init__(self, cfg: SpeedConfig, log: Log) -> None:
+        binaries, self.notes = build(log)
+        self.executors = {v: FloorExecutor(v, b, cfg) for v, b in binaries.items()}
+        self.owner = {subject_id(v, p): ex for v, ex in self.executors.items() for p in POLICIES}
+        self.versions: dict[str, dict[str, dict[str, dict[str, Any]]]] = {v: {} for v in binaries}
+
+    @property
+    def subject_ids(self) -> list[str]:
+        """The ids to add to every operation's rounds."""
+        return list(self.owner)
+
+    def record(self, op: str, results: dict[str, dict[str, Any]], log: Log) -> None:
+        """Move this operation's moka-alone results out of ``results`` into the floor results."""
+        figures = []
+        for v in self.executors:
+            for p in POLICIES:
+                res = results.pop(subject_id(v, p), None)
+                if res is None:
+                    continue
+                if "error" in res:
+                    note = f"moka {v} alone [{p}] {op}: {res['error']}"
+                    if note not in self.notes:
+                        self.notes.append(note)
+                    continue
+                self.versions[v].setdefault(op, {})[p] = {
+                    k: res[k] for k in ("median_ns", "samples", "n") if k in res
+                }
+                if "median_ns" in res:
+                    figures.append(f"{v} [{p}] {res['median_ns']:.0f}")
+        if figures:
+            log(f"  {'':<15} moka alone ({FLOOR_OP[op]}) ns/op: " + ", ".join(figures))
+
+    def results(self) -> dict[str, Any]:
+        """The floor results, in the shape :func:`target_rows` and the report read."""
+        return {
+            "versions": self.versions,
+            "pinned": PINNED_MOKA,
+            "peer": PEER_MOKA,
+            "moka_op": FLOOR_OP,
+            "notes": self.notes,
+        }
+
+    def close(self) -> None:
+        """Stop every server."""
+        for ex in self.executors.values():
+            ex.close()
 
 
 def _speed(results: dict[str, Any], subject: str, op: str) -> float | None:
@@ -214,9 +321,7 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         policy = subject[subject.index("[") + 1 : -1]
         peer = _speed(results, *t.den)
-        moka = {
-            v: ops.get(FLOOR_OP[op], {}).get(policy, {}).get("median_ns") for v, ops in versions.items()
-        }
+        moka = {v: ops.get(op, {}).get(policy, {}).get("median_ns") for v, ops in versions.items()}
         pinned = moka.get(fl.get("pinned", PINNED_MOKA))
         call = base.get(CALL_FLOOR[op])
         target_ns = t.limit * peer if peer is not None else None

@@ -288,8 +288,9 @@ def _floor_section(results: dict[str, Any]) -> list[str]:
         "not a measurement "
         "of a possible binding: the two parts are timed apart and a binding also converts keys "
         "and values. Where the target is **below** the sum, it is below what moka and one Python "
-        "call cost together. Str-key and decorator rows use the int-key `get` figure (moka sees "
-        "a 64-bit hash either way). moka alone runs after the speed group, in its own rounds."
+        "call cost together. For str-key and decorator rows moka runs its int-key `get` (it sees "
+        "a 64-bit hash either way). moka alone is a subject of the speed group: it is timed in "
+        "the same alternating rounds as the peer and ours, in each operation's own rounds."
         + (
             f" *moka {peer} alone* is the same source built against the version moka-py 0.5.0 links."
             if peer in others
@@ -301,16 +302,24 @@ def _floor_section(results: dict[str, Any]) -> list[str]:
     ops: list[str] = []
     for by_op in fl["versions"].values():
         ops += [op for op in by_op if op not in ops]
+    moka_op = fl.get("moka_op", floor.FLOOR_OP)
     cols = [(v, p) for v in versions for p in ("tiny_lfu", "lru")]
     rows = [
-        [op, *(_fmt(fl["versions"][v].get(op, {}).get(p, {}).get("median_ns"), ".0f") for v, p in cols)]
+        [
+            op,
+            f"`{moka_op.get(op, op)}`",
+            *(_fmt(fl["versions"][v].get(op, {}).get(p, {}).get("median_ns"), ".0f") for v, p in cols),
+        ]
         for op in ops
     ]
     parts += [
         "",
         "### moka alone, every operation (median ns/op, no Python)",
         "",
-        _table(["operation", *(f"moka {v} [{p}]" for v, p in cols)], rows),
+        "Each row was timed in that operation's rounds of the speed group; *moka runs* is the "
+        "moka-alone loop it timed there.",
+        "",
+        _table(["operation", "moka runs", *(f"moka {v} [{p}]" for v, p in cols)], rows),
     ]
     if fl.get("notes"):
         parts += ["", "Notes: " + "; ".join(fl["notes"]) + "."]

@@ -4,10 +4,11 @@
     python benches/run.py --quick         # a smoke run of a few seconds: checks the harness, not speed
     python benches/run.py --only speed --only memory --out /tmp/bench
 
-Groups: ``speed`` (ns/op per operation), ``floor`` (the moka crate alone, built
-with cargo, beside the Rust targets), ``pure_floor`` (the least CPython that makes
-moka's state changes, beside the pure targets), ``memory`` (bytes per entry), ``hit_ratio``
-(Zipf and scan traces), ``threads`` (ops/s with 1 and 2 threads).
+Groups: ``speed`` (ns/op per operation), ``floor`` (the moka crate alone, built with
+cargo, timed in the speed rounds beside the Rust targets; needs ``speed``), ``pure_floor``
+(the least CPython that makes moka's state changes, beside the pure targets), ``memory``
+(bytes per entry), ``hit_ratio`` (Zipf and scan traces), ``threads`` (ops/s with 1 and 2
+threads).
 Subjects that are not installed (a backend not built yet, a peer missing) are
 skipped with a note; moka-py 0.5.0 runs in ``benches/.venv-moka-py-0.5.0``,
 created on first use.  See ``benches/README.md`` for how to read the outputs.
@@ -165,14 +166,33 @@ def discover(ex: Executors, wanted: list[str] | None) -> dict[str, dict[str, Any
     return found
 
 
-def run_speed(ex: Executors, subjects: list[str], cfg: timing.SpeedConfig, results: dict[str, Any]) -> None:
-    """Every operation, every subject, alternating order; then the loop-overhead baselines."""
+def run_speed(
+    ex: Executors,
+    subjects: list[str],
+    cfg: timing.SpeedConfig,
+    results: dict[str, Any],
+    floors: floor.Floors | None = None,
+) -> None:
+    """The loop-overhead baselines; then every operation, every subject, alternating order.
+
+    With ``floors``, moka alone (each build, each policy) is one more subject of every operation's
+    rounds; its results go to ``results["floor"]``, not to the speed tables.
+    """
     results["baselines"] = timing.run_baselines(cfg)
+    extra = floors.subject_ids if floors is not None else []
+
+    def executor_for(sid: str, op: str) -> timing.Executor | None:
+        if floors is not None and sid in floors.owner:
+            return floors.owner[sid]
+        return ex.for_subject(sid, op)
+
     speed: dict[str, Any] = {}
     for op, opdef in timing.OPS.items():
         t0 = time.perf_counter()
-        res = timing.run_speed(op, subjects, ex.for_subject, cfg, log)
+        res = timing.run_speed(op, subjects + extra, executor_for, cfg, log)
         speed[op] = {"title": opdef.title, "results": res}
+        if floors is not None:
+            floors.record(op, res, log)  # logged before the subjects' line: read them together
         best = sorted((r["median_ns"], s) for s, r in res.items() if "median_ns" in r)
         summary = ", ".join(f"{s} {v:.0f}" for v, s in best)
         log(f"  {op:<15} ({time.perf_counter() - t0:4.1f}s) ns/op: {summary}")
@@ -332,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     groups = args.only or list(GROUPS)
+    if "floor" in groups and "speed" not in groups:
+        ap.error("the floor group runs in the speed group's rounds: add --only speed")
     out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
     if args.quick:
         cfg = timing.SpeedConfig(
@@ -374,13 +396,18 @@ def main(argv: list[str] | None = None) -> int:
         results["subject_order"] = order
         log("subjects: " + ", ".join(order))
         if "speed" in groups:
-            log("speed (median ns/op, alternating order):")
-            run_speed(ex, order, cfg, results)
-        if "floor" in groups:
-            log("moka alone (benches/moka_floor, median ns/op, alternating rounds):")
-            if "baselines" not in results:  # the call floor the report sets beside it
-                results["baselines"] = timing.run_baselines(cfg)
-            results["floor"] = floor.run_floor(cfg, log)
+            floors = None
+            if "floor" in groups:
+                log("moka alone (benches/moka_floor): building; it runs in the speed rounds")
+                floors = floor.Floors(cfg, log)
+            try:
+                log("speed (median ns/op, alternating order):")
+                run_speed(ex, order, cfg, results, floors)
+            finally:
+                if floors is not None:
+                    floors.close()
+            if floors is not None:
+                results["floor"] = floors.results()
         if "pure_floor" in groups:
             log("pure floor (benches/pure_floor.py, median ns/op, alternating with the peers):")
             results["pure_floor"] = pure_floor.run_pure_floor(cfg, log)

@@ -13,8 +13,18 @@
 //! made (or the cache refilled) before it, untimed. The two policies alternate
 //! between repeats. The result is one JSON document on stdout.
 //!
-//! Usage: `moka-floor [--target-s S] [--repeats N] [--n-keys N] [--remove-entries N]
-//! [--max-keys N] [--ops a,b,...]`
+//! With `--serve` it runs nothing by itself: it answers one command per stdin line,
+//! so that the harness can time moka alone in the same alternating rounds as the
+//! Python subjects (`benches/floor.py`, `FloorExecutor`):
+//!
+//! * `prepare OP POLICY`: build, fill and calibrate; replies `{"handle": H, "n": N}`;
+//! * `measure H`: one loop; replies `{"ns": X}` (ns/op);
+//! * `release H`: drop it; replies `{"ok": true}`;
+//!
+//! and `{"error": "..."}` to a command it cannot run.
+//!
+//! Usage: `moka-floor [--serve] [--target-s S] [--repeats N] [--n-keys N]
+//! [--remove-entries N] [--max-keys N] [--ops a,b,...]`
 
 use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
@@ -22,6 +32,7 @@ use moka::Expiry;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::hint::black_box;
+use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
 const SEED: u64 = 20_240_531;
@@ -288,6 +299,7 @@ struct Config {
     remove_entries: usize,
     max_keys: usize,
     ops: Vec<String>,
+    serve: bool,
 }
 
 const OPS: [&str; 7] = [
@@ -393,10 +405,15 @@ fn parse_args() -> Config {
         remove_entries: 50_000,
         max_keys: 1 << 22,
         ops: OPS.iter().map(|s| s.to_string()).collect(),
+        serve: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--serve" {
+            cfg.serve = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--target-s" => cfg.target_s = parse(flag, value),
@@ -412,8 +429,64 @@ fn parse_args() -> Config {
     cfg
 }
 
+/// `text` as the inside of a JSON string (the commands are ASCII words; this keeps a bad one valid).
+fn json_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// The `--serve` loop: one command per stdin line, one JSON reply per stdout line.
+fn serve(cfg: &Config) {
+    let mut fresh = Fresh(1 << 50);
+    let mut prepared: Vec<Option<Prepared>> = Vec::new();
+    let stdout = std::io::stdout();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("stdin");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let handle = |w: Option<&&str>| w.and_then(|h| h.parse::<usize>().ok());
+        let reply = match words.as_slice() {
+            [] => continue,
+            ["prepare", op, policy] if OPS.contains(op) && POLICIES.contains(policy) => {
+                let mut p = prepare(op, policy, cfg);
+                p.calibrate(cfg, &mut fresh);
+                let n = p.n;
+                prepared.push(Some(p));
+                format!("{{\"handle\": {}, \"n\": {n}}}", prepared.len() - 1)
+            }
+            ["measure", _] => match handle(words.get(1)).and_then(|h| prepared.get_mut(h)) {
+                Some(Some(p)) => {
+                    let n = p.n;
+                    format!("{{\"ns\": {:.3}}}", p.run_once(n, &mut fresh))
+                }
+                _ => format!("{{\"error\": \"no such handle: {}\"}}", json_text(words[1])),
+            },
+            ["release", _] => match handle(words.get(1)).and_then(|h| prepared.get_mut(h)) {
+                Some(slot @ Some(_)) => {
+                    *slot = None;
+                    "{\"ok\": true}".to_string()
+                }
+                _ => format!("{{\"error\": \"no such handle: {}\"}}", json_text(words[1])),
+            },
+            _ => format!("{{\"error\": \"cannot run: {}\"}}", json_text(line.trim())),
+        };
+        let mut out = stdout.lock();
+        writeln!(out, "{reply}")
+            .and_then(|()| out.flush())
+            .expect("stdout");
+    }
+}
+
 fn main() {
     let cfg = parse_args();
+    if cfg.serve {
+        serve(&cfg);
+        return;
+    }
     let mut fresh = Fresh(1 << 50);
     let mut ops_json = Vec::new();
     for op in &cfg.ops {
