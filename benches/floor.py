@@ -13,7 +13,9 @@ build uses a copied manifest, its own lock file and target folder, made at run t
 Each build runs as a server (``moka-floor --serve``, one :class:`FloorExecutor` per build), and
 moka alone under each policy is one more subject of the speed group: prepared with the others
 and timed in the same alternating rounds, so a slow phase of the machine moves the floor, the
-peer and ours alike (when it ran in rounds of its own, the verdicts flipped between runs).
+peer and ours alike (when it ran in rounds of its own, the verdicts flipped between runs).  The
+call floor (:data:`CALL_FLOOR`, the loop-overhead baseline of the operation's call shape) is one
+more subject of the same rounds, so the sum beside each target is in phase too.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from targets import TARGETS
-from timing import Executor, SpeedConfig
+from timing import BASELINES, Executor, Prepared, SpeedConfig, keyset
 
 __all__ = [
     "CALL_FLOOR",
     "FLOOR_OP",
+    "CallFloorExecutor",
     "PEER_MOKA",
     "PINNED_MOKA",
     "FloorExecutor",
@@ -242,6 +245,42 @@ class FloorExecutor(Executor):
         self.stderr.close()
 
 
+CALL_FLOOR_ID = "call floor"
+"""The speed group's id for the loop-overhead baseline of each operation's call shape."""
+
+
+class CallFloorExecutor(Executor):
+    """The call floor as a subject: the :data:`CALL_FLOOR` loop of each operation, in this process.
+
+    The same loops as the harness's loop-overhead baselines (``timing.BASELINES``), timed again in
+    each operation's rounds so that moka alone + the call floor is one in-phase sum.
+    """
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.prepared: dict[int, Prepared] = {}
+
+    def prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
+        """The loop of ``op``'s call shape over the int access order."""
+        shape = CALL_FLOOR.get(op)
+        if shape is None:
+            return "unsupported", None, 0
+        prepared = Prepared(BASELINES[shape], keyset("order:int", cfg))
+        prepared.calibrate(cfg)
+        handle = len(self.prepared)
+        self.prepared[handle] = prepared
+        return "ok", handle, prepared.n
+
+    def measure(self, handle: int) -> float:
+        """One loop: ns/op."""
+        return self.prepared[handle].run_once()
+
+    def release(self, handle: int) -> None:
+        """Forget it."""
+        self.prepared.pop(handle, None)
+
+
 class Floors:
     """moka alone as extra subjects of the speed group: their ids, executors, and results.
 
@@ -254,8 +293,13 @@ class Floors:
     def __init__(self, cfg: SpeedConfig, log: Log) -> None:
         binaries, self.notes = build(log)
         self.executors = {v: FloorExecutor(v, b, cfg) for v, b in binaries.items()}
-        self.owner = {subject_id(v, p): ex for v, ex in self.executors.items() for p in POLICIES}
+        self.owner: dict[str, Executor] = {
+            subject_id(v, p): ex for v, ex in self.executors.items() for p in POLICIES
+        }
+        if self.executors:  # the call floor only matters beside moka alone
+            self.owner[CALL_FLOOR_ID] = CallFloorExecutor()
         self.versions: dict[str, dict[str, dict[str, dict[str, Any]]]] = {v: {} for v in binaries}
+        self.call: dict[str, dict[str, Any]] = {}
 
     @property
     def subject_ids(self) -> list[str]:
@@ -280,6 +324,12 @@ class Floors:
                 }
                 if "median_ns" in res:
                     figures.append(f"{v} [{p}] {res['median_ns']:.0f}")
+        call = results.pop(CALL_FLOOR_ID, None)
+        if call is not None and "median_ns" in call:
+            self.call[op] = {"shape": CALL_FLOOR[op], **{k: call[k] for k in ("median_ns", "samples", "n")}}
+            figures.append(f"call floor `{CALL_FLOOR[op]}` {call['median_ns']:.0f}")
+        elif call is not None and "error" in call:
+            self.notes.append(f"call floor {op}: {call['error']}")
         if figures:
             log(f"  {'':<15} moka alone ({FLOOR_OP[op]}) ns/op: " + ", ".join(figures))
 
@@ -290,6 +340,7 @@ class Floors:
             "pinned": PINNED_MOKA,
             "peer": PEER_MOKA,
             "moka_op": FLOOR_OP,
+            "call": self.call,
             "notes": self.notes,
         }
 
@@ -307,9 +358,10 @@ def _speed(results: dict[str, Any], subject: str, op: str) -> float | None:
 def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every Rust speed target in ns, beside moka alone, the call floor, their sum and ours.
 
-    ``sum_ns`` is moka alone (the pinned version) plus the matching loop-overhead baseline: a
-    lower-bound model of a binding, not a measurement of one.  ``below_floor`` says whether the
-    target in ns is below that sum.  Figures that this run did not measure are ``None``.
+    ``sum_ns`` is moka alone (the pinned version) plus the matching loop-overhead baseline (both
+    timed in the operation's rounds): a lower-bound model of a binding, not a measurement of one.
+    ``below_floor`` says whether the target in ns is below that sum.  Figures that this run did
+    not measure are ``None``.
     """
     fl = results.get("floor", {})
     versions: dict[str, Any] = fl.get("versions", {})
@@ -323,7 +375,8 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         peer = _speed(results, *t.den)
         moka = {v: ops.get(op, {}).get(policy, {}).get("median_ns") for v, ops in versions.items()}
         pinned = moka.get(fl.get("pinned", PINNED_MOKA))
-        call = base.get(CALL_FLOOR[op])
+        # In-phase: the call floor timed in this operation's rounds (else the run's baseline).
+        call = fl.get("call", {}).get(op, {}).get("median_ns", base.get(CALL_FLOOR[op]))
         target_ns = t.limit * peer if peer is not None else None
         sum_ns = pinned + call if pinned is not None and call is not None else None
         rows.append(

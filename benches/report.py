@@ -286,11 +286,11 @@ def _floor_section(results: dict[str, Any]) -> list[str]:
         "*moka + call floor* is their sum, and *sum ÷ peer* the ratio that a binding costing exactly "
         "that sum would score, to read against the target's limit. The sum is a lower-bound model, "
         "not a measurement "
-        "of a possible binding: the two parts are timed apart and a binding also converts keys "
+        "of a possible binding: the two parts are separate loops and a binding also converts keys "
         "and values. Where the target is **below** the sum, it is below what moka and one Python "
         "call cost together. For str-key and decorator rows moka runs its int-key `get` (it sees "
-        "a 64-bit hash either way). moka alone is a subject of the speed group: it is timed in "
-        "the same alternating rounds as the peer and ours, in each operation's own rounds."
+        "a 64-bit hash either way). moka alone and the call floor are subjects of the speed "
+        "group: they are timed in each operation's own alternating rounds, with the peer and ours."
         + (
             f" *moka {peer} alone* is the same source built against the version moka-py 0.5.0 links."
             if peer in others
