@@ -8,6 +8,7 @@ release mode, into ``.nox/_wheels/`` and reused by every session that needs it.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import nox
@@ -19,6 +20,8 @@ PURE = ROOT / "packages" / "moka-py-pure"
 RUST = ROOT / "packages" / "moka-py-rust"
 CONFORMANCE = ROOT / "conformance"
 WHEELS = ROOT / ".nox" / "_wheels"
+BENCHES = ROOT / "benches"
+LEAST = BENCHES / "least_binding"  # a benchmark floor (issue #5), built by the bench session only
 BACKENDS = ["pure", "rust"]
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -167,7 +170,7 @@ def lint(session: nox.Session) -> None:
     """ruff over the Python tree and rustfmt over the extension."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", str(ROOT))
-    for manifest in (RUST / "Cargo.toml", ROOT / "benches" / "moka_floor" / "Cargo.toml"):
+    for manifest in (RUST / "Cargo.toml", BENCHES / "moka_floor" / "Cargo.toml", LEAST / "Cargo.toml"):
         session.run("cargo", "fmt", "--check", "--manifest-path", str(manifest), external=True)
 
 
@@ -178,5 +181,16 @@ def bench(session: nox.Session) -> None:
     Pass options to the harness after ``--`` (see ``python benches/run.py --help``).
     """
     install_project(session)
-    session.install("-r", str(ROOT / "benches" / "requirements.txt"))
-    session.run("python", str(ROOT / "benches" / "run.py"), *session.posargs)
+    session.install("-r", str(BENCHES / "requirements.txt"))
+    # The least PyO3 binding of moka, timed beside the Rust targets (benches/floor.py). Its own
+    # cargo target folder keeps rebuilds incremental; without cargo the floor group notes it.
+    if shutil.which("cargo") is not None:
+        session.install("maturin>=1.9,<2")
+        out = WHEELS / "least-binding"
+        shutil.rmtree(out, ignore_errors=True)
+        session.run(
+            "maturin", "build", "--release", "--manifest-path", str(LEAST / "Cargo.toml"),
+            "--out", str(out), "--interpreter", "python",
+        )  # fmt: skip
+        session.install("--force-reinstall", "--no-deps", *map(str, out.glob("*.whl")))
+    session.run("python", str(BENCHES / "run.py"), *session.posargs)

@@ -16,6 +16,13 @@ and timed in the same alternating rounds, so a slow phase of the machine moves t
 peer and ours alike (when it ran in rounds of its own, the verdicts flipped between runs).  The
 call floor (:data:`CALL_FLOOR`, the loop-overhead baseline of the operation's call shape) is one
 more subject of the same rounds, so the sum beside each target is in phase too.
+
+The sum leaves out what any binding must add: PyO3's call and argument handling, a value
+reference, moka in a shared object (its thread-locals reached through ``__tls_get_addr``).  The
+*least binding* (``benches/least_binding``, the ``least-binding[...]`` subjects) measures that: moka
+behind PyO3 doing one ``hash(key)``, the moka call and one value reference per call, nothing
+else (keys are their hash: a floor, not a cache).  It is timed in the same rounds; a target below
+it is below what any PyO3 binding of this moka costs.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from subjects import load_adapter
 from targets import TARGETS
 from timing import BASELINES, Executor, Prepared, SpeedConfig, keyset
 
@@ -40,6 +48,7 @@ __all__ = [
     "PINNED_MOKA",
     "FloorExecutor",
     "Floors",
+    "least_id",
     "build",
     "target_rows",
 ]
@@ -177,6 +186,11 @@ def subject_id(version: str, policy: str) -> str:
     return f"moka {version} alone [{policy}]"
 
 
+def least_id(policy: str) -> str:
+    """The id of the least binding under ``policy`` (a ``subjects.SUBJECTS`` entry)."""
+    return f"least-binding[{policy}]"
+
+
 class FloorExecutor(Executor):
     """One ``moka-floor --serve`` process: moka alone, prepared and timed like a Python subject.
 
@@ -300,11 +314,21 @@ class Floors:
             self.owner[CALL_FLOOR_ID] = CallFloorExecutor()
         self.versions: dict[str, dict[str, dict[str, dict[str, Any]]]] = {v: {} for v in binaries}
         self.call: dict[str, dict[str, Any]] = {}
+        # The least binding runs in this process, through the harness's own executor.
+        self.least_ids: list[str] = []
+        self.least_version: str | None = None
+        for p in POLICIES:
+            try:
+                self.least_version = load_adapter(least_id(p)).version()
+                self.least_ids.append(least_id(p))
+            except ImportError as exc:
+                self.notes.append(f"least binding not measured: {exc}")
+                break
+        self.least: dict[str, dict[str, dict[str, Any]]] = {}
 
-    @property
-    def subject_ids(self) -> list[str]:
-        """The ids to add to every operation's rounds."""
-        return list(self.owner)
+    def subject_ids(self, op: str) -> list[str]:
+        """The ids to add to ``op``'s rounds (none for an operation without a Rust target)."""
+        return [*self.owner, *self.least_ids] if op in FLOOR_OP else []
 
     def record(self, op: str, results: dict[str, dict[str, Any]], log: Log) -> None:
         """Move this operation's moka-alone results out of ``results`` into the floor results."""
@@ -324,6 +348,13 @@ class Floors:
                 }
                 if "median_ns" in res:
                     figures.append(f"{v} [{p}] {res['median_ns']:.0f}")
+        for p in POLICIES:
+            res = results.pop(least_id(p), None)
+            if res is not None and "median_ns" in res:
+                self.least.setdefault(op, {})[p] = {k: res[k] for k in ("median_ns", "samples", "n")}
+                figures.append(f"least binding [{p}] {res['median_ns']:.0f}")
+            elif res is not None and "error" in res:
+                self.notes.append(f"least binding [{p}] {op}: {res['error']}")
         call = results.pop(CALL_FLOOR_ID, None)
         if call is not None and "median_ns" in call:
             self.call[op] = {"shape": CALL_FLOOR[op], **{k: call[k] for k in ("median_ns", "samples", "n")}}
@@ -331,7 +362,7 @@ class Floors:
         elif call is not None and "error" in call:
             self.notes.append(f"call floor {op}: {call['error']}")
         if figures:
-            log(f"  {'':<15} moka alone ({FLOOR_OP[op]}) ns/op: " + ", ".join(figures))
+            log(f"  {'':<15} moka alone ({FLOOR_OP.get(op, '-')}) ns/op: " + ", ".join(figures))
 
     def results(self) -> dict[str, Any]:
         """The floor results, in the shape :func:`target_rows` and the report read."""
@@ -341,6 +372,8 @@ class Floors:
             "peer": PEER_MOKA,
             "moka_op": FLOOR_OP,
             "call": self.call,
+            "least": self.least,
+            "least_version": self.least_version,
             "notes": self.notes,
         }
 
@@ -360,8 +393,9 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     ``sum_ns`` is moka alone (the pinned version) plus the matching loop-overhead baseline (both
     timed in the operation's rounds): a lower-bound model of a binding, not a measurement of one.
-    ``below_floor`` says whether the target in ns is below that sum.  Figures that this run did
-    not measure are ``None``.
+    ``below_floor`` says whether the target in ns is below that sum; ``least_ns`` is the least
+    binding under the same policy (same rounds), ``below_least`` whether the target is below it.
+    Figures that this run did not measure are ``None``.
     """
     fl = results.get("floor", {})
     versions: dict[str, Any] = fl.get("versions", {})
@@ -379,6 +413,7 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         call = fl.get("call", {}).get(op, {}).get("median_ns", base.get(CALL_FLOOR[op]))
         target_ns = t.limit * peer if peer is not None else None
         sum_ns = pinned + call if pinned is not None and call is not None else None
+        least = fl.get("least", {}).get(op, {}).get(policy, {}).get("median_ns")
         rows.append(
             {
                 "target": t.text,
@@ -393,6 +428,9 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "floor_ratio": sum_ns / peer if sum_ns is not None and peer else None,
                 "ours_ns": _speed(results, subject, op),
                 "below_floor": None if target_ns is None or sum_ns is None else target_ns < sum_ns,
+                "least_ns": least,
+                "least_ratio": least / peer if least is not None and peer else None,
+                "below_least": None if target_ns is None or least is None else target_ns < least,
             }
         )
     return rows

@@ -5,7 +5,8 @@
     python benches/run.py --only speed --only memory --out /tmp/bench
 
 Groups: ``speed`` (ns/op per operation), ``floor`` (the moka crate alone, built with
-cargo, timed in the speed rounds beside the Rust targets; needs ``speed``), ``pure_floor``
+cargo, and the least PyO3 binding of it, timed in the speed rounds beside the Rust targets;
+needs ``speed``), ``pure_floor``
 (the least CPython that makes moka's state changes, beside the pure targets), ``memory``
 (bytes per entry), ``hit_ratio`` (Zipf and scan traces), ``threads`` (ops/s with 1 and 2
 threads).
@@ -147,7 +148,7 @@ def discover(ex: Executors, wanted: list[str] | None) -> dict[str, dict[str, Any
     """Which subjects can run here: label, version and where, or the reason they cannot."""
     found: dict[str, dict[str, Any]] = {}
     for sid, spec in SUBJECTS.items():
-        if wanted and sid not in wanted:
+        if (wanted and sid not in wanted) or spec.group == "floor":
             continue
         try:
             if spec.home == "legacy":
@@ -179,16 +180,16 @@ def run_speed(
     rounds; its results go to ``results["floor"]``, not to the speed tables.
     """
     results["baselines"] = timing.run_baselines(cfg)
-    extra = floors.subject_ids if floors is not None else []
 
     def executor_for(sid: str, op: str) -> timing.Executor | None:
         if floors is not None and sid in floors.owner:
             return floors.owner[sid]
-        return ex.for_subject(sid, op)
+        return ex.for_subject(sid, op)  # also the least binding's: this process
 
     speed: dict[str, Any] = {}
     for op, opdef in timing.OPS.items():
         t0 = time.perf_counter()
+        extra = floors.subject_ids(op) if floors is not None else []
         res = timing.run_speed(op, subjects + extra, executor_for, cfg, log)
         speed[op] = {"title": opdef.title, "results": res}
         if floors is not None:

@@ -240,6 +240,29 @@ class MokaAdapter(Adapter):
         return cache.get, cache.set
 
 
+class LeastBindingAdapter(MokaAdapter):
+    """``benches/least_binding``: moka behind PyO3 and nothing else (a floor, not a cache).
+
+    Timed in the speed rounds beside the Rust targets (``floor.Floors``), never listed as a subject.
+    """
+
+    def __init__(self, policy: str) -> None:
+        super().__init__("moka_least_binding", f"least PyO3 binding [{policy}]", policy, None)
+        self.library = "moka-least-binding"
+
+    def version(self) -> str:
+        """The installed distribution's version."""
+        from importlib import metadata
+
+        return metadata.version("moka-least-binding")
+
+    def decorate(
+        self, func: Callable[[Any], Any], maxsize: int, ttl: float | None
+    ) -> Callable[[Any], Any] | None:
+        """No decorator."""
+        return None
+
+
 # ------------------------------------------------------------------------------ cachetools, cachebox
 
 
@@ -470,7 +493,8 @@ class SubjectSpec:
     """One subject: a stable id, where it runs, and how to build its adapter.
 
     ``home`` is ``"local"`` (the harness process) or ``"legacy"`` (the moka-py 0.5.0 venv).
-    ``group`` is ``"ours"``, ``"legacy"``, ``"peer"`` or ``"reference"``.
+    ``group`` is ``"ours"``, ``"legacy"``, ``"peer"``, ``"reference"`` or ``"floor"`` (timed only
+    beside the targets, by ``floor.Floors``, and never listed with the subjects).
     """
 
     id: str
@@ -510,6 +534,17 @@ def _specs() -> dict[str, SubjectSpec]:
     specs.append(SubjectSpec("theine", "local", "peer", TheineAdapter))
     specs.append(SubjectSpec("lru_cache", "local", "reference", LruCacheAdapter))
     specs.append(SubjectSpec("dict", "local", "reference", DictAdapter))
+    for policy in ("tiny_lfu", "lru"):
+        specs.append(
+            SubjectSpec(
+                f"least-binding[{policy}]",
+                "local",
+                "floor",
+                functools.partial(LeastBindingAdapter, policy),
+                None,
+                policy,
+            )
+        )
     return {s.id: s for s in specs}
 
 
