@@ -183,6 +183,9 @@ def test_ctrl_c_reaches_the_main_thread_waiting_in_get_with(Moka: Any) -> None:
     owner = threading.Thread(target=lambda: cache.get_with("k", slow_init), daemon=True)
     owner.start()
     assert started.wait(30)
+    # Python's own Ctrl-C handler, whatever this process inherited: a shell without job control
+    # starts background commands with SIGINT ignored, and Python then keeps ignoring it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -194,6 +197,7 @@ def test_ctrl_c_reaches_the_main_thread_waiting_in_get_with(Moka: Any) -> None:
         release.set()
         timer.cancel()
         owner.join(30)
+        signal.signal(signal.SIGINT, previous)
     assert cache.get("k") == 1
 
 
