@@ -296,12 +296,13 @@ class CallFloorExecutor(Executor):
 
 
 class Floors:
-    """moka alone as extra subjects of the speed group: their ids, executors, and results.
+    """The floors as extra subjects of the speed group: moka alone (each build and policy), the
+    call floor and the least binding (each policy); their ids, executors and results.
 
     ``record`` takes each operation's results for these subjects out of the speed results;
-    ``results`` gives them in the report's shape:
-    ``{"versions": {version: {op: {policy: {median_ns, samples, n}}}}, ...}``, keyed by the
-    harness operation (the moka operation it ran is ``FLOOR_OP[op]``).
+    ``results`` gives them in the report's shape, keyed by the harness operation (the moka
+    operation that ran is ``FLOOR_OP[op]``): ``{"versions": {version: {op: {policy: {median_ns,
+    samples, n}}}}, "call": {op: {...}}, "least": {op: {policy: {...}}}, ...}``.
     """
 
     def __init__(self, cfg: SpeedConfig, log: Log) -> None:
@@ -331,7 +332,7 @@ class Floors:
         return [*self.owner, *self.least_ids] if op in FLOOR_OP else []
 
     def record(self, op: str, results: dict[str, dict[str, Any]], log: Log) -> None:
-        """Move this operation's moka-alone results out of ``results`` into the floor results."""
+        """Move this operation's floor results out of ``results`` into the floor results."""
         figures = []
         for v in self.executors:
             for p in POLICIES:
