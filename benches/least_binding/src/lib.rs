@@ -14,81 +14,22 @@
 //! costs above it is the price of its features; what it costs itself is beyond any
 //! binding's reach.
 
+// moka_floor's copy of the backend's hash, hasher and expiry: both floors build moka alike.
+#[path = "../../moka_floor/src/backend_like.rs"]
+mod backend_like;
+
+use backend_like::{fmix64, NoPerEntryDeadline, PassThrough};
 use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
-use moka::Expiry;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// murmur3's 64-bit finalizer: moka-py's `key_hash` of `hash(key) mod 2**64`.
-fn fmix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^ (k >> 33)
-}
-
-/// Hands moka the already mixed key back (the backend's `PassThrough`).
-#[derive(Clone, Default)]
-struct PassThrough;
-
-struct PassThroughHasher(u64);
-
-impl BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
-    }
-}
-
-impl Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-    fn write(&mut self, _bytes: &[u8]) {
-        unreachable!("keys are u64")
-    }
-}
-
 type Value = Arc<Py<PyAny>>;
-
-/// The backend's `expire_after` with no per-entry deadline given: keeps what moka has.
-struct NoPerEntryDeadline;
-
-impl Expiry<u64, Value> for NoPerEntryDeadline {
-    fn expire_after_create(&self, _k: &u64, _v: &Value, _at: Instant) -> Option<Duration> {
-        None
-    }
-    fn expire_after_update(
-        &self,
-        _k: &u64,
-        _v: &Value,
-        _at: Instant,
-        left: Option<Duration>,
-    ) -> Option<Duration> {
-        left
-    }
-    fn expire_after_read(
-        &self,
-        _k: &u64,
-        _v: &Value,
-        _at: Instant,
-        left: Option<Duration>,
-        _modified: Instant,
-    ) -> Option<Duration> {
-        left
-    }
-}
 
 #[inline]
 fn key_of(key: &Bound<'_, PyAny>) -> PyResult<u64> {
