@@ -38,7 +38,7 @@ from typing import IO, Any
 
 from subjects import load_adapter
 from targets import TARGETS
-from timing import BASELINES, Executor, Prepared, SpeedConfig, keyset
+from timing import BASELINES, Executor, LocalExecutor, Prepared, SpeedConfig, keyset, stop_worker
 
 __all__ = [
     "CALL_FLOOR",
@@ -248,14 +248,7 @@ class FloorExecutor(Executor):
 
     def close(self) -> None:
         """End the server (it exits when its stdin closes)."""
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        stop_worker(self.proc)
         self.stderr.close()
 
 
@@ -263,17 +256,13 @@ CALL_FLOOR_ID = "call floor"
 """The speed group's id for the loop-overhead baseline of each operation's call shape."""
 
 
-class CallFloorExecutor(Executor):
+class CallFloorExecutor(LocalExecutor):
     """The call floor as a subject: the :data:`CALL_FLOOR` loop of each operation, in this process.
 
     The same loops as the harness's loop-overhead baselines (``timing.BASELINES``), timed again in
-    each operation's rounds so that moka alone + the call floor is one in-phase sum.
+    each operation's rounds so that moka alone + the call floor is one in-phase sum.  Measured and
+    released like any local subject; only what is prepared differs.
     """
-
-    name = "local"
-
-    def __init__(self) -> None:
-        self.prepared: dict[int, Prepared] = {}
 
     def prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
         """The loop of ``op``'s call shape over the int access order."""
@@ -282,17 +271,9 @@ class CallFloorExecutor(Executor):
             return "unsupported", None, 0
         prepared = Prepared(BASELINES[shape], keyset("order:int", cfg))
         prepared.calibrate(cfg)
-        handle = len(self.prepared)
-        self.prepared[handle] = prepared
-        return "ok", handle, prepared.n
-
-    def measure(self, handle: int) -> float:
-        """One loop: ns/op."""
-        return self.prepared[handle].run_once()
-
-    def release(self, handle: int) -> None:
-        """Forget it."""
-        self.prepared.pop(handle, None)
+        self.counter += 1
+        self.prepared[self.counter] = prepared
+        return "ok", self.counter, prepared.n
 
 
 class Floors:

@@ -50,6 +50,7 @@ __all__ = [
     "Prepared",
     "RemoteExecutor",
     "isolated_env",
+    "stop_worker",
     "SpeedConfig",
     "prepare",
     "run_speed",
@@ -510,14 +511,19 @@ class RemoteExecutor(Executor):
 
     def close(self) -> None:
         """Ask the worker to exit and wait for it."""
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        stop_worker(self.proc)
+
+
+def stop_worker(proc: subprocess.Popen[str]) -> None:
+    """End a worker that exits when its stdin closes; kill it if it has not within 30 s."""
+    if proc.poll() is None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
 
 
 def serve() -> None:
