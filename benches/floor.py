@@ -314,35 +314,30 @@ class Floors:
 
     def record(self, op: str, results: dict[str, dict[str, Any]], log: Log) -> None:
         """Move this operation's floor results out of ``results`` into the floor results."""
-        figures = []
+        figures: list[str] = []
+
+        def take(sid: str, label: str) -> dict[str, Any] | None:
+            """The kept figures of ``sid`` (popped from ``results``), its error noted once."""
+            res = results.pop(sid, None)
+            if res is None:
+                return None
+            if "median_ns" not in res:
+                note = f"{label} {op}: {res.get('error', 'no samples')}"
+                if note not in self.notes:
+                    self.notes.append(note)
+                return None
+            figures.append(f"{label} {res['median_ns']:.0f}")
+            return {k: res[k] for k in ("median_ns", "samples", "n")}
+
         for v in self.executors:
             for p in POLICIES:
-                res = results.pop(subject_id(v, p), None)
-                if res is None:
-                    continue
-                if "error" in res:
-                    note = f"moka {v} alone [{p}] {op}: {res['error']}"
-                    if note not in self.notes:
-                        self.notes.append(note)
-                    continue
-                self.versions[v].setdefault(op, {})[p] = {
-                    k: res[k] for k in ("median_ns", "samples", "n") if k in res
-                }
-                if "median_ns" in res:
-                    figures.append(f"{v} [{p}] {res['median_ns']:.0f}")
+                if (kept := take(subject_id(v, p), f"{v} [{p}]")) is not None:
+                    self.versions[v].setdefault(op, {})[p] = kept
         for p in POLICIES:
-            res = results.pop(least_id(p), None)
-            if res is not None and "median_ns" in res:
-                self.least.setdefault(op, {})[p] = {k: res[k] for k in ("median_ns", "samples", "n")}
-                figures.append(f"least binding [{p}] {res['median_ns']:.0f}")
-            elif res is not None and "error" in res:
-                self.notes.append(f"least binding [{p}] {op}: {res['error']}")
-        call = results.pop(CALL_FLOOR_ID, None)
-        if call is not None and "median_ns" in call:
-            self.call[op] = {"shape": CALL_FLOOR[op], **{k: call[k] for k in ("median_ns", "samples", "n")}}
-            figures.append(f"call floor `{CALL_FLOOR[op]}` {call['median_ns']:.0f}")
-        elif call is not None and "error" in call:
-            self.notes.append(f"call floor {op}: {call['error']}")
+            if (kept := take(least_id(p), f"least binding [{p}]")) is not None:
+                self.least.setdefault(op, {})[p] = kept
+        if (kept := take(CALL_FLOOR_ID, f"call floor `{CALL_FLOOR.get(op)}`")) is not None:
+            self.call[op] = {"shape": CALL_FLOOR[op], **kept}
         if figures:
             log(f"  {'':<15} moka alone ({FLOOR_OP.get(op, '-')}) ns/op: " + ", ".join(figures))
 
