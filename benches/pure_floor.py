@@ -10,7 +10,8 @@ shape and calibration), in alternating rounds with the peer the target divides b
 pure backend itself.  A floor above its target means the target cannot be met in CPython without
 changing moka's algorithm; a floor below means there is room, and the report says so.
 
-What every floor leaves out (it may only leave work out, never add any):
+What every floor leaves out (it may only leave work out, never add any; :class:`WriteFloor`, the
+``set`` rows' second floor, puts the deferral and the lock back and says what it keeps):
 
 * **The deferred logs.**  moka queues a read or write record and applies it in housekeeping; a
   floor applies the same change at once (sketch increment, LRU move, admission), which is the
@@ -69,6 +70,7 @@ from __future__ import annotations
 import random
 import statistics
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
@@ -101,6 +103,13 @@ LOG_FLUSH_POINT = 64
 """Records of a log that trigger housekeeping (the backend's ``READ_LOG_FLUSH_POINT``, moka's too)."""
 LOG_SYNC_INTERVAL_NS = 300_000_000
 """The 300 ms time trigger (the backend's ``LOG_SYNC_INTERVAL_NANOS``)."""
+MAX_RETRIES = 5
+"""Dirty victims admission may skip in a row (moka's ``MAX_CONSECUTIVE_RETRIES``)."""
+EVICTION_BATCH_SIZE = 384
+"""Attempts of one size-eviction pass (moka's ``DEFAULT_EVICTION_BATCH_SIZE``)."""
+WRITE_SUFFIX = "-write"
+"""``floor[POLICY-write]`` is :class:`WriteFloor`, timed for :data:`WRITE_OPS`."""
+WRITE_OPS = frozenset({"set_replace", "set_evict"})
 MEMO_LIMIT = 1 << 16
 """Bound of the miss-positions memo (the backend's ``POSITIONS_MEMO_LIMIT``)."""
 OWN_KEY_TYPES = frozenset({int, str})
@@ -544,6 +553,187 @@ class LfuFloor:
         self.decorate = decorate_ttl
 
 
+class WriteFloor:
+    """The floor of moka's write path in a thread-safe cache: ``set`` as moka's ``insert`` does it,
+    deferred, behind a lock (``floor[POLICY-write]``, the ``set`` rows only).
+
+    The other floors apply a ``set`` at once; an exact cache cannot, and a thread-safe one must lock.
+    This floor keeps, per call, what moka's insert and its housekeeping owe and what thread safety
+    adds, in the leanest CPython:
+
+    * **the lock** around the write (a ``threading.Lock``, the cheapest): a write reads the map and
+      then changes it or the entry, and another thread may run between any two bytecodes, so
+      without it two writers could both insert a key, or lose a generation bump;
+    * **one clock read**: moka stamps the write (``last_accessed = last_modified = now``) and checks
+      its 300 ms housekeeping trigger against it;
+    * **moka's ``EntryInfo``** per entry, a list ``[key, value, entry_gen, last_accessed,
+      last_modified, policy_gen, admitted, hash(key), sketch positions]``: an update stores the value,
+      bumps the generation (u16) and stamps both timestamps; an insert creates it;
+    * **the write record** ``(entry, generation)``, queued and applied every 64 records or 300 ms like
+      moka's ``apply_writes``: an update of an admitted entry moves it to the MRU end; a new entry is
+      admitted when it fits or under ``lru`` (moved to the MRU end: moka's push), else it faces
+      TinyLFU admission (the candidate's frequency, its first counter first, against the LRU-end
+      victim's; a dirty victim, whose own write is still queued, is moved to the MRU end and
+      skipped, at most 5 times), and a rejected candidate leaves the map if the record is its
+      latest write; every record sets the policy generation;
+    * **moka's size eviction** after the records (``evict_lru_entries``): pop the LRU end while over
+      capacity, a dirty entry moved to the MRU end instead, at most 384 attempts; the entry count and
+      the eviction count kept.
+
+    It leaves out weights (every entry weighs 1, so the count is the size), the listener, expiry
+    (no ttl, tti or per-entry deadline: no timer wheel, no write-order deque), read records (``set``
+    records none), the u16 wrap of the generations, and keys that share a ``hash()`` (one replaces
+    the other; the harness's keys never do).  The map is one ``OrderedDict`` keyed by ``hash(key)``,
+    which is also the access order: an entry enters it when inserted, not when its record is
+    applied, and each record moves it where moka's deque would put it, so the order at every
+    decision is moka's as long as a pending insert never reaches the LRU end (a cache of more
+    than 64 entries).  :func:`check_write_floor` asserts that it evicts exactly what the pure
+    backend evicts.
+    """
+
+    def __init__(self, capacity: int, policy: str, clock: Callable[[], int] = time.monotonic_ns) -> None:
+        tiny_lfu = policy == "tiny_lfu"
+        table, sample = sketch_dims(capacity)
+        mask = table - 1
+        c = bytearray(16 * table)
+        inc = INC
+        od: OrderedDict[int, list[Any]] = OrderedDict()
+        self.od = od
+        self.counters = c
+        odget = od.get
+        move = od.move_to_end
+        popfront = od.popitem
+        lock = threading.Lock()
+        acquire = lock.acquire
+        release = lock.release
+        origin = clock()
+        wlog: list[tuple[list[Any], int]] = []
+        cap = capacity
+        run_after = origin + LOG_SYNC_INTERVAL_NS
+        entries = 0  # moka's entry_count (= weighted_size: unit weights)
+        evictions = 0
+        size = 0  # the sketch's
+
+        def entry_positions(e: list[Any]) -> tuple[int, int, int, int]:
+            p: tuple[int, int, int, int] | None = e[8]
+            if p is None:
+                p = e[8] = positions(e[0], mask)
+            return p
+
+        def frequency(p: tuple[int, int, int, int]) -> int:
+            return min(c[p[0]], c[p[1]], c[p[2]], c[p[3]])
+
+        def admit(e: list[Any]) -> bool:
+            """moka's ``admit`` for one unit-weight candidate; removes the victim when it wins."""
+            nonlocal entries, evictions
+            h = e[7] & U64  # the candidate's first counter (fmix64, then index 0) before the rest
+            h ^= h >> 33
+            h = (h * FMIX1) & U64
+            h ^= h >> 33
+            h = (h * FMIX2) & U64
+            h ^= h >> 33
+            x = ((h + SEED0) * SEED0) & U64
+            first = c[(((x + (x >> 32)) & mask) << 4) + ((h & 3) << 2)]
+            freq = 0 if not first else frequency(entry_positions(e))
+            for _ in range(MAX_RETRIES + 1):
+                vh = next(iter(od))
+                victim = od[vh]
+                if victim[2] != victim[5]:  # dirty: moka moves it to the MRU end and retries
+                    move(vh)
+                    continue
+                if not freq or freq <= frequency(entry_positions(victim)):
+                    return False  # a tie rejects; nothing is below 0
+                del od[vh]
+                entries -= 1
+                evictions += 1
+                return True
+            return False
+
+        def run_pending(now: int) -> None:
+            nonlocal run_after, entries, evictions
+            run_after = now + LOG_SYNC_INTERVAL_NS
+            records = wlog[:]
+            del wlog[:]
+            for e, gen in records:
+                if e[6]:  # an update of an admitted entry: to the MRU end
+                    move(e[7])
+                elif entries < cap or not tiny_lfu or admit(e):
+                    e[6] = True
+                    entries += 1
+                    move(e[7])
+                elif e[2] == gen and odget(e[7]) is e:  # rejected, and this is its latest write
+                    del od[e[7]]
+                    evictions += 1
+                if e[5] < gen:
+                    e[5] = gen
+            for _ in range(EVICTION_BATCH_SIZE):
+                if entries <= cap:
+                    break
+                h, e = popfront(False)
+                if e[2] != e[5]:  # dirty: back to the MRU end, skipped
+                    od[h] = e
+                    continue
+                entries -= 1
+                evictions += 1
+
+        def set_(k: Any, v: Any) -> None:
+            h = hash(k)
+            acquire()
+            try:
+                now = clock() - origin
+                e = odget(h)
+                if e is not None and ((x := e[0]) is k or x == k):
+                    e[1] = v
+                    gen = e[2] = (e[2] + 1) & 0xFFFF
+                    e[3] = e[4] = now
+                else:
+                    gen = 1
+                    e = [k, v, 1, now, now, 0, False, h, None]
+                    od[h] = e
+                if len(wlog) >= LOG_FLUSH_POINT or now >= run_after:
+                    run_pending(now)
+                wlog.append((e, gen))
+            finally:
+                release()
+
+        def get(k: Any, default: Any = None) -> Any:
+            """The stored value (for the checks; no floor times a ``get`` of this one)."""
+            e = odget(hash(k))
+            return default if e is None else e[1]
+
+        def bump(k: Any) -> None:
+            """One sketch increment for ``k``, as moka applies a recorded read (for the checks)."""
+            nonlocal size
+            p0, p1, p2, p3 = positions(k, mask)
+            x0, x1, x2, x3 = c[p0], c[p1], c[p2], c[p3]
+            if x0 & x1 & x2 & x3 != 15:
+                c[p0], c[p1], c[p2], c[p3] = inc[x0], inc[x1], inc[x2], inc[x3]
+                size += 1
+                if size >= sample:
+                    size = reset(c, size)
+
+        def run_pending_tasks() -> None:
+            acquire()
+            try:
+                run_pending(clock() - origin)
+            finally:
+                release()
+
+        self.set = set_
+        self.get = get
+        self.bump = bump
+        self.run_pending_tasks = run_pending_tasks
+        def entry_count() -> int:
+            return entries
+
+        def eviction_count() -> int:
+            """Entries that left by size: LRU-end evictions and rejected candidates."""
+            return evictions
+
+        self.entry_count = entry_count
+        self.eviction_count = eviction_count
+
+
 class FloorAdapter(Adapter):
     """The floor caches in the harness's adapter shape, so :data:`timing.OPS` builds them exactly as
     it builds every subject (capacity, keys, fill, loop shape: ``get(k)``, ``set(k, v)``,
@@ -557,10 +747,12 @@ class FloorAdapter(Adapter):
         self.label = f"pure floor [{policy}]"
 
     def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any | None:
-        """An :class:`LfuFloor`, :class:`LruFloor` or :class:`LruLoggedFloor` (the lru floors have no
-        ttl: no target needs it)."""
+        """An :class:`LfuFloor`, :class:`LruFloor`, :class:`LruLoggedFloor` or :class:`WriteFloor` (only
+        the tiny_lfu floor has a ttl: no other target needs it)."""
         if capacity is None:
             return None
+        if self.policy.endswith(WRITE_SUFFIX):
+            return None if ttl is not None else WriteFloor(capacity, self.policy[: -len(WRITE_SUFFIX)])
         if self.policy == "tiny_lfu":
             return LfuFloor(capacity, ttl)
         if ttl is not None:
@@ -573,9 +765,14 @@ class FloorAdapter(Adapter):
         for k in keys:
             set_(k, k)
 
-    def get(self, cache: Any) -> Call:
-        """``get(k)``."""
-        return Call("call1", cache.get)
+    def settle(self, cache: Any) -> None:
+        """Apply the write floor's queued records (the other floors apply every change at once)."""
+        if isinstance(cache, WriteFloor):
+            cache.run_pending_tasks()
+
+    def get(self, cache: Any) -> Call | None:
+        """``get(k)`` (the write floor has none to time)."""
+        return None if isinstance(cache, WriteFloor) else Call("call1", cache.get)
 
     def set(self, cache: Any) -> Call:
         """``set(k, VALUE)``."""
@@ -585,9 +782,9 @@ class FloorAdapter(Adapter):
         """``get_with(k, INIT)`` (tiny_lfu only: the only get_with target is pure tiny_lfu's)."""
         return Call("call2", cache.get_with, INIT) if isinstance(cache, LfuFloor) else None
 
-    def remove(self, cache: Any) -> Call:
-        """``remove(k)``."""
-        return Call("call1", cache.remove)
+    def remove(self, cache: Any) -> Call | None:
+        """``remove(k)`` (the write floor has none to time)."""
+        return None if isinstance(cache, WriteFloor) else Call("call1", cache.remove)
 
     def decorate(
         self, func: Callable[[Any], Any], maxsize: int, ttl: float | None
@@ -665,6 +862,58 @@ def check_sketch() -> None:
             assert (victim in floor.od) != expect, "the victim's fate differs"
             outcomes[expect] += 1
         assert all(outcomes), f"the admission check saw only one outcome {outcomes}: it tests nothing"
+
+
+def check_write_floor() -> None:
+    """Assert that :class:`WriteFloor` keeps and evicts exactly what the pure backend does.
+
+    Per policy, on a small cache with a frozen clock (so only the 64-record trigger runs a cycle, in
+    both): fill it, count misses of half the other keys into both sketches (tiny_lfu), then a
+    stream of ``set`` calls, half replacing a stored key and half writing another; after every
+    500 calls both settle and must hold the same keys and the same entry count.  Raises
+    ``AssertionError``, also when the stream never evicted, or (tiny_lfu) never admitted or never
+    rejected a new key: then it would test nothing.
+    """
+    from moka_py_pure import Moka
+
+    cap = 200
+    for policy in ("lru", "tiny_lfu"):
+        rng = random.Random(timing.SEED)
+        universe: list[Any] = [*timing.int_keys(600, 13), *timing.str_keys(600, 14)]
+        stored = rng.sample(universe, cap)
+        others = [k for k in universe if k not in set(stored)]
+        floor = WriteFloor(cap, policy, clock=lambda: 0)
+        ref: Moka[Any, Any] = Moka(cap, policy=policy, _clock=lambda: 0)
+        for k in stored:
+            floor.set(k, k)
+            ref.set(k, k)
+        if policy == "tiny_lfu":
+            for k in rng.choices(others[: len(others) // 2], k=3 * cap):
+                floor.bump(k)
+                ref.get(k)
+        floor.run_pending_tasks()
+        ref.run_pending_tasks()
+        outcomes = [0, 0]  # new keys rejected or evicted by the next settle, kept
+        for chunk in range(8):
+            fresh = []
+            for i in range(500):
+                k = rng.choice(stored) if i % 2 else rng.choice(others)
+                if floor.get(k, _MISSING) is _MISSING:
+                    fresh.append(k)
+                floor.set(k, (chunk, i))
+                ref.set(k, (chunk, i))
+            floor.run_pending_tasks()
+            ref.run_pending_tasks()
+            kept = [k for k in universe if k in ref]
+            assert kept == [k for k in universe if floor.get(k, _MISSING) is not _MISSING], (
+                f"{policy}: the write floor keeps other keys than the pure backend"
+            )
+            assert floor.entry_count() == ref.count() == len(kept), f"{policy}: entry counts differ"
+            for k in fresh:
+                outcomes[k in ref] += 1
+        assert floor.eviction_count() > 0, f"{policy}: the stream never evicted: it tests nothing"
+        if policy == "tiny_lfu":
+            assert all(outcomes), f"admission saw only one outcome {outcomes}: it tests nothing"
 
 
 # ------------------------------------------------------------------------------------------ components
@@ -784,6 +1033,16 @@ def _components(cfg: SpeedConfig) -> dict[str, Prepared]:
     def counter(k: Any, n: Any = hits) -> Any:
         return n()
 
+    def make_locked(lock: Any) -> Callable[[Any], Any]:
+        def locked(k: Any, acquire: Any = lock.acquire, release: Any = lock.release) -> Any:
+            acquire()
+            try:
+                return k
+            finally:
+                release()
+
+        return locked
+
     def wrapper_key(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
             return (args, tuple(kwargs.items()))
@@ -813,6 +1072,10 @@ def _components(cfg: SpeedConfig) -> dict[str, Prepared]:
         ("clock: `time.monotonic()`", Prepared(Call("call1", monotonic), order)),
         ("clock: `time.monotonic_ns()`", Prepared(Call("call1", monotonic_ns), order)),
         ("hit counter: `count().__next__()`", Prepared(Call("call1", counter), order)),
+        ("lock: `threading.Lock` acquire + release (write floor)",
+         Prepared(Call("call1", make_locked(threading.Lock())), order)),
+        ("lock: `threading.RLock` acquire + release (backend)",
+         Prepared(Call("call1", make_locked(threading.RLock())), order)),
         ("decorator shape: `*args, **kwargs` call + key", Prepared(Call("call1", wrapper_key), order)),
     ]
     for _, p in pieces:
@@ -834,6 +1097,8 @@ def _plan() -> dict[str, list[tuple[str, str]]]:
         items = plan.setdefault(op, [])
         policy = sid[sid.index("[") + 1 : -1]
         floors = [(f"floor[{policy}]", op)] + ([("floor[lru-logged]", op)] if policy == "lru" else [])
+        if op in WRITE_OPS:
+            floors.append((f"floor[{policy}{WRITE_SUFFIX}]", op))
         for item in (*floors, t.den, t.num):
             if item not in items:
                 items.append(item)
@@ -885,7 +1150,8 @@ def _prepare(
 
 
 def run_pure_floor(cfg: SpeedConfig, log: Log) -> dict[str, Any]:
-    """Check the floors' sketch against the backend's, then time every floor beside its peer.
+    """Check the floors' sketch and the write floor's evictions against the backend's, then time
+    every floor beside its peer.
 
     Returns ``{"ops": {op: {"SUBJECT:OP": {median_ns, samples}}}, "components": {name: ...},
     "notes": [...]}``: floors are the subjects ``floor[POLICY]``; a subject that could not run
@@ -894,9 +1160,11 @@ def run_pure_floor(cfg: SpeedConfig, log: Log) -> dict[str, Any]:
     notes: list[str] = []
     try:
         check_sketch()
+        check_write_floor()
     except ImportError as exc:
         return {"ops": {}, "components": {}, "notes": [f"skipped: the pure backend is missing ({exc})"]}
     log("  sketch check: the floors count exactly like moka_py_pure's FrequencySketch")
+    log("  write-floor check: WriteFloor keeps and evicts exactly what moka_py_pure does")
     ops: dict[str, dict[str, dict[str, Any]]] = {}
     workers: dict[str, timing.RemoteExecutor] = {}
     try:
@@ -932,7 +1200,9 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     ``target_ns`` is the limit times the peer's median from the same rounds as the floor;
     ``below_floor`` says whether the target is below the floor (then it cannot be met in CPython
-    without changing moka's algorithm).  ``ours_ns`` comes from those rounds too, else from the
+    without changing moka's algorithm).  ``write_floor_ns`` (``set`` rows) is :class:`WriteFloor`
+    from the same rounds, and ``below_write_floor`` says whether the target is below what moka's
+    deferred write costs behind a lock.  ``ours_ns`` comes from those rounds too, else from the
     speed group.  Figures this run did not measure are ``None``.
     """
     ops: dict[str, Any] = results.get("pure_floor", {}).get("ops", {})
@@ -947,6 +1217,7 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         floor_ns = got.get(_item_id(f"floor[{policy}]", op), {}).get("median_ns")
         logged = got.get(_item_id("floor[lru-logged]", op), {}) if policy == "lru" else {}
         logged_ns = logged.get("median_ns")
+        write_ns = got.get(_item_id(f"floor[{policy}{WRITE_SUFFIX}]", op), {}).get("median_ns")
         peer_ns = got.get(_item_id(*t.den), {}).get("median_ns")
         ours_ns = got.get(_item_id(sid, op), {}).get("median_ns")
         if ours_ns is None:
@@ -967,6 +1238,8 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "below_logged_floor": (
                     None if target_ns is None or logged_ns is None else target_ns < logged_ns
                 ),
+                "write_floor_ns": write_ns,
+                "below_write_floor": None if target_ns is None or write_ns is None else target_ns < write_ns,
             }
         )
     return rows
