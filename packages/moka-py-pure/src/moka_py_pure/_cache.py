@@ -513,10 +513,12 @@ class Moka(Generic[K, V]):
         else:
             pttl = duration_ns("ttl", ttl)
             ptti = duration_ns("tti", tti)
-        found = self.get(key, _MISSING)  # a recorded read, lock-free on a hit
+        # Typed locals, not typing.cast: cast is a call at run time, on the hit path.
+        found: V = self.get(key, _MISSING)  # a recorded read, lock-free on a hit
         if found is not _MISSING:
-            return cast(V, found)
-        return cast(V, self._init_or_read(key, hash(key), initializer, pttl, ptti))
+            return found
+        value: V = self._init_or_read(key, hash(key), initializer, pttl, ptti)
+        return value
 
     def _init_or_read(
         self,
