@@ -21,7 +21,7 @@ from typing import Any, Callable, Union
 from ._deque import DeqNode, Deque
 from ._entry import Entry
 from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
-from ._hashing import U64, mix_raw_hash
+from ._hashing import U64, fmix64
 from ._keymap import current, unmap
 from ._sketch import SATURATING_INCREMENT, U32, FrequencySketch, sketch_capacity
 from ._timer_wheel import TimerWheel
@@ -132,7 +132,7 @@ class Policy:
             p = self.positions_memo.get(e.h)
             if p is None:
                 sketch = self.sketch
-                h = mix_raw_hash(e.h)
+                h = fmix64(e.h & U64)  # mix_raw_hash, one call less
                 if sketch.counters[sketch.first_position(h)] == 0:
                     return 0
                 p = sketch.positions(h)
@@ -473,6 +473,10 @@ class Policy:
         their summed frequency does not exceed the candidate's, and there were at most 5 consecutive
         skips.  Dirty nodes (a later write is queued) and nodes whose key left the map are moved to
         the MRU end and count as a skip.  The candidate wins only with a strictly higher frequency.
+
+        A candidate of frequency 0 (most new keys) loses whatever the victims are, but the scan still
+        runs for its moves; it only skips what cannot change them: the victim list, and a victim's
+        frequency once the victims weigh enough to end the scan anyway.
         """
         sketch = self.sketch
         enabled = sketch.enabled
@@ -497,9 +501,10 @@ class Policy:
             cur = ve if m.get(ve.h) is ve else current(m, ve)  # the common case first
             if cur is not None:
                 vic_weight += cur.weight
-                if enabled:
+                if enabled and (cand_freq or vic_weight < cand_weight):
                     vic_freq += sketch.frequency_at(self._sk(ve))
-                victims.append((ve, ve.la))
+                if cand_freq:
+                    victims.append((ve, ve.la))
                 retries = 0
             else:
                 deq.move_to_back(node)
