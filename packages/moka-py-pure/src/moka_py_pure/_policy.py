@@ -697,62 +697,70 @@ class Policy:
         """``Inner::evict_lru_entries``: trim from the probation LRU end, at most 384 attempts.
 
         A dirty front node is skipped (moved to the MRU end) and the loop goes on; that clears the
-        "more to evict" flag of this routine, as in moka.
+        "more to evict" flag of this routine, as in moka.  The counters are kept in locals and
+        stored back around the one call that reads or writes them (``handle_remove``).
         """
         m = self.map
         deq = self.probation
         notify = self.notify_enabled
         events = self.events
+        ec = self.ec
+        ws = self.ws
+        evictions = self.eviction_count
         evicted = 0
         more_to_evict = True
         for _ in range(EVICTION_BATCH_SIZE):
             if evicted >= weights_to_evict:
                 more_to_evict = False
                 break
-            node = deq.head
-            if node is None:
+            info = deq.head
+            if info is None:
                 more_to_evict = False
                 break
-            info = node
-            key = info.key
             if info.gen != info.pgen:
                 self._skip_updated_entry_ao(info)
                 more_to_evict = False
                 continue
-            ts = info.la
             h = info.h
             cur = m.get(h)
-            if cur is not info:  # a collision bucket, or no longer stored (rare)
+            if cur is info:  # the common case: still stored, alone under its hash (so moka's
+                del m[h]  # last_accessed check compares the entry with itself)
+            else:  # a collision bucket, or no longer stored (rare)
                 cur = current(m, info)
-            if cur is not None and cur.la == ts:
-                if m.get(h) is cur:
-                    del m[h]
+                if cur is None or cur.la != info.la:
+                    self._skip_updated_entry_ao(info)
+                    more_to_evict = False
+                    continue
+                unmap(m, cur)
+            if notify:
+                events.append((info.key, cur.value, SIZE))
+            evictions += 1
+            weight = cur.weight
+            if cur is info and cur.admitted and cur.tn is None and cur.won is None:
+                # handle_remove inlined for the common case (see apply_writes): the entry is
+                # the probation head, with no timer or write-order node.
+                cur.admitted = False
+                ec -= 1
+                ws -= weight
+                if ws < 0:
+                    ws = 0  # moka: saturating_sub
+                nxt = cur.next
+                deq.head = nxt
+                if nxt is None:
+                    deq.tail = None
                 else:
-                    unmap(m, cur)
-                if notify:
-                    events.append((key, cur.value, SIZE))
-                self.eviction_count += 1
-                weight = cur.weight
-                if cur is info and cur.admitted and cur.tn is None and cur.won is None:
-                    # handle_remove inlined for the common case (see apply_writes): the entry is
-                    # the probation head, with no timer or write-order node.
-                    cur.admitted = False
-                    self.ec -= 1
-                    ws = self.ws - weight
-                    self.ws = ws if ws > 0 else 0
-                    nxt = cur.next
-                    deq.head = nxt
-                    if nxt is None:
-                        deq.tail = None
-                    else:
-                        nxt.prev = None
-                    cur.next = None
-                    deq.len -= 1
-                else:
-                    self.handle_remove(cur)
-                evicted += weight
+                    nxt.prev = None
+                cur.next = None
+                deq.len -= 1
             else:
-                self._skip_updated_entry_ao(info)
-                more_to_evict = False
+                self.ec = ec
+                self.ws = ws
+                self.handle_remove(cur)
+                ec = self.ec
+                ws = self.ws
+            evicted += weight
+        self.ec = ec
+        self.ws = ws
+        self.eviction_count = evictions
         if more_to_evict:
             self.more_entries_to_evict = True
