@@ -15,10 +15,10 @@ Moka = pure_copy(
     {
         "_policy": [
             (
-                "                if notify:\n"
-                "                    events.append((key, cur.value, SIZE))\n"
-                "                self.eviction_count += 1\n",
-                "                self.eviction_count += 1\n",
+                "            if notify:\n"
+                "                events.append((info.key, cur.value, SIZE))\n"
+                "            evictions += 1\n",
+                "            evictions += 1\n",
             )
         ]
     },
