@@ -104,7 +104,8 @@ LOG_FLUSH_POINT = 64
 LOG_SYNC_INTERVAL_NS = 300_000_000
 """The 300 ms time trigger (the backend's ``LOG_SYNC_INTERVAL_NANOS``)."""
 MAX_RETRIES = 5
-"""Dirty victims admission may skip in a row (moka's ``MAX_CONSECUTIVE_RETRIES``)."""
+"""moka's ``MAX_CONSECUTIVE_RETRIES``: admission scans on while ``retries <= 5``, so it skips at most 6
+dirty victims in a row."""
 EVICTION_BATCH_SIZE = 384
 """Attempts of one size-eviction pass (moka's ``DEFAULT_EVICTION_BATCH_SIZE``)."""
 WRITE_SUFFIX = "-write"
@@ -574,7 +575,7 @@ class WriteFloor:
       admitted when it fits or under ``lru`` (moved to the MRU end: moka's push), else it faces
       TinyLFU admission (the candidate's frequency, its first counter first, against the LRU-end
       victim's; a dirty victim, whose own write is still queued, is moved to the MRU end and
-      skipped, at most 5 times), and a rejected candidate leaves the map if the record is its
+      skipped, at most 6 in a row), and a rejected candidate leaves the map if the record is its
       latest write; every record sets the policy generation;
     * **moka's size eviction** after the records (``evict_lru_entries``): pop the LRU end while over
       capacity, a dirty entry moved to the MRU end instead, at most 384 attempts; the entry count and
@@ -582,12 +583,12 @@ class WriteFloor:
 
     It leaves out weights (every entry weighs 1, so the count is the size), the listener, expiry
     (no ttl, tti or per-entry deadline: no timer wheel, no write-order deque), read records (``set``
-    records none), the u16 wrap of the generations, and keys that share a ``hash()`` (one replaces
-    the other; the harness's keys never do).  The map is one ``OrderedDict`` keyed by ``hash(key)``,
-    which is also the access order: an entry enters it when inserted, not when its record is
-    applied, and each record moves it where moka's deque would put it, so the order at every
-    decision is moka's as long as a pending insert never reaches the LRU end (a cache of more
-    than 64 entries).  :func:`check_write_floor` asserts that it evicts exactly what the pure
+    records none), the u16 wrap rule of the policy generation, and keys that share a ``hash()``
+    (one replaces the other; the harness's keys never do).  The map is one ``OrderedDict`` keyed by
+    ``hash(key)``, which is also the access order: an entry enters it when inserted, not when its
+    record is applied, and each record moves it where moka's deque would put it, so the order at
+    every decision is moka's as long as a pending insert never reaches the LRU end (a cache of
+    more than 64 entries).  :func:`check_write_floor` asserts that it evicts exactly what the pure
     backend evicts.
     """
 
