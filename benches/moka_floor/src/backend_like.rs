@@ -1,54 +1,23 @@
-//! The pieces of the Rust backend's moka build that the benchmark floors copy: the hash
-//! moka is fed, the pass-through hasher and the per-entry expiry. Shared by `moka_floor`
-//! (moka alone) and `least_binding` (which includes this file by path), so both floors
-//! build moka the same way.
+//! The pieces of the Rust backend's moka build that the benchmark floors use: the hash
+//! moka is fed and the pass-through hasher (the backend's own `hashing.rs`), and a copy
+//! of its per-entry expiry. Shared by `moka_floor` (moka alone) and `least_binding`
+//! (which includes this file by path), so both floors build moka the same way.
 
 use moka::Expiry;
-use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------------------ hashing
 
-/// murmur3's 64-bit finalizer: what the backend applies to `hash(key)`. CPython's
-/// `hash(k)` of an int below 2**61 - 1 is `k`, so `fmix64(k)` is the int key's hash.
-pub fn fmix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^= k >> 33;
-    k
-}
+/// The backend's own hashing module, compiled in from its source: `fmix64` (what the
+/// backend applies to `hash(key)`; CPython's `hash(k)` of an int below 2**61 - 1 is
+/// `k`, so `fmix64(k)` is the int key's hash) and the pass-through hasher moka is built
+/// with. (`key_hash` is the backend's entry point from a Python hash; the floors start
+/// from `u64` keys.)
+#[allow(dead_code)]
+#[path = "../../../packages/moka-py-rust/src/hashing.rs"]
+mod hashing;
 
-/// Hashers that return the one `u64` written into them (a `u64` key writes itself).
-#[derive(Clone, Copy, Default)]
-pub struct PassThrough;
-
-pub struct PassThroughHasher(u64);
-
-impl BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
-
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
-    }
-}
-
-impl Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = self.0.rotate_left(5) ^ v;
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-}
+pub use hashing::{fmix64, PassThrough};
 
 // ------------------------------------------------------------------------------- expiry
 
