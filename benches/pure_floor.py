@@ -882,7 +882,8 @@ def check_write_floor() -> None:
         rng = random.Random(timing.SEED)
         universe: list[Any] = [*timing.int_keys(600, 13), *timing.str_keys(600, 14)]
         stored = rng.sample(universe, cap)
-        others = [k for k in universe if k not in set(stored)]
+        kept_at_start = set(stored)
+        others = [k for k in universe if k not in kept_at_start]
         floor = WriteFloor(cap, policy, clock=lambda: 0)
         ref: Moka[Any, Any] = Moka(cap, policy=policy, _clock=lambda: 0)
         for k in stored:
