@@ -16,9 +16,12 @@ Run it with the interpreter whose ``Moka`` you want to measure, e.g.::
     /tmp/venv/bin/python packages/moka-py-rust/tools/callgrind_ops.py remove -n 5000 --keep /tmp/cg
 
 ``--module moka_py`` measures another package with the same API (moka-py 0.5.0 in its
-own venv). ``--keep DIR`` keeps the callgrind output files for ``callgrind_annotate``.
-The operations mirror ``benches/timing.py`` (tiny_lfu, 10,000 entries, int keys; str keys
-``"user:<id>"`` for the ``_str`` ones).
+own venv), ``--module moka_least_binding`` the least binding of ``benches/least_binding``,
+and ``--module functools`` the decorator ops with ``functools.lru_cache`` (no ttl: the
+floor the bench compares ``@cached`` with). ``--keep DIR`` keeps the callgrind output
+files for ``callgrind_annotate``. The operations mirror ``benches/timing.py`` (tiny_lfu,
+10,000 entries, int keys; str keys ``"user:<id>"`` for the ``_str`` ones; ttl = 60 s for
+the ``_ttl`` ones). ``benches/instructions.py`` runs it for every Rust target.
 """
 
 from __future__ import annotations
@@ -44,8 +47,11 @@ OPS = (
     "get_with_hit",
     "get_with_miss",
     "remove",
+    "get_hit_ttl",
     "cached_hit",
+    "cached_ttl_hit",
 )
+TTL = 60.0
 
 
 def _keys(n: int, salt: int) -> list[int]:
@@ -63,7 +69,7 @@ def _init() -> int:
 
 def _prepare(module: Any, op: str, nmax: int) -> tuple[Callable[..., Any], list[Any], tuple[Any, ...]]:
     """The call, its keys (at least ``nmax``) and extra arguments; no op runs yet."""
-    moka = module.Moka
+    moka = getattr(module, "Moka", None)  # functools has none (decorator ops only)
     stored: list[Any] = _keys(ENTRIES, 1)
     rng = random.Random(2)
     draws: list[Any] = [rng.choice(stored) for _ in range(nmax)]
@@ -76,8 +82,12 @@ def _prepare(module: Any, op: str, nmax: int) -> tuple[Callable[..., Any], list[
         cache.run_pending_tasks()
         rng.shuffle(keys)
         return cache.remove, keys, ()
-    if op == "cached_hit":
-        fn = module.cached(ENTRIES)(lambda x: x)
+    if op in ("cached_hit", "cached_ttl_hit"):
+        ttl = TTL if op == "cached_ttl_hit" else None
+        if hasattr(module, "cached"):
+            fn = module.cached(ENTRIES, ttl=ttl)(lambda x: x)
+        else:  # functools: lru_cache, which has no ttl
+            fn = module.lru_cache(maxsize=ENTRIES)(lambda x: x)
         for k in stored:
             fn(k)
         inner = getattr(fn, "cache", None)  # moka-py 0.5.0's wrapper exposes none
@@ -92,7 +102,11 @@ def _prepare(module: Any, op: str, nmax: int) -> tuple[Callable[..., Any], list[
         for s in fresh:
             hash(s)  # a str caches its hash: the loop's keys are hashed before, as in the bench
         op = op.removesuffix("_str")
-    cache = moka(ENTRIES)
+    if op == "get_hit_ttl":
+        cache = moka(ENTRIES, ttl=TTL)
+        op = "get_hit"
+    else:
+        cache = moka(ENTRIES)
     for k in stored:
         cache.set(k, k)
     cache.run_pending_tasks()
