@@ -64,7 +64,7 @@ class SpeedConfig:
     """How long and how often to time: ``target_s`` per loop, ``repeats`` loops per subject."""
 
     target_s: float = 0.1
-    repeats: int = 7
+    repeats: int = 15
     n_keys: int = 10_000
     """Entries in the cache for the hit/replace/get_with operations (its capacity is the same)."""
     max_keys: int = 300_000
