@@ -79,7 +79,7 @@ from typing import Any
 
 import timing
 from subjects import INIT, SUBJECTS, VALUE, Adapter, Call
-from targets import TARGETS
+from targets import TARGETS, item_id
 from timing import Prepared, SpeedConfig
 
 __all__ = ["FloorAdapter", "check_sketch", "run_pure_floor", "target_rows"]
@@ -1107,10 +1107,6 @@ def _plan() -> dict[str, list[tuple[str, str]]]:
     return plan
 
 
-def _item_id(subject: str, op: str) -> str:
-    return f"{subject}:{op}"
-
-
 def _rounds(loops: dict[str, Callable[[], float]], repeats: int) -> dict[str, dict[str, Any]]:
     """``repeats`` alternating rounds of one loop each (a loop returns ns/op); medians and samples."""
     live = list(loops.items())
@@ -1174,7 +1170,7 @@ def run_pure_floor(cfg: SpeedConfig, log: Log) -> dict[str, Any]:
             loops: dict[str, Callable[[], float]] = {}
             release: list[Callable[[], None]] = []
             for subject, item_op in items:
-                name = _item_id(subject, item_op)
+                name = item_id(subject, item_op)
                 try:
                     loop, done = _prepare(subject, item_op, cfg, workers)
                 except ImportError as exc:
@@ -1216,12 +1212,12 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         got = ops.get(op, {})
         policy = sid[sid.index("[") + 1 : -1]
-        floor_ns = got.get(_item_id(f"floor[{policy}]", op), {}).get("median_ns")
-        logged = got.get(_item_id("floor[lru-logged]", op), {}) if policy == "lru" else {}
+        floor_ns = got.get(item_id(f"floor[{policy}]", op), {}).get("median_ns")
+        logged = got.get(item_id("floor[lru-logged]", op), {}) if policy == "lru" else {}
         logged_ns = logged.get("median_ns")
-        write_ns = got.get(_item_id(f"floor[{policy}{WRITE_SUFFIX}]", op), {}).get("median_ns")
-        peer_ns = got.get(_item_id(*t.den), {}).get("median_ns")
-        ours_ns = got.get(_item_id(sid, op), {}).get("median_ns")
+        write_ns = got.get(item_id(f"floor[{policy}{WRITE_SUFFIX}]", op), {}).get("median_ns")
+        peer_ns = got.get(item_id(*t.den), {}).get("median_ns")
+        ours_ns = got.get(item_id(sid, op), {}).get("median_ns")
         if ours_ns is None:
             ours_ns = speed.get(op, {}).get("results", {}).get(sid, {}).get("median_ns")
         target_ns = t.limit * peer_ns if peer_ns is not None else None
