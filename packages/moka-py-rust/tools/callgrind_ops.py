@@ -70,6 +70,8 @@ def _init() -> int:
 def _prepare(module: Any, op: str, nmax: int) -> tuple[Callable[..., Any], list[Any], tuple[Any, ...]]:
     """The call, its keys (at least ``nmax``) and extra arguments; no op runs yet."""
     moka = getattr(module, "Moka", None)  # functools has none (decorator ops only)
+    if moka is None and not op.startswith("cached"):
+        raise SystemExit(f"{module.__name__} has no Moka: it can only run the cached_* ops")
     stored: list[Any] = _keys(ENTRIES, 1)
     rng = random.Random(2)
     draws: list[Any] = [rng.choice(stored) for _ in range(nmax)]
