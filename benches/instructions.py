@@ -19,7 +19,7 @@ doing less work; wall-clock time then depends on memory traffic, which callgrind
 
 Run it with the bench environment's interpreter, after ``nox -s bench`` has built it::
 
-    .nox/bench/bin/python benches/instructions.py            # every Rust target, ~5 minutes
+    .nox/bench/bin/python benches/instructions.py            # every Rust target, ~2 minutes on 2 cores
     .nox/bench/bin/python benches/instructions.py -n 2000 --out /tmp/instr
 
 It writes ``instructions.json`` and ``instructions.md`` to ``benches/results/`` (or ``--out``).
