@@ -173,7 +173,6 @@ def _args(cfg: SpeedConfig) -> list[str]:
     return [
         "--target-s", str(cfg.target_s),
         "--n-keys", str(cfg.n_keys),
-        "--remove-entries", str(cfg.remove_entries),
         "--max-keys", str(max_keys),
     ]  # fmt: skip
 

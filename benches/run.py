@@ -357,9 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("the floor group runs in the speed group's rounds: add --only speed")
     out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
     if args.quick:
-        cfg = timing.SpeedConfig(
-            target_s=0.002, repeats=3, n_keys=2_000, max_keys=10_000, remove_entries=2_000
-        )
+        cfg = timing.SpeedConfig(target_s=0.002, repeats=3, n_keys=2_000, max_keys=10_000)
         mem_entries, universe, accesses, thread_s, thread_rounds = 20_000, 100_000, 20_000, 0.05, 2
     else:
         cfg = timing.SpeedConfig()

@@ -11,8 +11,10 @@ How one number is made
   ``baseline`` operation reports it (empty loop, a builtin call) so it can be read
   next to the results.
 * The number of keys per loop is calibrated per subject so that one loop takes
-  about ``target_s``; each subject is then measured ``repeats`` times and the
-  **median** ns/op is reported, with every sample kept in the JSON.
+  about ``target_s`` (``remove``, whose loop empties the cache, sums as many loops
+  of ``n_keys`` calls, each after an untimed refill); each subject is then measured
+  ``repeats`` times and the **median** ns/op is reported, with every sample kept in
+  the JSON.
 * Between repeats the order of the subjects alternates (forward, then backward,
   rotated), so a slow phase of the machine hits every subject alike.  Subjects that
   live in another interpreter (moka-py 0.5.0 in its own venv, a backend forced by
@@ -69,8 +71,6 @@ class SpeedConfig:
     """Entries in the cache for the hit/replace/get_with operations (its capacity is the same)."""
     max_keys: int = 300_000
     """Longest loop (keys per timed loop); the calibrated length is clamped to it."""
-    remove_entries: int = 50_000
-    """Entries removed per ``remove`` loop (refilled, untimed, before each loop)."""
 
 
 # ------------------------------------------------------------------------------------------- keys
@@ -212,6 +212,9 @@ class Prepared:
     """Untimed setup before each loop; gets the loop length, returns the keys for that loop."""
     n: int = 0
     fixed_n: bool = False
+    """The loop runs over all of ``keys`` (``remove``: every stored key); instead of the loop length,
+    calibration picks how many such loops (``passes``, each after its own ``before``) one sample sums."""
+    passes: int = 1
     keep: list[Any] = field(default_factory=list)
     """Objects that must live as long as the measurement (the cache, the wrapper)."""
     adapter: Adapter | None = None
@@ -225,9 +228,17 @@ class Prepared:
         self.keep.clear()
 
     def calibrate(self, cfg: SpeedConfig) -> None:
-        """Pick the loop length so one loop takes about ``cfg.target_s`` (at least 1,000 keys)."""
+        """Pick the loop length so one sample takes about ``cfg.target_s`` (at least 1,000 keys).
+
+        A ``fixed_n`` operation keeps its length and gets enough passes instead, at most as many as
+        add up to ``cfg.max_keys`` calls.
+        """
         if self.fixed_n:
             self.n = len(self.keys)
+            self.run_once()  # warm up
+            ns = self.run_once() * self.n
+            most = max(1, cfg.max_keys // max(self.n, 1))
+            self.passes = max(1, min(most, round(cfg.target_s * 1e9 / max(ns, 1.0))))
             return
         probe = min(2_000, cfg.max_keys)
         self.run_once(probe)  # warm up
@@ -235,10 +246,14 @@ class Prepared:
         self.n = max(probe // 2, min(cfg.max_keys, round(cfg.target_s * 1e9 / max(ns, 1.0))))
 
     def run_once(self, n: int | None = None) -> float:
-        """One timed loop; returns ns per operation."""
+        """One sample: a timed loop (``passes`` of them for ``fixed_n``); returns ns per operation."""
         n = self.n if n is None else n
-        keys = self.before(n) if self.before is not None else self.keys[:n]
-        return timed(self.call, keys) / len(keys)
+        total = calls = 0
+        for _ in range(self.passes):
+            keys = self.before(n) if self.before is not None else self.keys[:n]
+            total += timed(self.call, keys)
+            calls += len(keys)
+        return total / calls
 
 
 @dataclass(frozen=True)
@@ -300,7 +315,13 @@ def _fresh_op(method: str) -> Builder:
 
 
 def _remove(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
-    n = cfg.remove_entries
+    """Remove every one of ``n_keys`` stored keys, refilled (untimed) before each pass.
+
+    The cache has the size of every other operation's, so ``remove`` and ``get`` hit see the same
+    memory footprint (on a five times larger cache the pure backend's get hit alone costs about
+    twice as much).
+    """
+    n = cfg.n_keys
     keys = int_keys(n, 5)
     order = list(keys)
     random.Random(SEED + 5).shuffle(order)  # remove in another order than inserted
@@ -388,7 +409,7 @@ class Executor:
     name = "?"
 
     def prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
-        """``(status, handle, keys per loop)``."""
+        """``(status, handle, calls per sample)``."""
         raise NotImplementedError
 
     def measure(self, handle: int) -> float:
@@ -423,7 +444,7 @@ class LocalExecutor(Executor):
             return status, None, 0
         self.counter += 1
         self.prepared[self.counter] = prepared
-        return status, self.counter, prepared.n
+        return status, self.counter, prepared.n * prepared.passes
 
     def measure(self, handle: int) -> float:
         """One loop."""
@@ -576,7 +597,7 @@ def run_speed(
 
     ``executor_for(subject, op)`` gives the executor to use; a local ``"needs-worker"`` status asks
     it again with ``op`` prefixed by ``"worker:"``.  Returns per subject: median ns/op, samples,
-    keys per loop and where it ran (or an ``error``).
+    calls per sample and where it ran (or an ``error``).
     """
     results: dict[str, dict[str, Any]] = {}
     live: list[tuple[str, Executor, int]] = []

@@ -24,7 +24,7 @@
 //! and `{"error": "..."}` to a command it cannot run.
 //!
 //! Usage: `moka-floor [--serve] [--target-s S] [--repeats N] [--n-keys N]
-//! [--remove-entries N] [--max-keys N] [--ops a,b,...]`
+//! [--max-keys N] [--ops a,b,...]`
 
 mod backend_like;
 
@@ -174,10 +174,25 @@ struct Prepared {
     cache: Moka,
     keys: Keys,
     n: usize,
+    /// Loops summed into one sample: a `Refill` loop has a fixed length, so it is the number
+    /// of loops, not their length, that makes a sample last about `--target-s`.
+    passes: usize,
 }
 
 impl Prepared {
+    /// One sample: `passes` loops; ns/op over all of them.
     fn run_once(&mut self, n: usize, fresh: &mut Fresh) -> f64 {
+        let (mut total, mut calls) = (0.0, 0usize);
+        for _ in 0..self.passes {
+            let (ns, len) = self.run_loop(n, fresh);
+            total += ns;
+            calls += len;
+        }
+        total / calls as f64
+    }
+
+    /// One loop: its time in ns and its number of calls.
+    fn run_loop(&mut self, n: usize, fresh: &mut Fresh) -> (f64, usize) {
         let owned;
         let keys: &[u64] = match &self.keys {
             Keys::Order(order) => {
@@ -194,12 +209,19 @@ impl Prepared {
                 order
             }
         };
-        timed(self.op, &self.cache, keys).as_nanos() as f64 / keys.len() as f64
+        (
+            timed(self.op, &self.cache, keys).as_nanos() as f64,
+            keys.len(),
+        )
     }
 
     fn calibrate(&mut self, cfg: &Config, fresh: &mut Fresh) {
         if let Keys::Refill { order, .. } = &self.keys {
             self.n = order.len();
+            self.run_once(self.n, fresh); // warm up
+            let ns = self.run_once(self.n, fresh).max(1.0) * self.n as f64;
+            let most = (cfg.max_keys / self.n.max(1)).max(1);
+            self.passes = ((cfg.target_s * 1e9 / ns).round() as usize).clamp(1, most);
             return;
         }
         // Grow the probe until it lasts a tenth of the target, so one slow housekeeping
@@ -220,7 +242,6 @@ struct Config {
     target_s: f64,
     repeats: usize,
     n_keys: usize,
-    remove_entries: usize,
     max_keys: usize,
     ops: Vec<String>,
     serve: bool,
@@ -272,8 +293,9 @@ fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
         "set_evict" => (Op::Insert, make(None), Keys::Fresh),
         "get_with_hit" => (Op::GetWith, make(None), Keys::Order(order(&stored, 1))),
         "get_hit_ttl" => (Op::Get, make(Some(TTL)), Keys::Order(order(&stored, 1))),
+        // The cache has every other operation's size (the harness's `_remove`).
         "remove" => {
-            let stored = int_keys(cfg.remove_entries, 5);
+            let stored = int_keys(n, 5);
             let mut order = stored.clone();
             let mut rng = Rng::new(5);
             for i in (1..order.len()).rev() {
@@ -291,6 +313,7 @@ fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
         cache,
         keys,
         n: 0,
+        passes: 1,
     }
 }
 
@@ -326,7 +349,6 @@ fn parse_args() -> Config {
         target_s: 0.1,
         repeats: 7,
         n_keys: 10_000,
-        remove_entries: 50_000,
         max_keys: 1 << 22,
         ops: OPS.iter().map(|s| s.to_string()).collect(),
         serve: false,
@@ -343,7 +365,6 @@ fn parse_args() -> Config {
             "--target-s" => cfg.target_s = parse(flag, value),
             "--repeats" => cfg.repeats = parse(flag, value),
             "--n-keys" => cfg.n_keys = parse(flag, value),
-            "--remove-entries" => cfg.remove_entries = parse(flag, value),
             "--max-keys" => cfg.max_keys = parse(flag, value),
             "--ops" => cfg.ops = value.split(',').map(str::to_string).collect(),
             _ => panic!("unknown option {flag}"),
@@ -378,7 +399,7 @@ fn serve(cfg: &Config) {
             ["prepare", op, policy] if OPS.contains(op) && POLICIES.contains(policy) => {
                 let mut p = prepare(op, policy, cfg);
                 p.calibrate(cfg, &mut fresh);
-                let n = p.n;
+                let n = p.n * p.passes;
                 prepared.push(Some(p));
                 format!("{{\"handle\": {}, \"n\": {n}}}", prepared.len() - 1)
             }
@@ -438,7 +459,7 @@ fn main() {
                 format!(
                     "\"{policy}\": {{\"median_ns\": {:.3}, \"n\": {}, \"samples\": [{}]}}",
                     median(s),
-                    p.n,
+                    p.n * p.passes,
                     list.join(", ")
                 )
             })
@@ -446,12 +467,11 @@ fn main() {
         ops_json.push(format!("\"{op}\": {{{}}}", per_policy.join(", ")));
     }
     println!(
-        "{{\"config\": {{\"target_s\": {}, \"repeats\": {}, \"n_keys\": {}, \"remove_entries\": {}, \
+        "{{\"config\": {{\"target_s\": {}, \"repeats\": {}, \"n_keys\": {}, \
          \"max_keys\": {}}}, \"results\": {{{}}}}}",
         cfg.target_s,
         cfg.repeats,
         cfg.n_keys,
-        cfg.remove_entries,
         cfg.max_keys,
         ops_json.join(", ")
     );
