@@ -10,8 +10,9 @@ shape and calibration), in alternating rounds with the peer the target divides b
 pure backend itself.  A floor above its target means the target cannot be met in CPython without
 changing moka's algorithm; a floor below means there is room, and the report says so.
 
-What every floor leaves out (it may only leave work out, never add any; :class:`WriteFloor`, the
-``set`` rows' second floor, puts the deferral and the lock back and says what it keeps):
+What every floor leaves out (it may only leave work out, never add any; the *logged* floors,
+:class:`LruLoggedFloor` and ``LfuFloor(logged=True)``, put the deferral back, and :class:`WriteFloor`,
+the ``set`` rows' write floor, the deferral and the lock; each says what it keeps):
 
 * **The deferred logs.**  moka queues a read or write record and applies it in housekeeping; a
   floor applies the same change at once (sketch increment, LRU move, admission), which is the
@@ -111,6 +112,9 @@ EVICTION_BATCH_SIZE = 384
 WRITE_SUFFIX = "-write"
 """``floor[POLICY-write]`` is :class:`WriteFloor`, timed for :data:`WRITE_OPS`."""
 WRITE_OPS = frozenset({"set_replace", "set_evict"})
+LFU_LOGGED = "tiny_lfu-logged"
+"""``floor[tiny_lfu-logged]``: :class:`LfuFloor` with moka's read log, timed for :data:`LFU_LOGGED_OPS`."""
+LFU_LOGGED_OPS = frozenset({"get_hit_int", "get_hit_str", "get_hit_ttl"})
 MEMO_LIMIT = 1 << 16
 """Bound of the miss-positions memo (the backend's ``POSITIONS_MEMO_LIMIT``)."""
 OWN_KEY_TYPES = frozenset({int, str})
@@ -255,15 +259,23 @@ class LruLoggedFloor:
 
 
 class LfuFloor:
-    """The tiny_lfu floor cache: an ``OrderedDict`` of ``[value, p0, p1, p2, p3(, deadline)]``
+    """The tiny_lfu floor cache: an ``OrderedDict`` of ``[value, p0, p1, p2, p3, key(, deadline)]``
     entries, the sketch's counters in a ``bytearray``, and the miss-positions memo.
 
     ``ttl`` (seconds) gives every written entry a deadline and makes ``get`` and the decorator
     test it; without it no clock is read.
+
+    ``logged`` (``floor[tiny_lfu-logged]``, the ``get`` rows only) puts back what moka's deferral
+    costs a read, as :class:`LruLoggedFloor` does for lru: ``get`` reads the clock, queues a record
+    (a hit: the entry, which holds its key for the drain's move; a miss: the key's four positions)
+    and drains the log every 64 records or 300 ms, applying each record's sketch increment and move
+    to the MRU end.  Its ``set`` (the fill) still applies at once; ``get_with`` and the decorator are
+    the unlogged ones, which no logged row times.
     """
 
-    def __init__(self, capacity: int, ttl: float | None = None) -> None:
+    def __init__(self, capacity: int, ttl: float | None = None, logged: bool = False) -> None:
         table, sample = sketch_dims(capacity)
+        self.logged = logged
         mask = table - 1
         c = bytearray(16 * table)
         od: OrderedDict[Any, list[Any]] = OrderedDict()
@@ -284,7 +296,7 @@ class LfuFloor:
             e = odget(k)
             if e is not None:
                 move(k)
-                v, p0, p1, p2, p3 = e
+                v, p0, p1, p2, p3, _ = e
             else:
                 v = default
                 p = memoget(k)
@@ -374,7 +386,7 @@ class LfuFloor:
                 if f <= y:
                     return  # rejected (a tie rejects)
                 popfront(False)
-            od[k] = [v, p0, p1, p2, p3]
+            od[k] = [v, p0, p1, p2, p3, k]
 
         def bump(p0: int, p1: int, p2: int, p3: int) -> None:
             """The sketch increment, for the paths no floor times."""
@@ -409,7 +421,7 @@ class LfuFloor:
                 set_(k, v)
                 return v
             move(k)
-            v, p0, p1, p2, p3 = e
+            v, p0, p1, p2, p3, _ = e
             x0 = c[p0]
             x1 = c[p1]
             x2 = c[p2]
@@ -441,7 +453,7 @@ class LfuFloor:
                 e = odget(k)
                 if e is not None:
                     move(k)
-                    v, p0, p1, p2, p3 = e
+                    v, p0, p1, p2, p3, _ = e
                     x0 = c[p0]
                     x1 = c[p1]
                     x2 = c[p2]
@@ -465,58 +477,22 @@ class LfuFloor:
             return wrapper
 
         self.decorate = decorate
-        if ttl is None:
-            return
+        if ttl is not None:
+            # --- with a cache-wide ttl: a deadline per entry, tested on every read
+            life = ttl
 
-        # --- with a cache-wide ttl: a deadline per entry, tested on every read
-        life = ttl
-
-        def set_ttl(k: Any, v: Any) -> None:
-            set_(k, v)
-            e = odget(k)
-            if e is not None:
-                del e[5:]
-                e.append(clock() + life)
-
-        def get_ttl(k: Any, default: Any = None) -> Any:
-            nonlocal size
-            e = odget(k)
-            if e is not None:
-                v, p0, p1, p2, p3, d = e
-                if d > clock():
-                    move(k)
-                    x0 = c[p0]
-                    x1 = c[p1]
-                    x2 = c[p2]
-                    x3 = c[p3]
-                    if x0 & x1 & x2 & x3 != 15:
-                        c[p0] = inc[x0]
-                        c[p1] = inc[x1]
-                        c[p2] = inc[x2]
-                        c[p3] = inc[x3]
-                        size += 1
-                        if size >= sample:
-                            size = reset(c, size)
-                    return v
-                bump(p0, p1, p2, p3)  # expired: a Miss record, the same key hash
-                return default
-            return get(k, default)
-
-        def decorate_ttl(func: Callable[..., Any]) -> Callable[..., Any]:
-            hit = count().__next__
-            miss = count().__next__
-
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                nonlocal size
-                if kwargs:
-                    k: Any = (args, tuple(kwargs.items()))
-                elif len(args) == 1 and type(args[0]) in OWN_KEY_TYPES:
-                    k = args[0]
-                else:
-                    k = args
+            def set_ttl(k: Any, v: Any) -> None:
+                set_(k, v)
                 e = odget(k)
                 if e is not None:
-                    v, p0, p1, p2, p3, d = e
+                    del e[6:]
+                    e.append(clock() + life)
+
+            def get_ttl(k: Any, default: Any = None) -> Any:
+                nonlocal size
+                e = odget(k)
+                if e is not None:
+                    v, p0, p1, p2, p3, _, d = e
                     if d > clock():
                         move(k)
                         x0 = c[p0]
@@ -531,27 +507,149 @@ class LfuFloor:
                             size += 1
                             if size >= sample:
                                 size = reset(c, size)
-                        hit()
                         return v
-                get_ttl(k)  # the recorded Miss
-                miss()
-                v = func(*args, **kwargs)
-                set_ttl(k, v)
+                    bump(p0, p1, p2, p3)  # expired: a Miss record, the same key hash
+                    return default
+                return get(k, default)
+
+            def decorate_ttl(func: Callable[..., Any]) -> Callable[..., Any]:
+                hit = count().__next__
+                miss = count().__next__
+
+                def wrapper(*args: Any, **kwargs: Any) -> Any:
+                    nonlocal size
+                    if kwargs:
+                        k: Any = (args, tuple(kwargs.items()))
+                    elif len(args) == 1 and type(args[0]) in OWN_KEY_TYPES:
+                        k = args[0]
+                    else:
+                        k = args
+                    e = odget(k)
+                    if e is not None:
+                        v, p0, p1, p2, p3, _, d = e
+                        if d > clock():
+                            move(k)
+                            x0 = c[p0]
+                            x1 = c[p1]
+                            x2 = c[p2]
+                            x3 = c[p3]
+                            if x0 & x1 & x2 & x3 != 15:
+                                c[p0] = inc[x0]
+                                c[p1] = inc[x1]
+                                c[p2] = inc[x2]
+                                c[p3] = inc[x3]
+                                size += 1
+                                if size >= sample:
+                                    size = reset(c, size)
+                            hit()
+                            return v
+                    get_ttl(k)  # the recorded Miss
+                    miss()
+                    v = func(*args, **kwargs)
+                    set_ttl(k, v)
+                    return v
+
+                return wrapper
+
+            def get_with_ttl(k: Any, init: Callable[[], Any]) -> Any:
+                v = get_ttl(k, _MISSING)  # (no target times it: not inlined)
+                if v is _MISSING:
+                    v = init()
+                    set_ttl(k, v)
                 return v
 
-            return wrapper
+            self.set = set_ttl
+            self.get = get_ttl
+            self.get_with = get_with_ttl
+            self.decorate = decorate_ttl
 
-        def get_with_ttl(k: Any, init: Callable[[], Any]) -> Any:
-            v = get_ttl(k, _MISSING)  # (no target times it: not inlined)
-            if v is _MISSING:
-                v = init()
-                set_ttl(k, v)
-            return v
+        if not logged:
+            return
 
-        self.set = set_ttl
-        self.get = get_ttl
-        self.get_with = get_with_ttl
-        self.decorate = decorate_ttl
+        # --- logged reads: the clock, a queued record, the batched drain (moka's read log)
+        now_s = time.monotonic  # one clock for the trigger and the deadline (the fastest measured)
+        rlog: list[Any] = []
+        trigger = [now_s() + LOG_SYNC_INTERVAL_NS / 1e9]
+
+        def drain(now: float) -> None:
+            nonlocal size
+            for r in rlog:
+                if type(r) is list:  # a hit: the entry
+                    move(r[5])
+                    p0 = r[1]
+                    p1 = r[2]
+                    p2 = r[3]
+                    p3 = r[4]
+                else:  # a miss: its positions
+                    p0, p1, p2, p3 = r
+                x0 = c[p0]
+                x1 = c[p1]
+                x2 = c[p2]
+                x3 = c[p3]
+                if x0 & x1 & x2 & x3 != 15:
+                    c[p0] = inc[x0]
+                    c[p1] = inc[x1]
+                    c[p2] = inc[x2]
+                    c[p3] = inc[x3]
+                    size += 1
+                    if size >= sample:
+                        size = reset(c, size)
+            rlog.clear()
+            trigger[0] = now + LOG_SYNC_INTERVAL_NS / 1e9
+
+        def miss_positions(k: Any) -> tuple[int, int, int, int]:
+            p = memoget(k)
+            if p is None:
+                h = hash(k) & U64
+                h ^= h >> 33
+                h = (h * FMIX1) & U64
+                h ^= h >> 33
+                h = (h * FMIX2) & U64
+                h ^= h >> 33
+                s = (h & 3) << 2
+                x = ((h + SEED0) * SEED0) & U64
+                p0 = (((x + (x >> 32)) & mask) << 4) + s
+                x = ((h + SEED1) * SEED1) & U64
+                p1 = (((x + (x >> 32)) & mask) << 4) + s + 1
+                x = ((h + SEED2) * SEED2) & U64
+                p2 = (((x + (x >> 32)) & mask) << 4) + s + 2
+                x = ((h + SEED3) * SEED3) & U64
+                p3 = (((x + (x >> 32)) & mask) << 4) + s + 3
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                p = memo[k] = (p0, p1, p2, p3)
+            return p
+
+        def get_logged(k: Any, default: Any = None) -> Any:
+            now = now_s()
+            e = odget(k)
+            if len(rlog) >= LOG_FLUSH_POINT or now >= trigger[0]:
+                drain(now)
+            if e is not None:
+                rlog.append(e)
+                return e[0]
+            rlog.append(miss_positions(k))  # a Miss record (no logged row times a miss: not inlined)
+            return default
+
+        def get_ttl_logged(k: Any, default: Any = None) -> Any:
+            now = now_s()
+            e = odget(k)
+            if len(rlog) >= LOG_FLUSH_POINT or now >= trigger[0]:
+                drain(now)
+            if e is not None:
+                if e[6] > now:
+                    rlog.append(e)
+                    return e[0]
+                rlog.append((e[1], e[2], e[3], e[4]))  # expired: a Miss record, the same key hash
+                return default
+            rlog.append(miss_positions(k))
+            return default
+
+        def run_pending_tasks() -> None:
+            drain(now_s())
+
+        self.get = get_logged if ttl is None else get_ttl_logged
+        self.run_pending_tasks = run_pending_tasks
 
 
 class WriteFloor:
@@ -748,14 +846,14 @@ class FloorAdapter(Adapter):
         self.label = f"pure floor [{policy}]"
 
     def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any | None:
-        """An :class:`LfuFloor`, :class:`LruFloor`, :class:`LruLoggedFloor` or :class:`WriteFloor` (only
-        the tiny_lfu floor has a ttl: no other target needs it)."""
+        """An :class:`LfuFloor` (logged or not), :class:`LruFloor`, :class:`LruLoggedFloor` or
+        :class:`WriteFloor` (only the tiny_lfu floors have a ttl: no other target needs it)."""
         if capacity is None:
             return None
         if self.policy.endswith(WRITE_SUFFIX):
             return None if ttl is not None else WriteFloor(capacity, self.policy[: -len(WRITE_SUFFIX)])
-        if self.policy == "tiny_lfu":
-            return LfuFloor(capacity, ttl)
+        if self.policy in ("tiny_lfu", LFU_LOGGED):
+            return LfuFloor(capacity, ttl, logged=self.policy == LFU_LOGGED)
         if ttl is not None:
             return None
         return LruLoggedFloor(capacity) if self.policy == "lru-logged" else LruFloor(capacity)
@@ -767,8 +865,9 @@ class FloorAdapter(Adapter):
             set_(k, k)
 
     def settle(self, cache: Any) -> None:
-        """Apply the write floor's queued records (the other floors apply every change at once)."""
-        if isinstance(cache, WriteFloor):
+        """Apply the queued records of the write floor and the logged tiny_lfu floor (the lru logged
+        floor's are applied by its next call; the other floors apply every change at once)."""
+        if isinstance(cache, WriteFloor) or (isinstance(cache, LfuFloor) and cache.logged):
             cache.run_pending_tasks()
 
     def get(self, cache: Any) -> Call | None:
@@ -781,11 +880,13 @@ class FloorAdapter(Adapter):
 
     def get_with(self, cache: Any) -> Call | None:
         """``get_with(k, INIT)`` (tiny_lfu only: the only get_with target is pure tiny_lfu's)."""
-        return Call("call2", cache.get_with, INIT) if isinstance(cache, LfuFloor) else None
+        return Call("call2", cache.get_with, INIT) if self.policy == "tiny_lfu" else None
 
     def remove(self, cache: Any) -> Call | None:
-        """``remove(k)`` (the write floor has none to time)."""
-        return None if isinstance(cache, WriteFloor) else Call("call1", cache.remove)
+        """``remove(k)`` (the write floors and the logged tiny_lfu floor have none to time)."""
+        if isinstance(cache, WriteFloor) or self.policy == LFU_LOGGED:
+            return None
+        return Call("call1", cache.remove)
 
     def decorate(
         self, func: Callable[[Any], Any], maxsize: int, ttl: float | None
@@ -805,7 +906,8 @@ def check_sketch() -> None:
 
     On a small cache (so that the stream crosses several resets): the positions ``set`` computes
     for new keys, then the counters and ``size`` after streams of ``get`` hits and misses,
-    ``get_with`` hits, decorator hits, and the same with ttl; then every admission decision of
+    ``get_with`` hits, decorator hits, and the same with ttl; the logged floor's ``get`` stream against
+    the unlogged one's (counters, ``size``, access order); then every admission decision of
     ``set`` into the full cache against the backend's frequencies.  Raises ``AssertionError``.
     """
     from moka_py_pure._hashing import key_hash
@@ -844,6 +946,19 @@ def check_sketch() -> None:
             assert len(floor.od) == cap, "a hit or a miss changed the map"
             assert floor.counters == ref.counters, "sketch counters differ from the backend's"
             assert floor.size() == ref.size, "sketch size differs from the backend's"
+        # The logged floor: the same get stream, queued and drained, counts the same and leaves the
+        # same access order as the unlogged floor, whose counts were just checked.
+        logged, plain = LfuFloor(cap, ttl, logged=True), LfuFloor(cap, ttl)
+        for f in (logged, plain):
+            for k in stored:
+                f.set(k, k)
+            for k in stream:
+                f.get(k)
+        assert logged.get(stored[0]) == stored[0] and plain.get(stored[0]) == stored[0]
+        logged.run_pending_tasks()
+        assert logged.counters == plain.counters, "the logged floor's counters differ"
+        assert logged.size() == plain.size(), "the logged floor's sketch size differs"
+        assert list(logged.od) == list(plain.od), "the logged floor's access order differs"
         # Admission on a fresh cache: some candidates were missed (counted), the victims never read.
         floor = LfuFloor(cap, ttl)
         ref = FrequencySketch()
@@ -1098,7 +1213,9 @@ def _plan() -> dict[str, list[tuple[str, str]]]:
             continue
         items = plan.setdefault(op, [])
         policy = sid[sid.index("[") + 1 : -1]
-        floors = [(f"floor[{policy}]", op)] + ([("floor[lru-logged]", op)] if policy == "lru" else [])
+        floors = [(f"floor[{policy}]", op)]
+        if policy == "lru" or op in LFU_LOGGED_OPS:
+            floors.append((f"floor[{policy}-logged]", op))
         if op in WRITE_OPS:
             floors.append((f"floor[{policy}{WRITE_SUFFIX}]", op))
         for item in (*floors, t.den, t.num):
@@ -1213,8 +1330,7 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         got = ops.get(op, {})
         policy = sid[sid.index("[") + 1 : -1]
         floor_ns = got.get(item_id(f"floor[{policy}]", op), {}).get("median_ns")
-        logged = got.get(item_id("floor[lru-logged]", op), {}) if policy == "lru" else {}
-        logged_ns = logged.get("median_ns")
+        logged_ns = got.get(item_id(f"floor[{policy}-logged]", op), {}).get("median_ns")
         write_ns = got.get(item_id(f"floor[{policy}{WRITE_SUFFIX}]", op), {}).get("median_ns")
         peer_ns = got.get(item_id(*t.den), {}).get("median_ns")
         ours_ns = got.get(item_id(sid, op), {}).get("median_ns")
