@@ -9,6 +9,7 @@ backend does not, and does not run the suite against it.
 
 from mutants._pure_copy import pure_copy
 
+HIT_TEST = "            ((x := e.exp) is None or x"
 UNDETECTABLE = "the deadline and now are nanosecond readings of a real clock; equality cannot be staged"
 
 name = "mutant-deadline-inclusive"
@@ -29,6 +30,9 @@ Moka = pure_copy(
                 "    if tti is not None and sat_add(e.la, tti) < now:\n        return False\n",
             ),
         ],
-        "_cache": [("((x := e.exp) is None or x > now)", "((x := e.exp) is None or x >= now)")],
+        "_cache": [  # get's and get_with's lock-free hit tests
+            (f"{kw} (\n{HIT_TEST} > now)", f"{kw} (\n{HIT_TEST} >= now)")
+            for kw in ("        if", "        elif")
+        ],
     },
 ).Moka
