@@ -598,26 +598,12 @@ class LfuFloor:
             trigger[0] = now + LOG_SYNC_INTERVAL_NS / 1e9
 
         def miss_positions(k: Any) -> tuple[int, int, int, int]:
+            """The memo's positions, else computed (no logged row times a miss: not inlined)."""
             p = memoget(k)
             if p is None:
-                h = hash(k) & U64
-                h ^= h >> 33
-                h = (h * FMIX1) & U64
-                h ^= h >> 33
-                h = (h * FMIX2) & U64
-                h ^= h >> 33
-                s = (h & 3) << 2
-                x = ((h + SEED0) * SEED0) & U64
-                p0 = (((x + (x >> 32)) & mask) << 4) + s
-                x = ((h + SEED1) * SEED1) & U64
-                p1 = (((x + (x >> 32)) & mask) << 4) + s + 1
-                x = ((h + SEED2) * SEED2) & U64
-                p2 = (((x + (x >> 32)) & mask) << 4) + s + 2
-                x = ((h + SEED3) * SEED3) & U64
-                p3 = (((x + (x >> 32)) & mask) << 4) + s + 3
                 if len(memo) >= MEMO_LIMIT:
                     memo.clear()
-                p = memo[k] = (p0, p1, p2, p3)
+                p = memo[k] = positions(k, mask)
             return p
 
         def get_logged(k: Any, default: Any = None) -> Any:
@@ -628,7 +614,7 @@ class LfuFloor:
             if e is not None:
                 rlog.append(e)
                 return e[0]
-            rlog.append(miss_positions(k))  # a Miss record (no logged row times a miss: not inlined)
+            rlog.append(miss_positions(k))  # a Miss record
             return default
 
         def get_ttl_logged(k: Any, default: Any = None) -> Any:
