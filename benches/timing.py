@@ -68,7 +68,7 @@ class SpeedConfig:
     target_s: float = 0.1
     repeats: int = 15
     n_keys: int = 10_000
-    """Entries in the cache for the hit/replace/get_with operations (its capacity is the same)."""
+    """Entries in the cache of every operation (its capacity is the same); ``remove`` removes them all."""
     max_keys: int = 300_000
     """Longest loop (keys per timed loop); the calibrated length is clamped to it."""
 
