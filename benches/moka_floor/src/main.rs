@@ -274,12 +274,14 @@ fn check_hits(cache: &Moka, keys: &[u64], expect: usize, what: &str) {
 fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
     let n = cfg.n_keys;
     let stored = int_keys(n, 1);
-    let make = |ttl| {
+    // A cache of capacity n holding `keys` (all of them: checked).
+    let filled = |keys: &[u64], ttl| {
         let cache = new_cache(policy, n as u64, ttl);
-        fill(&cache, &stored);
-        check_hits(&cache, &stored, n, op_name);
+        fill(&cache, keys);
+        check_hits(&cache, keys, n, op_name);
         cache
     };
+    let make = |ttl| filled(&stored, ttl);
     let order = |universe: &[u64], salt| access_order(universe, cfg.max_keys, salt);
     let (op, cache, keys) = match op_name {
         "get_hit_int" => (Op::Get, make(None), Keys::Order(order(&stored, 1))),
@@ -301,9 +303,7 @@ fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
             for i in (1..order.len()).rev() {
                 order.swap(i, rng.below(i + 1));
             }
-            let cache = new_cache(policy, stored.len() as u64, None);
-            fill(&cache, &stored);
-            check_hits(&cache, &stored, stored.len(), op_name);
+            let cache = filled(&stored, None);
             (Op::Remove, cache, Keys::Refill { stored, order })
         }
         other => panic!("unknown operation {other:?}"),
