@@ -36,8 +36,9 @@ def test_reads_do_not_check_the_write_log(clock: FakeClock) -> None:
         c.set(k, k)
     c.get(0)  # a read only looks at the read log (and the timer)
     assert len(c._wlog) == 64 and c.count() == 0
-    c.remove(1)  # a write does
-    assert len(c._wlog) == 1 and c.count() == 64
+    c.remove(1)  # a write does: a cycle runs before its record is queued
+    # 63: key 1 left the map before that cycle, so its queued insert was skipped (moka 0.12.16)
+    assert len(c._wlog) == 1 and c.count() == 63
 
 
 def test_300ms_trigger(clock: FakeClock) -> None:

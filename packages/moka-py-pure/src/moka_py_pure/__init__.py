@@ -1,4 +1,4 @@
-"""moka-py's pure-Python backend: moka 0.12.14's caching algorithms, in Python.
+"""moka-py's pure-Python backend: moka 0.12.16's caching algorithms, in Python.
 
 This module is the backend object that ``moka_py`` loads through the ``moka_py.backends`` entry
 point: it declares ``name``, ``priority``, ``exact`` and ``Moka``, and ``cached`` (``moka_py``'s

@@ -116,7 +116,7 @@ def _deliver(listener: Callable[[Any, Any, str], object], events: Sequence[Event
 
 
 class Moka(Generic[K, V]):
-    """A concurrent cache running moka 0.12.14's algorithms in pure Python.
+    """A concurrent cache running moka 0.12.16's algorithms in pure Python.
 
     ``capacity`` bounds the total weight (every entry weighs 1 unless ``weigher`` is given), or is
     ``None`` for an unbounded cache.  ``ttl`` / ``tti`` are seconds (time to live since the last write /
@@ -613,36 +613,48 @@ class Moka(Generic[K, V]):
         h = hash(key)
         self._acquire()
         try:
-            m = self._map
-            e = m.get(h)
-            if e is None:
-                return default
-            if e.key is key:
-                del m[h]
-            else:
-                if not e.key == key:  # noqa: SIM201 (dict: ==)
-                    e = probe(e, key)  # a hash collision
-                # unmap by identity: a key's __eq__ may have changed the map meanwhile
-                if e is None or not unmap(m, e):
-                    return default
-            now = self._clock() - self._origin
-            e.gen = (e.gen + 1) & 0xFFFF
-            value = e.value
-            if self._listener is not None:
-                cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
-                self._events.append((e.mkey, value, cause))
-            wlog = self._wlog
-            if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
+            if self._weigher is not None:
+                # Apply the queued writes first, so that none of this key's is still queued when
+                # its entry leaves the map: moka 0.12.16 would skip it and keep its weighted size
+                # off by the weight that write changed (docs/internals/moka-algorithms.md,
+                # "Removing from a weighted cache").  The Rust backend does the same.
                 self._housekeep()
-            wlog.append(e)  # a remove record (see WriteOp)
+            value = self._unlink(key, h)
             if not self._events:
-                return value
+                return default if value is _MISSING else value
             events = self._take_events()
         finally:
             self._release()
         listener = self._listener
         assert listener is not None
         _deliver(listener, events)
+        return default if value is _MISSING else value
+
+    def _unlink(self, key: Any, h: int) -> Any:
+        """moka's ``invalidate`` under the lock: the removed value, or ``_MISSING``."""
+        m = self._map
+        e = m.get(h)
+        if e is None:
+            return _MISSING
+        if e.key is key:
+            del m[h]
+            e.retired = True
+        else:
+            if not e.key == key:  # noqa: SIM201 (dict: ==)
+                e = probe(e, key)  # a hash collision
+            # unmap by identity: a key's __eq__ may have changed the map meanwhile
+            if e is None or not unmap(m, e):
+                return _MISSING
+        now = self._clock() - self._origin
+        e.gen = (e.gen + 1) & 0xFFFF
+        value = e.value
+        if self._listener is not None:
+            cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
+            self._events.append((e.mkey, value, cause))
+        wlog = self._wlog
+        if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
+            self._housekeep()
+        wlog.append(e)  # a remove record (see WriteOp)
         return value
 
     def __contains__(self, key: object) -> bool:

@@ -37,6 +37,7 @@ class Entry(Link):
         "pgen",  # policy_gen (u16): the generation housekeeping has applied
         "ptti",  # per-entry tti (ns) given to the write that stored the current value
         "pttl",  # per-entry ttl (ns) given to the write that stored the current value
+        "retired",  # removed from the map (moka 0.12.16's EntryInfo::is_retired): never cleared
         "sk",  # sketch counter positions of fmix64(h mod 2**64), computed once the sketch is enabled
         "tn",  # timer-wheel node
         "value",
@@ -61,6 +62,7 @@ class Entry(Link):
         self.value = value
         self.weight = weight
         self.admitted = False
+        self.retired = False
         self.gen = 1  # EntryInfo::new: entry_gen 1, policy_gen 0, i.e. dirty until its Upsert is applied
         self.pgen = 0
         self.la = now

@@ -65,7 +65,7 @@ def expire_after_create(e: Entry, now: int) -> None:
 
 
 def _current_duration(e: Entry, now: int, ttl: int | None, tti: int | None) -> int | None:
-    """moka's ``cur``: min(E, lm + ttl, la + tti) - now, or None if none exists or it is past."""
+    """moka's ``cur``: min(E, lm + ttl, la + tti) - now, saturating at 0; None if none exists."""
     t = e.exp
     if ttl is not None:
         x = sat_add(e.lm, ttl)
@@ -75,9 +75,9 @@ def _current_duration(e: Entry, now: int, ttl: int | None, tti: int | None) -> i
         x = sat_add(e.la, tti)
         if t is None or x < t:
             t = x
-    if t is None or t < now:
+    if t is None:
         return None
-    return t - now
+    return t - now if t > now else 0  # moka 0.12.15: saturating_duration_since
 
 
 def _apply_hook_result(e: Entry, now: int, duration: int | None, current: int | None) -> bool:
@@ -85,16 +85,21 @@ def _apply_hook_result(e: Entry, now: int, duration: int | None, current: int | 
     if duration != current:
         e.exp = None if duration is None else to_expiration_time(sat_add(now, duration))
         return True
-    if duration is None and e.exp is not None:
-        e.exp = None  # v0.12.13: clear a per-entry time the hook no longer wants
-        return True
     return False
 
 
-def expire_after_update(e: Entry, now: int, ttl: int | None, tti: int | None) -> bool:
-    """Update hook; call after ``la``/``lm``/``pttl``/``ptti`` were set for the new value."""
+def expire_after_update(e: Entry, now: int, ttl: int | None, tti: int | None) -> None:
+    """``do_post_update_steps``' hooks; call after ``la``/``lm``/``pttl``/``ptti`` were set.
+
+    moka 0.12.15 (moka#575): a write over an entry whose per-entry expiration time has passed
+    (expired, not yet removed) is a create, so the create hook sets its deadline afresh.
+    """
+    deadline = e.exp
+    if deadline is not None and deadline <= now:
+        expire_after_create(e, now)
+        return
     current = _current_duration(e, now, ttl, tti)
-    return _apply_hook_result(e, now, per_entry_duration(e.pttl, e.ptti), current)
+    _apply_hook_result(e, now, per_entry_duration(e.pttl, e.ptti), current)
 
 
 def expire_after_read(e: Entry, now: int, ttl: int | None, tti: int | None) -> bool:

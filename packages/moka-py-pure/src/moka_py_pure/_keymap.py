@@ -92,16 +92,23 @@ def put(m: dict[int, Any], e: Any) -> None:
 
 
 def unmap(m: dict[int, Any], e: Any) -> bool:
-    """Remove this very entry (by identity, no key code runs); False if it was not stored."""
+    """Remove this very entry (by identity, no key code runs) and retire it; False if not stored.
+
+    Retiring is moka 0.12.16's ``EntryInfo::retire``, done with the map removal: housekeeping then
+    skips the entry's queued upserts and reads (docs/internals/moka-algorithms.md, "Retired entries").
+    Callers that delete ``m[h]`` themselves set ``e.retired`` beside the ``del``.
+    """
     h = e.h
     x = m.get(h)
     if x is e:
         del m[h]
+        e.retired = True
         return True
     if type(x) is not Bucket or e not in x:  # `in` on a bucket of entries: Entry has no __eq__
         return False
     rest = [o for o in x if o is not e]
     m[h] = rest[0] if len(rest) == 1 else Bucket(rest)
+    e.retired = True
     return True
 
 

@@ -210,9 +210,13 @@ class Policy:
                     continue
                 if t is tuple:  # Hit with is_expiry_modified
                     e = r[0]
+                    if e.retired:
+                        continue  # removed since the read: no policy change (moka 0.12.16)
                     self.update_timer_wheel(e)
                 else:
                     e = r
+                    if e.retired:
+                        continue
                 prev = e.prev  # its own probation node; Deque.move_to_back inlined, as below
                 if prev is None and head is not e:
                     continue
@@ -247,11 +251,7 @@ class Policy:
                 if p is None:
                     p = positions(r)
             else:
-                if t is tuple:  # Hit with is_expiry_modified
-                    e = r[0]
-                    self.update_timer_wheel(e)
-                else:
-                    e = r
+                e = r[0] if t is tuple else r  # a tuple: a Hit with is_expiry_modified
                 p = e.sk
                 if p is None:
                     p = e.sk = entry_positions(e.h)
@@ -277,6 +277,10 @@ class Policy:
                         size = sketch.size
             if e is None:
                 continue
+            if e.retired:
+                continue  # removed since the read: counted, but no policy change (moka 0.12.16)
+            if t is tuple:
+                self.update_timer_wheel(e)
             prev = e.prev  # the entry is its own probation node
             if prev is None and head is not e:
                 continue  # not in probation: not admitted (yet), or already removed
@@ -351,7 +355,9 @@ class Policy:
                 e = op[0]
                 gen = op[1]
                 w = op[3]
-                if e.admitted and e.exp is None and e.tn is None and e.won is None:
+                if e.retired:
+                    pass  # removed since the write: handle_upsert only sets the policy generation
+                elif e.admitted and e.exp is None and e.tn is None and e.won is None:
                     # Fast path of handle_upsert for a resident update without timer or
                     # write-order node (the common case): weights, move to the MRU end.
                     ws -= op[2]
@@ -410,6 +416,11 @@ class Policy:
 
     def handle_upsert(self, e: Entry, gen: int, old_weight: int, new_weight: int, key: Any) -> None:
         """``Inner::handle_upsert``."""
+        if e.retired:
+            # Removed from the map since this write was queued (moka 0.12.16, moka#590): admitting
+            # it would leave a policy node no eviction reaches; only the generation moves on.
+            e.set_policy_gen(gen)
+            return
         if e.admitted:
             # An update of a resident entry: no admission test.
             ws = self.ws - old_weight
@@ -493,7 +504,7 @@ class Policy:
                 break
             nxt = node.next  # taken before a possible move, like moka's next_node_ptr
             ve = node
-            if ve.gen != ve.pgen:
+            if ve.gen != ve.pgen or ve.retired:  # dirty, or removed from the map (moka 0.12.16)
                 deq.move_to_back(node)
                 retries += 1
                 node = nxt
@@ -517,6 +528,8 @@ class Policy:
 
     def handle_admit(self, e: Entry, weight: int) -> None:
         """``Inner::handle_admit``."""
+        if e.retired:
+            return  # moka 0.12.16 re-checks: a retired entry is never admitted
         self.ec += 1
         self.ws += weight
         self.update_timer_wheel(e)
@@ -725,6 +738,7 @@ class Policy:
             cur = m.get(h)
             if cur is info:  # the common case: still stored, alone under its hash (so moka's
                 del m[h]  # last_accessed check compares the entry with itself)
+                cur.retired = True
             else:  # a collision bucket, or no longer stored (rare)
                 cur = current(m, info)
                 if cur is None or cur.la != info.la:

@@ -1,6 +1,7 @@
-"""Compare the pure backend with the real moka 0.12.14 (via the harness) on random traces.
+"""Compare the pure backend with the real moka 0.12.16 (via the harness) on random traces.
 
-PYTHONPATH=src python tools/moka_harness/differential.py --seeds 0:100 --ops 5000 [--record FILE]
+PYTHONPATH=src python tools/moka_harness/differential.py --seeds 0:100 --ops 5000 [--kind rewrite]
+    [--record FILE [--append]]
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "tests"))
 
-from test_pure_moka_traces import replay  # noqa: E402
+from moka_replay import replay  # noqa: E402
 
 HARNESS = HERE / "target" / "release" / "moka-harness"
 
@@ -98,6 +99,48 @@ def trace(seed: int, n: int) -> dict[str, Any]:
     return t
 
 
+def rewrite_trace(seed: int, n: int) -> dict[str, Any]:
+    """Writes over entries that expired but are still stored (moka#575's case, fixed in 0.12.15).
+
+    Few keys, short ttls (per-entry on about half the writes, cache-wide in some traces), clock
+    steps around them, and housekeeping only now and then, so most writes land on an entry whose
+    deadline has passed but which housekeeping has not removed yet.
+    """
+    rng = random.Random(seed)
+    per_entry = rng.random() < 0.8
+    t: dict[str, Any] = dict(
+        seed=seed,
+        cap=rng.choice([-1, rng.randrange(2, 16)]),
+        lru=rng.random() < 0.5,
+        weigher=False,
+        listener=True,
+        ttl=rng.choice([-1, rng.randrange(10**6, 10**8)]) if rng.random() < 0.5 or not per_entry else -1,
+        tti=rng.choice([-1, -1, rng.randrange(10**6, 10**8)]),
+    )
+    ops: list[str] = []
+    for _ in range(n):
+        r = rng.random()
+        k = rng.randrange(8)
+        v = rng.randrange(1000) * 1000 + rng.randrange(11)
+        ttl = rng.randrange(1, 10**8) if per_entry and rng.random() < 0.5 else None
+        tti = rng.randrange(1, 10**8) if per_entry and rng.random() < 0.25 else None
+        if r < 0.40:
+            ops.append(f"S {k} {v} {d(ttl)} {d(tti)}")
+        elif r < 0.60:
+            ops.append(f"G {k}")
+        elif r < 0.65:
+            ops.append(f"W {k} {v} {d(ttl)} {d(tti)}")
+        elif r < 0.68:
+            ops.append(f"R {k}")
+        elif r < 0.71:
+            ops.append("P")
+        else:
+            ops.append(f"T {rng.randrange(0, 6 * 10**7)}")
+    ops.append("P")
+    t["ops"] = ops
+    return t
+
+
 def moka(t: dict[str, Any]) -> list[str]:
     args = [str(t["cap"]), "lru" if t["lru"] else "tiny", str(int(t["weigher"])), str(int(t["listener"]))]
     args += [str(t["ttl"]), str(t["tti"])]
@@ -111,13 +154,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="0:100")
     ap.add_argument("--ops", type=int, default=5000)
+    ap.add_argument(
+        "--kind", choices=["mixed", "rewrite"], default="mixed",
+        help="mixed: every operation; rewrite: writes over expired, not yet removed entries",
+    )  # fmt: skip
     ap.add_argument("--record", help="write the traces (with moka's outputs) to this .json.gz")
+    ap.add_argument("--append", action="store_true", help="with --record: add to the file's traces")
     a = ap.parse_args()
     lo, hi = (int(x) for x in a.seeds.split(":"))
     bad = 0
     recorded = []
     for seed in range(lo, hi):
-        t = trace(seed, a.ops)
+        t = (rewrite_trace if a.kind == "rewrite" else trace)(seed, a.ops)
         expected = moka(t)
         got = replay(t)
         if got != expected:
@@ -129,6 +177,9 @@ def main() -> None:
         recorded.append(t)
     print(f"{bad} mismatches in {hi - lo} traces")
     if a.record:
+        if a.append and Path(a.record).exists():
+            with gzip.open(a.record, "rt") as old:
+                recorded = json.load(old) + recorded
         with gzip.GzipFile(a.record, "wb", mtime=0) as f:
             f.write(json.dumps(recorded, separators=(",", ":")).encode())
 

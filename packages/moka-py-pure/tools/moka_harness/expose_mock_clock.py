@@ -1,6 +1,6 @@
-"""Make moka 0.12.14's test-only mock clock usable from outside the crate, in a local copy.
+"""Make moka 0.12.16's test-only mock clock usable from outside the crate, in a local copy.
 
-Usage: python expose_mock_clock.py PATH_TO_COPY_OF_moka-0.12.14
+Usage: python expose_mock_clock.py PATH_TO_COPY_OF_moka-0.12.16
 Only visibility changes: `Clock`, `Clock::mock`, `Mock`, `Mock::increment`, `CacheBuilder::clock`
 become public and lose their `#[cfg(test)]`; `dbg!` around the mocked `to_std_instant` is removed.
 """

@@ -90,7 +90,11 @@ fn main() {
             "H" => { let r = cache.contains_key(&Key(p[1].parse().unwrap())); writeln!(out, "h {}", r).unwrap(); }
             "W" => { let v = Val { v: p[2].parse().unwrap(), ttl: opt(p[3]), tti: opt(p[4]) };
                      let r = cache.get_with(Key(p[1].parse().unwrap()), || v); writeln!(out, "w {}", r.v).unwrap(); }
-            "R" => { let r = cache.remove(&Key(p[1].parse().unwrap())).map(|v| v.v); writeln!(out, "r {:?}", r).unwrap(); }
+            // With a weigher, the backends apply the queued writes before a remove (so that none of
+            // the key's is still queued when its entry leaves the map: moka 0.12.16 would skip it and
+            // keep weighted_size off by the weight it changed); the harness does what they do.
+            "R" => { if weigher { cache.run_pending_tasks(); }
+                     let r = cache.remove(&Key(p[1].parse().unwrap())).map(|v| v.v); writeln!(out, "r {:?}", r).unwrap(); }
             "C" => { cache.invalidate_all(); cache.run_pending_tasks(); }
             "P" => { cache.run_pending_tasks(); writeln!(out, "p {} {}", cache.entry_count(), cache.weighted_size()).unwrap(); }
             "T" => { mock.increment(Duration::from_nanos(p[1].parse().unwrap())); }
