@@ -1,6 +1,6 @@
 //! Records the version of the `moka` crate that is actually linked, read from
 //! Cargo.lock, so that Python can check it (`moka_py_rust._native.MOKA_VERSION`).
-//! The pure backend mirrors exactly moka 0.12.14; a test fails if this ever drifts.
+//! The pure backend mirrors exactly moka 0.12.16; a test fails if this ever drifts.
 
 use std::{env, fs, path::PathBuf};
 

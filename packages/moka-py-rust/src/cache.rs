@@ -5,15 +5,18 @@
 //! Three rules keep every combination of threads, listeners and initializers free of
 //! deadlocks:
 //!
-//! 1. One gate before moka. Every moka call that writes or can run housekeeping
-//!    (reads, inserts, removes, `clear`, `run_pending_tasks`) holds the `write_order`
-//!    gate around the moka call only, so moka sees the calls one at a time (see
-//!    `write_order`). So moka's locks (key locks, which exist with a listener; the
-//!    housekeeping lock and the ones taken under it) are only ever taken by the
-//!    gate's holder and are never contended, and moka's write-log back-pressure loop
-//!    is drained by the same thread's housekeeping. The calls
-//!    that skip the gate (`contains_key`, `entry_count`, `weighted_size`, `iter` in
-//!    `__traverse__`) take no lock at all.
+//! 1. One gate before moka, in weighted caches. There, every moka call that writes
+//!    or can run housekeeping (reads, inserts, removes, `clear`, `run_pending_tasks`)
+//!    holds the `write_order` gate around the moka call only, so moka sees the calls
+//!    one at a time (see `write_order` for why only weighted caches need it). Then
+//!    moka's locks (key locks, which exist with a listener; the housekeeping lock and
+//!    the ones taken under it) are only taken by the gate's holder. Without a gate,
+//!    Python threads still reach moka one at a time (they hold the GIL), except
+//!    around the calls that run detached (`clear`, `run_pending_tasks`, `__clear__`):
+//!    a call with the GIL may then wait briefly for a moka lock, or for moka's
+//!    write-log back-pressure loop, held or drained by a detached call, which never
+//!    needs the GIL to finish (rule 2). The calls that skip the gate (`contains_key`,
+//!    `entry_count`, `weighted_size`, `iter` in `__traverse__`) take no lock of ours.
 //! 2. The GIL is never needed while the gate or a moka lock is held: nothing that
 //!    runs inside moka (our `Hash`, `Eq`, `Drop` of keys and values, the
 //!    eviction-listener callback, `Expiry`, the weigher) calls Python or waits for the
@@ -25,7 +28,7 @@
 //!    which moka's map drives from inside its calls, only runs those drops.
 //! 3. Nothing waits for the gate with the GIL held. Single-key calls (`Moka::gated`)
 //!    try it with the GIL held: when it is free, the moka call runs at once without
-//!    releasing the GIL (by rule 1 it cannot block, and releasing and re-taking the
+//!    releasing the GIL (by rule 1 it does not block, and releasing and re-taking the
 //!    GIL would cost more than the call); when it is busy, its holder is inside moka
 //!    without the GIL (a thread holding the GIL cannot be), so they release the GIL,
 //!    wait, and run the call detached. Calls that can take long (`clear`,
@@ -200,7 +203,7 @@ fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
     }
 }
 
-/// A concurrent cache backed by the Rust `moka` crate (0.12.14).
+/// A concurrent cache backed by the Rust `moka` crate (0.12.16).
 ///
 /// ``Moka(capacity, ttl=None, tti=None, eviction_listener=None, policy="tiny_lfu", weigher=None)``
 ///
@@ -377,7 +380,10 @@ impl Moka {
         detached: Option<&AtomicUsize>,
         f: impl FnOnce(&MokaCache) -> R + Send,
     ) -> R {
-        if let Some(_gate) = self.write_order.try_lock() {
+        let Some(gate) = self.write_order.gate() else {
+            return f(&self.cache); // no gate: an unweighted cache (see `write_order`)
+        };
+        if let Some(_gate) = gate.try_lock() {
             return f(&self.cache);
         }
         let _pin = TokenPin::new(tok);
@@ -386,7 +392,7 @@ impl Moka {
             DetachedInsert(n)
         });
         py.detach(|| {
-            let _gate = self.write_order.lock();
+            let _gate = gate.lock();
             f(&self.cache)
         })
     }
@@ -715,7 +721,7 @@ impl Moka {
             cache,
             interner: Interner::new(py),
             waiters: Waiters::new(py),
-            write_order: WriteOrder::new(),
+            write_order: WriteOrder::new(weigher.is_some()),
             has_listener: listener.is_some(),
             has_weigher: weigher.is_some(),
             listener: GilCell::new(listener),
@@ -821,8 +827,19 @@ impl Moka {
         let h = hashed(py, key)?;
         let at = self.locate(py, key, h)?;
         let probe = at.probe(key_hash(h.py_hash));
+        let weighted = self.has_weigher;
         // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
-        let removed = unsafe { self.gated(py, at.token(), None, |c| c.remove(&probe)) };
+        let removed = unsafe {
+            self.gated(py, at.token(), None, |c| {
+                if weighted {
+                    // No write of this key may still be queued when its entry leaves the
+                    // map: moka 0.12.16 would skip it and keep `weighted_size` off by the
+                    // weight it changed (see `write_order`). The pure backend does the same.
+                    c.run_pending_tasks();
+                }
+                c.remove(&probe)
+            })
+        };
         let out = removed.as_ref().and_then(|v| v.obj.get(py));
         let f = self.finish(py);
         if let Some(v) = removed {

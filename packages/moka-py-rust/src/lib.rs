@@ -9,7 +9,7 @@
 //! * `events`: eviction-listener events, queued inside moka, delivered after it;
 //! * `release`: releasing Python references that moka drops anywhere;
 //! * `waiter`: `get_with` coalescing outside moka;
-//! * `write_order`: one gate that hands moka its calls one at a time;
+//! * `write_order`: the gate that hands moka its calls one at a time (weighted caches);
 //! * `args`: argument validation with the shared messages;
 //! * `cache`: the `Moka` class and its lock/GIL discipline;
 //! * `cached`: the native call path of the `cached` decorator.
@@ -63,8 +63,8 @@ fn key_hash(key: &Bound<'_, PyAny>) -> PyResult<u64> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn linked_moka_is_exactly_0_12_14() {
-        // The pure backend mirrors moka 0.12.14; see Cargo.toml's exact pin.
-        assert_eq!(super::MOKA_VERSION, "0.12.14");
+    fn linked_moka_is_exactly_0_12_16() {
+        // The pure backend mirrors moka 0.12.16; see Cargo.toml's exact pin.
+        assert_eq!(super::MOKA_VERSION, "0.12.16");
     }
 }

@@ -11,10 +11,10 @@ import pytest
 from moka_py_rust import _native
 
 
-def test_linked_moka_version_is_exactly_0_12_14():
-    # The pure backend mirrors moka 0.12.14's algorithms; moving to another moka means
+def test_linked_moka_version_is_exactly_0_12_16():
+    # The pure backend mirrors moka 0.12.16's algorithms; moving to another moka means
     # re-reading its changes into both backends.
-    assert _native.MOKA_VERSION == "0.12.14"
+    assert _native.MOKA_VERSION == "0.12.16"
 
 
 def test_lockfile_pins_the_same_moka():

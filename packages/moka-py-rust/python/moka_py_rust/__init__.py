@@ -1,4 +1,4 @@
-"""moka-py's Rust backend: a PyO3 bridge over the ``moka`` crate (0.12.14).
+"""moka-py's Rust backend: a PyO3 bridge over the ``moka`` crate (0.12.16).
 
 This module is a moka-py backend (entry point group ``moka_py.backends``): it
 exposes ``name``, ``priority``, ``exact``, ``Moka``, ``__version__`` and its own
