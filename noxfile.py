@@ -27,7 +27,7 @@ BACKENDS = ["pure", "rust"]
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "tests", "examples", "mutants"]
+nox.options.sessions = ["lint", "typecheck", "rust_unit", "tests", "examples", "mutants"]
 
 
 def _rust_fingerprint() -> str:
@@ -163,6 +163,18 @@ def typecheck(session: nox.Session) -> None:
     # The harness imports its peers lazily and they are not installed here: check our code, not theirs.
     benches = sorted(str(p) for p in (ROOT / "benches").glob("*.py"))
     session.run("mypy", "--strict", "--ignore-missing-imports", *benches)
+
+
+@nox.session(python=False)
+def rust_unit(session: nox.Session) -> None:
+    """The Rust backend's own unit tests: the linked moka version, the gate, the Expiry hooks.
+
+    Built without the ``extension-module`` feature, so that the test binary links libpython.
+    """
+    session.run(
+        "cargo", "test", "--release", "--no-default-features", "--manifest-path", str(RUST / "Cargo.toml"),
+        external=True,
+    )  # fmt: skip
 
 
 @nox.session

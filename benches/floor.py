@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 CRATE = Path(__file__).resolve().parent / "moka_floor"
-PINNED_MOKA = "0.12.14"
+PINNED_MOKA = "0.12.16"
 """The version ``packages/moka-py-rust`` pins (and ``moka_floor/Cargo.toml`` with it)."""
 PEER_MOKA = "0.12.16"
 """The version moka-py 0.5.0's extension links (its panic locations name ``moka-0.12.16``)."""

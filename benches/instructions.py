@@ -7,7 +7,7 @@ Instruction counts do not move: this script counts them with valgrind's callgrin
 run, divided by ``n``, Python loop included) for
 
 * ours: ``moka_py_rust`` (tiny_lfu, the target's numerator);
-* the least binding: ``moka_least_binding`` (``benches/least_binding``, moka 0.12.14 behind PyO3
+* the least binding: ``moka_least_binding`` (``benches/least_binding``, moka 0.12.16 behind PyO3
   and nothing else; not a cache, see ``benches/README.md``);
 * the peer: moka-py 0.5.0 in its own venv (``legacy.py``), or ``functools.lru_cache`` for the
   decorator targets,

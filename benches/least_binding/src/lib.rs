@@ -3,7 +3,7 @@
 //! A floor for `benches/` (issue #5), not a cache. Its `Moka` has the call shapes of
 //! moka-py's (`get(key, default=None)`, `set(key, value, ttl=None, tti=None)`,
 //! `get_with(key, initializer, ttl=None, tti=None)`, `remove(key)`), PyO3's argument
-//! handling, and a moka 0.12.14 cache built as the Rust backend builds it (the same
+//! handling, and a moka 0.12.16 cache built as the Rust backend builds it (the same
 //! pass-through hasher fed `fmix64(hash(key))`, `expire_after` without per-entry
 //! deadlines, the policy, `time_to_live` when given, mimalloc, the release profile).
 //! Per call it does only what any binding must: one `hash(key)`, the moka call, one

@@ -12,6 +12,8 @@ what moka guarantees whatever it decides:
   ``clear``; ``"size"`` only in a bounded cache; ``"expired"`` only for a value whose deadline has
   passed; both only during a call that reads, writes or runs housekeeping, and for an ``exact``
   backend only when moka's housekeeping can run (see ``_housekeeping_possible``);
+* in a weighted cache, ``remove`` runs housekeeping before it removes (API.md section 3), which may
+  report the value as ``"size"`` or ``"expired"`` first; ``remove`` then returns its default;
 * at a settled point, each value is either reported or is the latest one stored under its key
   (the tests then check that it is readable there).
 
@@ -52,6 +54,9 @@ class Operation:
     may_replace: set[int] = field(default_factory=set)
     # for clear(): the values that were in the map when it started
     clearing: set[int] = field(default_factory=set)
+    # for remove() in a weighted cache: the value in the map and the cause remove() would give it;
+    # the housekeeping that runs first may report it instead ("size" or "expired")
+    removing: tuple[int, str] | None = None
 
 
 class Ledger:
@@ -60,6 +65,7 @@ class Ledger:
     ``expired(value)`` tells whether a value's deadline has passed, and how: ``None`` (not expired),
     ``"entry"`` (its per-entry ttl/tti) or ``"cache"`` (the cache-wide ttl/tti, which wins).
     ``exact``: the backend claims moka's decisions, so also moka's moments for size and expiry events.
+    ``weighted``: the cache has a weigher, so ``remove`` runs housekeeping first.
     """
 
     def __init__(
@@ -70,9 +76,11 @@ class Ledger:
         expired: Callable[[int], str | None] = lambda value: None,
         clock: Callable[[], float] = time.monotonic,
         exact: bool = True,
+        weighted: bool = False,
     ) -> None:
         self.capacity = capacity
         self.exact = exact
+        self.weighted = weighted
         self.reports = reports  # False: no listener, so nothing is known about evictions
         self.expired = expired
         self.clock = clock
@@ -129,7 +137,7 @@ class Ledger:
     def operation(self, kind: str, key: Hashable | None = None) -> Iterator[Operation]:
         """Bracket one call into the cache; afterwards, check what it had to report."""
         op = Operation(kind, key)
-        if kind in HOUSEKEEPING:
+        if kind in HOUSEKEEPING or self._housekeeps_first(kind):
             # measured before the cycle starts, so never later than the cache's own reading
             self._housekeeping_started = self.clock()
             self._records = 0
@@ -149,6 +157,9 @@ class Ledger:
                     f"{kind}({key!r}) returned without reporting value {value} "
                     f"(key {self.key_of[value]!r}) as {cause!r}; reported: {self.reported.get(value)!r}"
                 )
+        if op.removing is not None and op.removing[0] not in self.reported:
+            value = op.removing[0]
+            self.violate(f"remove({key!r}) returned without reporting value {value}, which was in the map")
         for value in op.clearing:
             if value not in self.reported:
                 self.violate(
@@ -179,8 +190,29 @@ class Ledger:
         """``remove(key)`` is about to run: the value it must return (None: the default)."""
         old = self.in_map(key) if self.reports else None
         if old is not None:
-            op.must_report[old] = "expired" if self.expired(old) == "cache" else "explicit"
+            cause = "expired" if self.expired(old) == "cache" else "explicit"
+            if self.weighted:
+                op.removing = (old, cause)
+            else:
+                op.must_report[old] = cause
         return old
+
+    def removal_results(self, old: int | None, default: object) -> tuple[object, ...]:
+        """What ``remove`` may return once it has run, given ``will_remove``'s ``old``.
+
+        The value itself, or, if the housekeeping that a weighted cache's ``remove`` runs first
+        reported it (for size, or as expired: it was the value's cause anyway), the default.
+        """
+        if old is None:
+            return (default,)
+        if self.weighted and not self.reports:
+            return (old, default)  # no listener: whether that housekeeping took it is not known
+        if self.weighted and self.reported.get(old) in ("size", "expired"):
+            return (default,) if self.reported[old] == "size" else (old, default)
+        return (old,)
+
+    def _housekeeps_first(self, kind: str) -> bool:
+        return kind == "remove" and self.weighted
 
     def forget(self, key: Hashable) -> None:
         """Without a listener: the key was seen absent, so its latest value no longer counts."""
@@ -216,7 +248,13 @@ class Ledger:
             self._check_cause(op, value, str(cause), where)
 
     def _check_cause(self, op: Operation, value: int, cause: str, where: str) -> None:
+        if op.removing is not None and op.removing[0] == value and cause in ("size", "expired"):
+            # reported by the housekeeping that runs first: checked below as any such event
+            op.removing = None
         expected = op.must_report.get(value)
+        if op.removing is not None and op.removing[0] == value:
+            expected = op.removing[1]
+            op.removing = None
         if expected is not None:
             if cause != expected:
                 self.violate(f"{where} during {op.kind}({op.key!r}): expected cause {expected!r}")
@@ -255,7 +293,7 @@ class Ledger:
         backend with its own policy (``exact = False``) may evict or expire eagerly, at the write
         that overflows or the read that finds an expired entry.
         """
-        if op.kind in HOUSEKEEPING:
+        if op.kind in HOUSEKEEPING or self._housekeeps_first(op.kind):
             return True
         if not self.exact:
             return op.kind in RECORDING

@@ -236,6 +236,33 @@ def test_weigher_bounds_total_weight(Moka: Any) -> None:
     assert cache.count() == 2
 
 
+@pytest.mark.parametrize("weights", [(7, 5), (5, 7), (1, 40)], ids=["lighter", "heavier", "much-heavier"])
+def test_weighted_size_stays_exact_when_an_updated_entry_is_removed(
+    Moka: Any, weights: tuple[int, int]
+) -> None:
+    """An update to another weight, then a remove, both before housekeeping, many times over.
+
+    moka 0.12.16 alone skips the queued update of an entry that has left the map, and the cache's
+    weighted size then drifts by the difference each time: up until an empty cache evicts every
+    new entry, or down until it holds more than its capacity.
+    """
+    old, new = weights
+    cache = Moka(100, weigher=lambda k, v: v)
+    for k in range(1000, 1010):
+        cache.set(k, 1)  # entries that stay, so that a drift downwards shows too
+    for k in range(60):
+        cache.set(k, old)
+        cache.run_pending_tasks()
+        cache.set(k, new)
+        cache.remove(k)
+    cache.run_pending_tasks()
+    assert (cache.count(), cache.weighted_size()) == (10, 10)
+    for k in range(100, 120):
+        cache.set(k, 1)
+    cache.run_pending_tasks()
+    assert (cache.count(), cache.weighted_size()) == (30, 30)
+
+
 def test_entry_heavier_than_capacity_is_rejected(Moka: Any) -> None:
     log = EventLog()
     cache = Moka(5, eviction_listener=log, weigher=lambda k, v: len(v))
