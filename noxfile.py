@@ -21,13 +21,15 @@ RUST = ROOT / "packages" / "moka-py-rust"
 CONFORMANCE = ROOT / "conformance"
 WHEELS = ROOT / ".nox" / "_wheels"
 BENCHES = ROOT / "benches"
+DOCS = ROOT / "docs"
+SITE = ROOT / "site"  # the built documentation site (git-ignored)
 LEAST = BENCHES / "least_binding"  # a benchmark floor (issue #5), built by the bench session only
 BACKENDS = ["pure", "rust"]
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "rust_unit", "tests", "examples", "mutants"]
+nox.options.sessions = ["lint", "typecheck", "rust_unit", "tests", "examples", "mutants", "docs"]
 
 
 def _rust_fingerprint() -> str:
@@ -184,6 +186,25 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", str(ROOT))
     for manifest in (RUST / "Cargo.toml", BENCHES / "moka_floor" / "Cargo.toml", LEAST / "Cargo.toml"):
         session.run("cargo", "fmt", "--check", "--manifest-path", str(manifest), external=True)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (``mkdocs build --strict``) and check it in headless Chromium.
+
+    The API reference is read from the packages' sources and ``.pyi`` stubs (``mkdocs.yml`` points
+    mkdocstrings at them), so nothing is built or installed for it; the site goes to ``site/``.
+    """
+    session.install("-r", str(DOCS / "requirements.txt"))
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    session.run(
+        "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+        "--site-dir", str(SITE), env=env,
+    )  # fmt: skip
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT), str(DOCS / "tests"),
+        *session.posargs, env={**env, "MOKA_PY_SITE": str(SITE)},
+    )  # fmt: skip
 
 
 @nox.session

@@ -8,7 +8,7 @@ run, divided by ``n``, Python loop included) for
 
 * ours: ``moka_py_rust`` (tiny_lfu, the target's numerator);
 * the least binding: ``moka_least_binding`` (``benches/least_binding``, moka 0.12.16 behind PyO3
-  and nothing else; not a cache, see ``benches/README.md``);
+  and nothing else; not a cache, see ``docs/performance.md``);
 * the peer: moka-py 0.5.0 in its own venv (``legacy.py``), or ``functools.lru_cache`` for the
   decorator targets,
 

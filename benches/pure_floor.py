@@ -1,7 +1,7 @@
 """The pure floor: the least CPython code that makes moka's state changes, beside each pure target.
 
 Issue #5's pure-backend targets are ratios to cachetools (or to the backend's own ``get`` hit).
-The pure backend must make moka 0.12.14's decisions exactly (``/work/shared/moka-semantics.md``),
+The pure backend must make moka 0.12.14's decisions exactly (``docs/internals/moka-algorithms.md``),
 so each operation owes some work whatever the implementation.  This group times that work alone:
 a *floor cache* per policy, written as the smallest straight-line CPython that performs the state
 changes moka's algorithm requires for the operation and nothing more, driven by the harness's own

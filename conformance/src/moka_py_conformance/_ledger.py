@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 CAUSES = frozenset({"explicit", "size", "expired", "replaced"})
 
-# moka's implicit housekeeping triggers (moka-semantics.md section 1.2): a log channel holding 64
-# records, or 300 ms since the start of the last cycle.
+# moka's implicit housekeeping triggers (docs/internals/moka-algorithms.md, "Logs and housekeeping"):
+# a log holding 64 records, or 300 ms since the start of the last cycle.
 FLUSH_POINT = 64
 SYNC_INTERVAL = 0.3
 
@@ -289,9 +289,9 @@ class Ledger:
         (API.md promises no more: events are delivered before the call that produced them returns,
         and everything is settled after ``run_pending_tasks()``). An ``exact`` backend makes moka's
         decisions, and moka decides these only at housekeeping, which an ordinary call runs after 64
-        recorded reads or writes or 300 ms since the last cycle (moka-semantics.md section 1.2); a
-        backend with its own policy (``exact = False``) may evict or expire eagerly, at the write
-        that overflows or the read that finds an expired entry.
+        recorded reads or writes or 300 ms since the last cycle (docs/internals/moka-algorithms.md,
+        "Logs and housekeeping"); a backend with its own policy (``exact = False``) may evict or
+        expire eagerly, at the write that overflows or the read that finds an expired entry.
         """
         if op.kind in HOUSEKEEPING or self._housekeeps_first(op.kind):
             return True

@@ -3,9 +3,10 @@
 The traces in ``data/moka-0.12.16-traces.json.gz`` were produced by ``tools/moka_harness`` (see its
 README): a Rust program that drives ``moka::sync::Cache`` 0.12.16 built with
 ``build_with_hasher`` (key hash = fmix64 of the int key, as the Rust backend does), the shared
-Expiry hooks of COMMON.md, an eviction listener, and moka's own test clock (a ``cfg(test)`` mock
-made public in a local copy of the crate) so time is exact.  Ops: ``S k v ttl tti`` (insert, per-entry
-durations in ns or ``-``), ``G k`` (get), ``H k`` (contains), ``W k v ttl tti`` (get_with), ``R k``
+Expiry hooks (``docs/internals/moka-algorithms.md``, "Expiry hooks"), an eviction listener, and
+moka's own test clock (a ``cfg(test)`` mock made public in a local copy of the crate) so time is
+exact.  Ops: ``S k v ttl tti`` (insert, per-entry durations in ns or ``-``), ``G k`` (get),
+``H k`` (contains), ``W k v ttl tti`` (get_with), ``R k``
 (remove), ``C`` (invalidate_all + run_pending_tasks), ``P`` (run_pending_tasks, then report
 entry_count and weighted_size), ``T ns`` (advance the clock).  Values are ``(v,)`` tuples so that
 identity does not matter; the weigher is ``v % 1000``.

@@ -1,4 +1,7 @@
-"""Eviction listener timing, re-entrancy and errors (API.md section 3, moka-semantics.md section 6)."""
+"""Eviction listener timing, re-entrancy and errors.
+
+The rules: API.md section 3, and docs/internals/moka-algorithms.md, "Listener causes and timing".
+"""
 
 from __future__ import annotations
 

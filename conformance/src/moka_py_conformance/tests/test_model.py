@@ -297,7 +297,8 @@ class CacheMachine(RuleBasedStateMachine):
                     self.ledger.violate(f"get_with({key!r}) returned {got!r}, expected {present}")
                 return
             if not calls and self.stored_during_call(key, got, issued):
-                return  # the owner's re-check found it: moka-semantics.md section 8, step 3
+                # the owner's re-check found it (docs/internals/moka-algorithms.md, "get_with", step 3)
+                return
             if len(calls) != 1:
                 self.ledger.violate(f"get_with({key!r}) called the initializer {len(calls)} times, not once")
             if kind == "raises":
@@ -383,7 +384,7 @@ class CacheMachine(RuleBasedStateMachine):
         self.step("count(), weighted_size()")
         # Between sync points the counters lag, and a cycle run implicitly inside a write can
         # publish a weighted size above the capacity (the entry being written is skipped by the trim
-        # as dirty: moka-semantics.md section 3.5). Only their types are checked here.
+        # as dirty: docs/internals/moka-algorithms.md, "Eviction"). Only their types are checked here.
         self.sizes(bounded=False)
 
     def sizes(self, bounded: bool = True) -> tuple[int, int]:
@@ -648,7 +649,8 @@ class ExpiryScenario:
             self.apply(key, "contains")  # records nothing, runs no housekeeping
         # Overwrite or remove an entry whose deadline passed but that is still in the map: with a
         # cache-wide deadline moka reports it "expired", with a per-entry one "replaced" (set) or
-        # "explicit" (remove); remove returns it either way (moka-semantics.md section 6).
+        # "explicit" (remove); remove returns it either way (docs/internals/moka-algorithms.md,
+        # "Listener causes and timing").
         stored = sorted(self.ledger.stored().items())
         expired = [key for key, value in stored if self.expired(value)] or [key for key, _ in stored]
         index, kind = self.setup["overwrite"]
