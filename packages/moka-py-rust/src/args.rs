@@ -1,5 +1,5 @@
-//! Argument validation, with the exact types and messages of COMMON.md (shared with
-//! the pure backend).
+//! Argument validation, with the exact types and messages shared with the pure
+//! backend (docs/internals/moka-algorithms.md, "Argument validation").
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;

@@ -1,4 +1,4 @@
-//! Key hashing shared with the pure backend (COMMON.md "Key hashing").
+//! Key hashing shared with the pure backend (docs/internals/moka-algorithms.md, "Key hashing").
 //!
 //! Python's `hash(key)` is computed once per public call, reduced mod 2**64 and
 //! mixed with murmur3's 64-bit finalizer. The result is what moka sees as the key's

@@ -73,7 +73,7 @@ impl Drop for ValueCell {
     }
 }
 
-/// moka's `Expiry` hooks, defined once for both backends (COMMON.md):
+/// moka's `Expiry` hooks, defined once for both backends (docs/internals/moka-algorithms.md, "Expiry hooks"):
 /// create and update -> min(ttl, tti) given to that write, else none;
 /// read -> per-entry tti again, capped by what is left of the per-entry ttl counted
 /// from the last write; entries without a per-entry tti keep their deadline.

@@ -4,7 +4,8 @@ All times are integer nanoseconds since the cache's creation (moka: ``Instant`` 
 origin).  moka adds durations with saturation at ``u64::MAX - 1`` and stores per-entry expiration
 times with their low 12 bits cleared (``EntryInfo::set_expiration_time``).
 
-The Expiry hooks are the ones defined once for both backends in COMMON.md:
+The Expiry hooks are the ones defined once for both backends (docs/internals/moka-algorithms.md,
+"Expiry hooks"):
 * create / update -> ``min(ttl, tti)`` of those given to that write, else None;
 * read -> for an entry written with a per-entry tti: ``min(tti, what is left of its per-entry ttl
   counted from its last write, saturating at 0)``; otherwise the current duration, unchanged.

@@ -1,4 +1,4 @@
-"""Key hashing shared with the Rust backend (COMMON.md, "Key hashing").
+"""Key hashing shared with the Rust backend (docs/internals/moka-algorithms.md, "Key hashing").
 
 The Rust backend feeds moka a ``BuildHasher`` that returns ``fmix64(hash(k) mod 2**64)``; moka then
 uses that value for its map, its frequency sketch and its ``Miss(hash)`` read records.  The pure

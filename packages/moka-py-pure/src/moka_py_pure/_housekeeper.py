@@ -56,7 +56,9 @@ class Housekeeper:
 
 
 def run_cycle(policy: Policy, read_log: list[Any], write_log: list[WriteOp]) -> bool:
-    """``Inner::do_run_pending_tasks`` without the 100 ms listener timeout (see COMMON.md).
+    """``Inner::do_run_pending_tasks`` without the 100 ms listener timeout.
+
+    See docs/internals/moka-algorithms.md, "Logs and housekeeping".
 
     Returns ``more_entries_to_evict`` of the last loop iteration.
     """

@@ -1,4 +1,6 @@
-"""Argument checks with the exact types and messages of COMMON.md ("Argument validation").
+"""Argument checks with the exact types and messages shared with the Rust backend.
+
+See docs/internals/moka-algorithms.md, "Argument validation".
 
 Every check runs before anything in the cache changes.
 """
