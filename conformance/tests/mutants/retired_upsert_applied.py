@@ -18,11 +18,14 @@ Moka = pure_copy(
         "_policy": [
             (
                 "                if e.retired:\n"
-                "                    pass  # removed since the write: handle_upsert only sets the policy generation\n"
+                "                    pass  # left the map since: only the policy generation moves on\n"
                 "                elif e.admitted",
                 "                if e.admitted",
             ),
-            ("        if e.retired:\n            # Removed from the map since", "        if False:\n            # Removed from the map since"),
+            (
+                "        if e.retired:\n            # Removed from the map since",
+                "        if False:\n            # Removed from the map since",
+            ),
         ]
     },
 ).Moka

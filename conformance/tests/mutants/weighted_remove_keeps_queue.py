@@ -15,5 +15,12 @@ exact = True
 __version__ = "0+mutant"
 Moka = pure_copy(
     name,
-    {"_cache": [("            if self._weigher is not None:\n                # Apply the queued", "            if False:\n                # Apply the queued")]},
+    {
+        "_cache": [
+            (
+                "            if self._weigher is not None:\n                # Apply the queued",
+                "            if False:\n                # Apply the queued",
+            )
+        ]
+    },
 ).Moka

@@ -102,14 +102,18 @@ def unmap(m: dict[int, Any], e: Any) -> bool:
     x = m.get(h)
     if x is e:
         del m[h]
-        e.retired = True
-        return True
-    if type(x) is not Bucket or e not in x:  # `in` on a bucket of entries: Entry has no __eq__
+    elif type(x) is Bucket and e in x:  # `in` on a bucket of entries: Entry has no __eq__
+        rest = [o for o in x if o is not e]
+        m[h] = rest[0] if len(rest) == 1 else Bucket(rest)
+    else:
         return False
-    rest = [o for o in x if o is not e]
-    m[h] = rest[0] if len(rest) == 1 else Bucket(rest)
-    e.retired = True
+    retire(e)
     return True
+
+
+def retire(e: Any) -> None:
+    """Mark an entry that has just left the map (``EntryInfo::retire``)."""
+    e.retired = True
 
 
 def current(m: dict[int, Any], info: Any) -> Any:

@@ -356,7 +356,7 @@ class Policy:
                 gen = op[1]
                 w = op[3]
                 if e.retired:
-                    pass  # removed since the write: handle_upsert only sets the policy generation
+                    pass  # left the map since: only the policy generation moves on
                 elif e.admitted and e.exp is None and e.tn is None and e.won is None:
                     # Fast path of handle_upsert for a resident update without timer or
                     # write-order node (the common case): weights, move to the MRU end.
