@@ -1,5 +1,5 @@
 """Housekeeping applies the queued upsert of an entry that has already left the map (moka 0.12.14's
-behaviour, moka#590): it is admitted as a policy node with no map entry, and may evict others.
+behaviour, moka#590): it is admitted (then unlinked by its remove record), and may evict others.
 
 Should be caught by: the differential tier (events and counts against the reference at sync
 points, e.g. a removed key's queued insert admitted and evicting a victim) and the model tier
@@ -25,6 +25,10 @@ Moka = pure_copy(
             (
                 "        if e.retired:\n            # Removed from the map since",
                 "        if False:\n            # Removed from the map since",
+            ),
+            (
+                "        if e.retired:\n            return  # moka 0.12.16 re-checks",
+                "        if False:\n            return  # moka 0.12.16 re-checks",
             ),
         ]
     },

@@ -226,6 +226,28 @@ def test_tiny_lfu_rejects_a_cold_newcomer(Moka: Any, exact_backend: Any) -> None
     assert "c" not in cache
 
 
+@pytest.mark.parametrize("policy", ["lru", "tiny_lfu"])
+def test_a_key_removed_before_housekeeping_evicts_nothing(
+    Moka: Any, exact_backend: Any, policy: str
+) -> None:
+    """moka 0.12.16 (moka#590): a queued insert whose key has left the map is skipped, so it is
+    neither admitted nor makes room by evicting a resident (0.12.14's TinyLFU admitted it, evicting
+    "a" for size, and then unlinked it)."""
+    log = EventLog()
+    cache = Moka(2, eviction_listener=log, policy=policy)
+    for key in "ab":
+        cache.set(key, key)
+    cache.run_pending_tasks()
+    for _ in range(3):
+        cache.get("c")  # frequency for c, so that TinyLFU would admit it over a or b
+    cache.set("c", "c")
+    assert cache.remove("c") == "c"
+    cache.run_pending_tasks()
+    assert log.take() == [("c", "c", "explicit")]
+    assert sorted(k for k in "abc" if k in cache) == ["a", "b"]
+    assert (cache.count(), cache.weighted_size()) == (2, 2)
+
+
 def test_weigher_bounds_total_weight(Moka: Any) -> None:
     cache = Moka(10, weigher=lambda k, v: len(v), policy="lru")
     cache.set("a", "xxxx")
