@@ -9,10 +9,11 @@
     sleep(1.0)
     moka.get("anything")  # this will trigger eviction for expired
 
-(The comments are the README's.  Traced with moka 0.12.16's rules, "foo" is in fact reported as
-"explicit" by the remove, and "hello" and "baz" expire; nothing is evicted for size, so the
-README's own assertion fails, as it does with moka-py 0.5.0 (see the conformance suite's
-``KNOWN_DEVIATIONS``).  With moka 0.12.14's rules, "baz" was rejected for size.)
+(The comments are the README's.  Traced with moka 0.12.16's rules alone, "foo" is in fact reported
+as "explicit" by the remove, and "hello" and "baz" expire; nothing is evicted for size, so the
+README's own assertion fails, as it does with moka-py 0.5.0, which links 0.12.16.  With moka
+0.12.14's rules, "baz" was rejected for size.  moka-py's size bound brings that back: see the
+second test.)
 """
 
 from __future__ import annotations
@@ -58,3 +59,27 @@ def test_seed_eviction_listener_example(clock: FakeClock, rec: Recorder) -> None
     assert moka.count() == 0 and moka.weighted_size() == 0
     # the README asserts {"size", "expired", "replaced", "explicit"}
     assert {c for _, _, c in seen} == {"expired", "replaced", "explicit"}
+
+
+def test_seed_eviction_listener_example_with_the_size_bound(clock: FakeClock, rec: Recorder) -> None:
+    """The same calls with moka-py's size bound (API.md section 6), as users run them.
+
+    Capacity 2 has no slack, so every write runs a cycle before it returns: hello (twice) and foo
+    are admitted (ws 2), and baz, of frequency 0 like its LRU victim, is rejected: "size", at once.
+    The remove of foo is then an ordinary explicit one, and hello expires at the get: the README's
+    four causes.
+    """
+    moka = make(2, clock, rec, bound=True, ttl=0.5)
+    moka.set("hello", [1, 2, 3])
+    moka.set("hello", [3, 2, 1])
+    moka.set("foo", [4])
+    assert rec.take() == [("hello", [1, 2, 3], "replaced")]
+    moka.set("baz", "size")
+    assert rec.take() == [("baz", "size", "size")]
+    assert moka.count() == 2 and len(moka._wlog) == 0
+    moka.remove("foo")
+    assert rec.take() == [("foo", [4], "explicit")]
+    clock.advance(1000 * MS)
+    assert moka.get("anything") is None
+    assert rec.take() == [("hello", [3, 2, 1], "expired")]
+    assert moka.count() == 0 and moka.weighted_size() == 0

@@ -249,6 +249,11 @@ pub struct Moka {
     values_shadowed: AtomicBool,
     /// Value-keyed inserts waiting for the gate without the GIL ("Value keys").
     value_inserts_detached: AtomicUsize,
+    /// The size bound's slack, `min(64, capacity / 8)` (API.md section 6; `None` when
+    /// unbounded or at capacity 0): see `Moka::bound_after_write`.
+    slack: Option<u64>,
+    /// Weight written since housekeeping last ran at this cache's own request.
+    written: AtomicU64,
     _release_on_drop: ReleaseOnDrop,
 }
 
@@ -567,7 +572,35 @@ impl Moka {
         let detached = by_value.then_some(&self.value_inserts_detached);
         // SAFETY: no probe: the key owns its token.
         unsafe { self.gated(py, std::ptr::null(), detached, |c| c.insert(k, v)) };
+        self.bound_after_write(py, weight);
         Ok(())
+    }
+
+    /// The size bound (API.md section 6), after a write of `weight`: once the weight
+    /// written since housekeeping last ran at this cache's request passes the slack,
+    /// the write runs housekeeping, and releases what it evicted, before it returns.
+    /// So what moka's map holds, admitted or still queued, stays within capacity +
+    /// slack, and at capacity < 8 nothing stays queued. moka's own inline cycles are
+    /// not seen, so they do not reset the count; the pure backend counts the same way,
+    /// so both decide alike.
+    #[inline]
+    fn bound_after_write(&self, py: Python<'_>, weight: u32) {
+        let Some(slack) = self.slack else {
+            return;
+        };
+        let written = self.written.load(Ordering::Relaxed) + u64::from(weight);
+        if written <= slack {
+            self.written.store(written, Ordering::Relaxed);
+            return;
+        }
+        // SAFETY: no probe.
+        unsafe {
+            self.gated(py, std::ptr::null(), None, |c| {
+                c.run_pending_tasks();
+                release::settle_epoch(SETTLE_ROUNDS);
+            })
+        };
+        self.written.store(0, Ordering::Relaxed);
     }
 
     /// `get_with` once the arguments are validated.
@@ -734,6 +767,8 @@ impl Moka {
             gc_values: AtomicBool::new(false),
             values_shadowed: AtomicBool::new(false),
             value_inserts_detached: AtomicUsize::new(0),
+            slack: cap.filter(|&c| c > 0).map(|c| (c / 8).min(64)),
+            written: AtomicU64::new(0),
             _release_on_drop: ReleaseOnDrop,
         })
     }
@@ -836,6 +871,7 @@ impl Moka {
                     // map: moka 0.12.16 would skip it and keep `weighted_size` off by the
                     // weight it changed (see `write_order`). The pure backend does the same.
                     c.run_pending_tasks();
+                    self.written.store(0, Ordering::Relaxed);
                 }
                 c.remove(&probe)
             })
@@ -867,6 +903,7 @@ impl Moka {
             let _gate = self.write_order.lock();
             self.cache.invalidate_all();
             self.cache.run_pending_tasks();
+            self.written.store(0, Ordering::Relaxed);
             if self.has_listener {
                 // With a listener, moka stops a housekeeping cycle after 100 ms. Our
                 // listener callback is instant, but a very large cache can still take
@@ -902,6 +939,7 @@ impl Moka {
         py.detach(|| {
             let _gate = self.write_order.lock();
             self.cache.run_pending_tasks();
+            self.written.store(0, Ordering::Relaxed);
             release::settle_epoch(SETTLE_ROUNDS);
         });
         self.finish(py)

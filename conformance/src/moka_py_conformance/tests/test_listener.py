@@ -108,12 +108,26 @@ def test_replaced_is_delivered_before_set_returns(Moka: Any) -> None:
 
 def test_size_events_come_from_housekeeping(Moka: Any, exact_backend: Any) -> None:
     log = EventLog()
-    cache = Moka(1, eviction_listener=log, policy="lru")
+    cache = Moka(16, eviction_listener=log, policy="lru")  # a slack of 2 (API.md section 6)
+    for i in range(16):
+        cache.set(i, i)
+    cache.run_pending_tasks()
     cache.set("a", 1)
     cache.set("b", 2)
-    assert log.events == []  # decided late, by housekeeping
+    assert log.events == []  # within the slack: decided late, by housekeeping
     cache.run_pending_tasks()
+    assert log.take() == [(0, 0, "size"), (1, 1, "size")]
+
+
+def test_the_size_bound_decides_at_the_write(Moka: Any, exact_backend: Any) -> None:
+    """Past capacity + slack, the write itself runs housekeeping (capacity 1: no slack)."""
+    log = EventLog()
+    cache = Moka(1, eviction_listener=log, policy="lru")
+    cache.set("a", 1)
+    assert log.events == []  # one entry fits
+    cache.set("b", 2)
     assert log.take() == [("a", 1, "size")]
+    assert "a" not in cache and cache.get("b") == 2
 
 
 def test_causes_and_lru_order(Moka: Any) -> None:

@@ -146,6 +146,7 @@ class Moka(Generic[K, V]):
         "_policy",
         "_policy_name",
         "_release",
+        "_slack",
         "_rlog",
         "_trigger_at",
         "_tti",
@@ -155,6 +156,7 @@ class Moka(Generic[K, V]):
         "_va",
         "_waiters",
         "_weigher",
+        "_written",
         "_wlog",
         "_wsize",
     )
@@ -209,6 +211,11 @@ class Moka(Generic[K, V]):
         self._disabled = cap == 0  # moka's "map disabled"
         self._count = 0
         self._wsize = 0
+        # The size bound (API.md section 6): the weight written since housekeeping last ran at the
+        # cache's own request never passes the slack, min(64, capacity // 8); so what the map holds,
+        # admitted or still queued, stays within capacity + slack (see _insert).
+        self._slack = None if cap is None or cap == 0 else min(64, cap // 8)
+        self._written = 0
         # Keyed by hash(key), so that unregistering a waiter never runs the key's __hash__ or
         # __eq__: if those raised there, the waiter would stay registered and block the key.
         self._waiters: dict[int, list[_Waiter]] = {}
@@ -341,6 +348,17 @@ class Moka(Generic[K, V]):
             if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
                 self._housekeep()
             wlog.append(op)
+            slack = self._slack
+            if slack is not None:
+                # The size bound: once more than the slack is queued, the write settles it (moka's
+                # inline cycles above do not reset the count: the Rust backend cannot see them, and
+                # both must decide alike).  At capacity < 8 every write settles: nothing stays
+                # queued, so reads always find their entry admitted (lru_cache's order, with "lru").
+                written = self._written + weight
+                if written > slack:
+                    self._housekeep()
+                    written = 0
+                self._written = written
             if not self._events:
                 return ()  # a constant: no list is built for the common case
             return self._take_events()
@@ -619,6 +637,7 @@ class Moka(Generic[K, V]):
                 # off by the weight that write changed (docs/internals/moka-algorithms.md,
                 # "Removing from a weighted cache").  The Rust backend does the same.
                 self._housekeep()
+                self._written = 0
             value = self._unlink(key, h)
             if not self._events:
                 return default if value is _MISSING else value
@@ -683,6 +702,7 @@ class Moka(Generic[K, V]):
             self._va = now + 1
             self._check = _CHECK_FULL
             self._housekeep()
+            self._written = 0
             policy.va = now
             self._va = now
             if not self._events:
@@ -696,6 +716,7 @@ class Moka(Generic[K, V]):
         """Apply pending reads and writes, evict, and remove expired entries now."""
         with self._lock:
             self._housekeep()
+            self._written = 0
             if not self._events:
                 return
             events = self._take_events()

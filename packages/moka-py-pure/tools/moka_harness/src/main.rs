@@ -78,6 +78,17 @@ fn main() {
         });
     }
     let cache: Cache<Key, Val, Fmix> = b.build_with_hasher(Fmix);
+    // The backends' size bound (API.md section 6): after a write, when the weight written since
+    // their last own run_pending_tasks passes the slack, min(64, capacity / 8), they run it.
+    let slack = if cap > 0 { Some((cap as u64 / 8).min(64)) } else { None };
+    let weight_of = |v: u64| if weigher { v % 1000 } else { 1 };
+    let mut written: u64 = 0;
+    let after_write = |cache: &Cache<Key, Val, Fmix>, w: u64, written: &mut u64| {
+        if let Some(slack) = slack {
+            *written += w;
+            if *written > slack { cache.run_pending_tasks(); *written = 0; }
+        }
+    };
     let stdin = io::stdin();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -85,18 +96,23 @@ fn main() {
         let line = line.unwrap();
         let p: Vec<&str> = line.split_whitespace().collect();
         match p[0] {
-            "S" => cache.insert(Key(p[1].parse().unwrap()), Val { v: p[2].parse().unwrap(), ttl: opt(p[3]), tti: opt(p[4]) }),
+            "S" => { let v: u64 = p[2].parse().unwrap();
+                     cache.insert(Key(p[1].parse().unwrap()), Val { v, ttl: opt(p[3]), tti: opt(p[4]) });
+                     after_write(&cache, weight_of(v), &mut written); }
             "G" => { let r = cache.get(&Key(p[1].parse().unwrap())).map(|v| v.v); writeln!(out, "g {:?}", r).unwrap(); }
             "H" => { let r = cache.contains_key(&Key(p[1].parse().unwrap())); writeln!(out, "h {}", r).unwrap(); }
             "W" => { let v = Val { v: p[2].parse().unwrap(), ttl: opt(p[3]), tti: opt(p[4]) };
-                     let r = cache.get_with(Key(p[1].parse().unwrap()), || v); writeln!(out, "w {}", r.v).unwrap(); }
+                     let mut ran = false;
+                     let r = cache.get_with(Key(p[1].parse().unwrap()), || { ran = true; v });
+                     if ran { after_write(&cache, weight_of(r.v), &mut written); }
+                     writeln!(out, "w {}", r.v).unwrap(); }
             // With a weigher, the backends apply the queued writes before a remove (so that none of
             // the key's is still queued when its entry leaves the map: moka 0.12.16 would skip it and
             // keep weighted_size off by the weight it changed); the harness does what they do.
-            "R" => { if weigher { cache.run_pending_tasks(); }
+            "R" => { if weigher { cache.run_pending_tasks(); written = 0; }
                      let r = cache.remove(&Key(p[1].parse().unwrap())).map(|v| v.v); writeln!(out, "r {:?}", r).unwrap(); }
-            "C" => { cache.invalidate_all(); cache.run_pending_tasks(); }
-            "P" => { cache.run_pending_tasks(); writeln!(out, "p {} {}", cache.entry_count(), cache.weighted_size()).unwrap(); }
+            "C" => { cache.invalidate_all(); cache.run_pending_tasks(); written = 0; }
+            "P" => { cache.run_pending_tasks(); written = 0; writeln!(out, "p {} {}", cache.entry_count(), cache.weighted_size()).unwrap(); }
             "T" => { mock.increment(Duration::from_nanos(p[1].parse().unwrap())); }
             _ => panic!("bad op"),
         }
