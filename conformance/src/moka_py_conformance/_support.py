@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,21 +82,32 @@ def run_threads(target: Callable[[], Any], count: int = 8) -> list[tuple[str, An
 
 @dataclass(frozen=True)
 class CodeBlock:
-    """A fenced ```python block of a README file."""
+    """A fenced ```python block of a Markdown file."""
 
     path: Path
     line: int
     code: str
+    label: str  # how the test id names the file: its name, or its path below the folder given
+    exact: bool = False  # shows moka's own decisions: runs only on backends that claim ``exact``
 
     @property
     def id(self) -> str:
-        return f"{self.path.name}:{self.line}"
+        return f"{self.label}:{self.line}"
+
+    def run(self) -> None:
+        """Run the block as a script of its own: a fresh ``__main__`` namespace, nothing shared."""
+        code = compile(self.code, f"{self.path}:{self.line}", "exec")
+        # "__main__" so that `if __name__ == "__main__":` bodies run too.
+        exec(code, {"__name__": "__main__", "__file__": str(self.path)})
 
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
+# On the line right above a fence: the block shows moka's decisions (which entry TinyLFU admits, when
+# housekeeping runs), true of backends with ``exact = True`` only. Invisible in rendered Markdown.
+EXACT_MARK = "<!-- conformance: exact -->"
 
 
-def python_blocks(path: Path) -> Iterator[CodeBlock]:
+def python_blocks(path: Path, label: str | None = None) -> Iterator[CodeBlock]:
     """Yield every fenced block tagged ``python`` in a Markdown file, with its first line number."""
     lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
@@ -110,5 +121,21 @@ def python_blocks(path: Path) -> Iterator[CodeBlock]:
         while end < len(lines) and not lines[end].startswith("```"):
             end += 1
         if language == "python":
-            yield CodeBlock(path, start + 1, "\n".join(lines[start:end]) + "\n")
+            exact = i > 0 and lines[i - 1].strip() == EXACT_MARK
+            yield CodeBlock(path, start + 1, "\n".join(lines[start:end]) + "\n", label or path.name, exact)
         i = end + 1
+
+
+def markdown_blocks(sources: Iterable[Path]) -> list[CodeBlock]:
+    """The ```python blocks of Markdown sources: files, and folders searched for ``*.md`` at any depth.
+
+    A folder's files are labelled by their path below it (``guides/expiry.md``), a file by its name.
+    """
+    blocks: list[CodeBlock] = []
+    for source in sources:
+        if source.is_dir():
+            for path in sorted(source.rglob("*.md")):
+                blocks.extend(python_blocks(path, path.relative_to(source).as_posix()))
+        else:
+            blocks.extend(python_blocks(source))
+    return blocks

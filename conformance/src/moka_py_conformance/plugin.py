@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from moka_py_conformance import _profiles  # noqa: F401
-from moka_py_conformance._support import python_blocks
+from moka_py_conformance._support import markdown_blocks
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +35,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="folder of README files whose python code blocks must run (default: MOKA_PY_SEEDS)",
     )
     group.addoption(
+        "--moka-docs",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="a Markdown file, or a folder searched for *.md, whose python code blocks must run; "
+        "repeatable (default: MOKA_PY_DOCS, paths separated by os.pathsep)",
+    )
+    group.addoption(
         "--moka-soak",
         action="store",
         type=float,
@@ -50,6 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if name:
         os.environ["MOKA_PY_BACKEND"] = name
     config.addinivalue_line("markers", "slow: takes more than a few seconds of real time")
+    config.addinivalue_line(
+        "markers", "contract: the contract tier, one test per rule of the API (select with -m contract)"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -84,28 +95,45 @@ def Moka(backend: ModuleType) -> Any:  # noqa: N802 - it is the class under test
     return backend.Moka
 
 
-def _seeds_dir(config: pytest.Config) -> Path | None:
+def _seed_sources(config: pytest.Config) -> list[Path]:
     value = config.getoption("--moka-seeds") or os.environ.get("MOKA_PY_SEEDS")
     if not value:
-        return None
+        return []
     path = Path(value)
     if not path.is_dir():
         raise pytest.UsageError(f"seed README folder {path} does not exist")
-    return path
+    return [path]
+
+
+def _doc_sources(config: pytest.Config) -> list[Path]:
+    values = config.getoption("--moka-docs") or os.environ.get("MOKA_PY_DOCS", "").split(os.pathsep)
+    paths = [Path(value) for value in values if value]
+    for path in paths:
+        if not path.exists():
+            raise pytest.UsageError(f"Markdown file or folder {path} (--moka-docs) does not exist")
+    return paths
+
+
+# fixture -> (where its sources are given, how to read them)
+_EXAMPLES = {
+    "seed_example": ("--moka-seeds / MOKA_PY_SEEDS", _seed_sources),
+    "doc_example": ("--moka-docs / MOKA_PY_DOCS", _doc_sources),
+}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Give every ```python block of the seed READMEs to tests that take ``seed_example``."""
-    if "seed_example" not in metafunc.fixturenames:
-        return
-    folder = _seeds_dir(metafunc.config)
-    if folder is None:
-        metafunc.parametrize(
-            "seed_example",
-            [pytest.param(None, marks=pytest.mark.skip(reason="no --moka-seeds / MOKA_PY_SEEDS given"))],
-        )
-        return
-    blocks = [block for path in sorted(folder.glob("*.md")) for block in python_blocks(path)]
-    if not blocks:
-        raise pytest.UsageError(f"no python code blocks found in {folder}/*.md")
-    metafunc.parametrize("seed_example", blocks, ids=[block.id for block in blocks])
+    """Give every ```python block of the seed READMEs to tests that take ``seed_example``, and of the
+    named docs to tests that take ``doc_example``; without sources given, those tests are skipped."""
+    for fixture, (option, read_sources) in _EXAMPLES.items():
+        if fixture not in metafunc.fixturenames:
+            continue
+        sources = read_sources(metafunc.config)
+        if not sources:
+            skip = pytest.mark.skip(reason=f"no {option} given")
+            metafunc.parametrize(fixture, [pytest.param(None, marks=skip)])
+            continue
+        blocks = markdown_blocks(sources)
+        if not blocks:
+            names = ", ".join(map(str, sources))
+            raise pytest.UsageError(f"{option}: no ```python code blocks found in {names}")
+        metafunc.parametrize(fixture, blocks, ids=[block.id for block in blocks])

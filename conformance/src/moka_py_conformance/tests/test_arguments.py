@@ -17,6 +17,8 @@ import pytest
 
 from moka_py_conformance._support import EventLog
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 THOUSAND_YEARS = 1000 * 365 * 24 * 3600
 TTL_VALUE_MSG = "{} must be finite, > 0 and at most 1000 years (31536000000 seconds), got {!r}"
 TTL_TYPE_MSG = "{} must be a number of seconds (int or float) or None, not {}"

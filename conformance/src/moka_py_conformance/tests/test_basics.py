@@ -10,6 +10,8 @@ import pytest
 
 from moka_py_conformance._support import EventLog
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 MISSING = object()
 
 

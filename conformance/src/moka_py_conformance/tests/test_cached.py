@@ -20,6 +20,8 @@ from moka_py import cached
 
 from moka_py_conformance._support import run_threads
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 THREADS = 8
 
 

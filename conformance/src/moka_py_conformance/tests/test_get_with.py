@@ -13,6 +13,8 @@ import pytest
 
 from moka_py_conformance._support import EventLog, run_threads, run_with_watchdog
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 THREADS = 8
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from moka_py_conformance._support import EventLog, run_with_watchdog
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 
 def test_listener_may_set_the_key_being_replaced(Moka: Any) -> None:
     seen: list[tuple[Any, Any, str]] = []

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 TTI = 1.0  # seconds
 READ_EVERY = 0.2  # five reads per tti: a read refreshes the entry long before it idles out
 READING_FOR = 2.5  # seconds: well past the tti, so an unrefreshed entry would have expired
