@@ -7,8 +7,12 @@ release mode, into ``.nox/_wheels/`` and reused by every session that needs it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -25,11 +29,15 @@ DOCS = ROOT / "docs"
 SITE = ROOT / "site"  # the built documentation site (git-ignored)
 LEAST = BENCHES / "least_binding"  # a benchmark floor (issue #5), built by the bench session only
 BACKENDS = ["pure", "rust"]
+# The whole suite runs on the interpreter that runs nox (CPython 3.11 in CI); each other CPython of
+# requires-python gets a contract-X.Y session, skipped when the machine does not have it.
+OTHER_PYTHONS = ["3.9", "3.10", "3.12", "3.13"]
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["lint", "typecheck", "rust_unit", "tests", "examples", "mutants", "docs"]
+nox.options.sessions += [f"contract-{version}" for version in OTHER_PYTHONS]
 
 
 def _rust_fingerprint() -> str:
@@ -44,18 +52,25 @@ def _rust_fingerprint() -> str:
 
 
 def rust_wheel(session: nox.Session) -> Path:
-    """Build the Rust backend's wheel in release mode once, and return its path."""
+    """Build the Rust backend's wheel for the session's interpreter (release mode) once; return its path.
+
+    The wheels of every interpreter of one source state share a folder and the cargo target folder,
+    so another interpreter recompiles only pyo3 and the extension, not moka (about 10 s here).
+    """
     out = WHEELS / f"rust-{_rust_fingerprint()}"
-    wheels = sorted(out.glob("moka_py_rust-*.whl"))
+    tag = session.run("python", "-c", "import sys; print('cp%d%d' % sys.version_info[:2])", silent=True)
+    tag = str(tag).strip()
+    pattern = f"moka_py_rust-*-{tag}-{tag}-*.whl"
+    wheels = sorted(out.glob(pattern))
     if not wheels:
         session.install("maturin>=1.9,<2")
         session.run(
             "maturin", "build", "--release", "--manifest-path", str(RUST / "Cargo.toml"),
             "--out", str(out), "--interpreter", "python",
         )
-        wheels = sorted(out.glob("moka_py_rust-*.whl"))
+        wheels = sorted(out.glob(pattern))
     if len(wheels) != 1:
-        session.error(f"expected one moka_py_rust wheel in {out}, found {wheels}")
+        session.error(f"expected one {pattern} in {out}, found {wheels}")
     return wheels[0]
 
 
@@ -71,11 +86,20 @@ def install_project(session: nox.Session, backend: str | None = None) -> None:
     session.install(*targets)
 
 
-def seeds_dir(session: nox.Session) -> str:
-    seeds = SHARED / "seeds"
-    if not seeds.is_dir():
-        session.error(f"{seeds} is missing: the seed README examples are part of the test suite")
-    return str(seeds)
+# Every ```python block of these runs on every backend (conformance's test_examples); the seed
+# READMEs beside the repository (../shared/seeds, present in CI) are an extra check when they exist.
+EXAMPLE_DOCS = [ROOT / "README.md", DOCS]
+SEEDS = SHARED / "seeds"
+
+
+def examples_env(session: nox.Session) -> dict[str, str]:
+    """``MOKA_PY_DOCS`` naming the README and docs, and ``MOKA_PY_SEEDS`` if the seeds folder exists."""
+    env = {"MOKA_PY_DOCS": os.pathsep.join(str(path) for path in EXAMPLE_DOCS if path.exists())}
+    if SEEDS.is_dir():
+        env["MOKA_PY_SEEDS"] = str(SEEDS)
+    else:
+        session.log(f"{SEEDS} does not exist: the seed README examples are skipped")
+    return env
 
 
 @nox.session
@@ -84,7 +108,7 @@ def tests(session: nox.Session, backend: str) -> None:
     """The whole test suite against one backend: the conformance suite plus the backend's own tests."""
     install_project(session, backend)
     session.install("pytest-timeout")
-    env = {"MOKA_PY_BACKEND": backend, "MOKA_PY_SEEDS": seeds_dir(session)}
+    env = {"MOKA_PY_BACKEND": backend, **examples_env(session)}
     own_tests = {"pure": PURE / "tests", "rust": RUST / "tests"}[backend]
     session.run(
         "pytest", "-p", "no:cacheprovider", "--timeout=600", "--rootdir", str(ROOT),
@@ -107,8 +131,71 @@ def conformance(session: nox.Session, backend: str) -> None:
     session.run(
         "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
         "--pyargs", "moka_py_conformance", "--moka-backend", backend, *session.posargs,
-        env={"MOKA_PY_SEEDS": seeds_dir(session)},
+        env=examples_env(session),
     )
+
+
+PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+
+
+@functools.cache
+def find_python(version: str) -> str | None:
+    """A working CPython ``version`` interpreter: ``pythonX.Y`` on PATH, else the newest pyenv install.
+
+    A pyenv shim on PATH exists for every installed version but runs only the selected ones, so
+    each candidate is run once to see that it is that CPython.
+    """
+    installs = sorted(
+        PYENV_VERSIONS.glob(f"{version}.*/bin/python{version}"),
+        key=lambda path: [int(part) for part in re.findall(r"\d+", path.parts[-3])],
+        reverse=True,
+    )
+    probe = "import platform, sys; print(platform.python_implementation(), '%d.%d' % sys.version_info[:2])"
+    for candidate in [shutil.which(f"python{version}"), *map(str, installs)]:
+        if candidate is None:
+            continue
+        try:
+            done = subprocess.run([candidate, "-c", probe], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0 and done.stdout.split() == ["CPython", version]:
+            return candidate
+    return None
+
+
+def contract_on(session: nox.Session, version: str, python: str | None) -> None:
+    """The contract tier, the README/docs/seed examples and the packages' own tests, on both backends."""
+    if python is None:
+        session.skip(f"CPython {version} not found (python{version} on PATH, {PYENV_VERSIONS}/{version}.*)")
+    install_project(session)
+    session.install("pytest-timeout")
+    pytest = ["pytest", "-p", "no:cacheprovider", "--timeout=600", "--rootdir", str(ROOT)]
+    for backend in BACKENDS:
+        env = {"MOKA_PY_BACKEND": backend, **examples_env(session)}
+        session.run(
+            *pytest, "--pyargs", "moka_py_conformance", "-m", "contract", "--moka-backend", backend,
+            *session.posargs, env=env,
+        )  # fmt: skip
+        own_tests = {"pure": PURE / "tests", "rust": RUST / "tests"}[backend]
+        session.run(*pytest, str(own_tests), str(CORE / "tests"), *session.posargs, env=env)
+
+
+def _define_contract_session(version: str) -> None:
+    python = find_python(version)
+
+    def session_func(session: nox.Session) -> None:
+        contract_on(session, version, python)
+
+    session_func.__doc__ = (
+        f"On CPython {version}: the conformance contract tier (-m contract, with the README, docs and "
+        "seed examples) and the packages' own tests, against both backends."
+    )
+    # No interpreter: a session without a virtualenv that only reports the skip.
+    nox.session(session_func, name=f"contract-{version}", python=python or False)
+
+
+for _version in OTHER_PYTHONS:
+    _define_contract_session(_version)
 
 
 @nox.session
@@ -125,7 +212,7 @@ def soak(session: nox.Session, backend: str) -> None:
         "pytest", "-p", "no:cacheprovider", "--timeout=3600", "--rootdir", str(ROOT),
         "--pyargs", "moka_py_conformance", "-k", "reliability", "--moka-backend", backend,
         *factor, *session.posargs,
-        env={"MOKA_PY_SEEDS": seeds_dir(session)},
+        env=examples_env(session),
     )
 
 
@@ -138,7 +225,7 @@ def examples(session: nox.Session) -> None:
     session.run(
         "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
         "--pyargs", "moka_py_conformance", "--moka-backend", "example", *session.posargs,
-        env={"MOKA_PY_SEEDS": seeds_dir(session)},
+        env=examples_env(session),
     )
 
 
@@ -150,7 +237,7 @@ def mutants(session: nox.Session) -> None:
     session.run(
         "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT), str(CONFORMANCE / "tests"),
         *session.posargs,
-        env={"MOKA_PY_SEEDS": seeds_dir(session), "MOKA_PY_BACKEND": "pure"},
+        env={**examples_env(session), "MOKA_PY_BACKEND": "pure"},
     )
 
 
