@@ -241,6 +241,93 @@ def mutants(session: nox.Session) -> None:
     )
 
 
+DIST = ROOT / "dist"  # the release artifacts built by the wheels session (git-ignored)
+RELEASE_TARGET = ROOT / ".nox" / "_cargo-release"  # its cargo target folder, kept between runs
+MANYLINUX = (2, 17)  # the newest glibc the Rust wheels may need: manylinux2014
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """The release artifacts, in dist/, and a check that they install and work on their own.
+
+    An sdist of every package; a wheel of each pure-Python package built from its sdist; Rust wheels
+    built from the unpacked Rust sdist for every CPython found, linked by zig against glibc 2.17
+    (manylinux2014) and checked with ``auditwheel show``; ``twine check`` on everything. Then a fresh
+    virtualenv installs moka-py, both backends and the conformance suite from dist/ alone
+    (``--no-index``; only pytest and hypothesis come from the index) and passes the contract tests
+    against both backends, and one per other interpreter runs ``python -m moka_py`` on its wheel.
+    Not in the default set: about 3 minutes, most of it the five Rust builds.
+    """
+    shutil.rmtree(DIST, ignore_errors=True)
+    session.install("build[uv]", "maturin>=1.9,<2", "ziglang", "auditwheel", "twine")
+    for package in (CORE, PURE, CONFORMANCE):
+        session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(DIST), str(package))
+    session.run("maturin", "sdist", "--manifest-path", str(RUST / "Cargo.toml"), "--out", str(DIST))
+
+    tmp = Path(session.create_tmp()).resolve()
+    unpacked = tmp / "rust-sdist"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    (sdist,) = DIST.glob("moka_py_rust-*.tar.gz")
+    shutil.unpack_archive(sdist, unpacked)
+    (source,) = unpacked.iterdir()
+    interpreters = ["python"]  # the session's own, then every other supported CPython found
+    for version in OTHER_PYTHONS:
+        found = find_python(version)
+        if found is None:
+            session.warn(f"CPython {version} not found: no Rust wheel for it")
+        else:
+            interpreters += [found]
+    session.run(
+        "maturin", "build", "--release", "--zig", "--compatibility", "manylinux2014",
+        "--manifest-path", str(source / "Cargo.toml"), "--out", str(DIST),
+        *[arg for interpreter in interpreters for arg in ("--interpreter", interpreter)],
+        env={"CARGO_TARGET_DIR": str(RELEASE_TARGET)},
+    )  # fmt: skip
+    rust_wheels = sorted(DIST.glob("moka_py_rust-*.whl"))
+    if len(rust_wheels) != len(interpreters):
+        session.error(f"expected {len(interpreters)} Rust wheels in {DIST}, found {rust_wheels}")
+    for wheel in rust_wheels:
+        shown = str(session.run("auditwheel", "show", str(wheel), silent=True))
+        tag = re.search(r'platform tag:\s*"manylinux_(\d+)_(\d+)_', shown)
+        if tag is None or (int(tag[1]), int(tag[2])) > MANYLINUX:
+            session.error(f"{wheel.name} needs more than manylinux_2_17:\n{shown}")
+        session.log(f"{wheel.name}: auditwheel: manylinux_{tag[1]}_{tag[2]}")
+    session.run("twine", "check", "--strict", *map(str, sorted(DIST.iterdir())))
+
+    session.chdir(tmp)  # nothing of the source tree on sys.path
+    # The session's interpreter: the contract tests, in a venv that has only the artifacts.
+    python = release_venv(session, tmp / "release-venv", "python")
+    session.run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                "pytest>=8", "hypothesis>=6.100", "pytest-timeout", external=True)  # fmt: skip
+    install_from_dist(session, python, "moka-py[rust]", "moka-py-conformance")
+    # Every other one: its own wheel, through the demo's self-check on the Rust backend.
+    for interpreter in interpreters[1:]:
+        other = release_venv(session, tmp / f"release-venv-{Path(interpreter).name}", interpreter)
+        install_from_dist(session, other, "moka-py[rust]")
+        session.run(other, "-m", "moka_py", env={"MOKA_PY_BACKEND": "rust"}, external=True)
+    for backend in BACKENDS:
+        session.run(
+            python, "-m", "pytest", "-p", "no:cacheprovider", "--timeout=600",
+            "--pyargs", "moka_py_conformance", "-m", "contract", "--moka-backend", backend,
+            *session.posargs, env=examples_env(session), external=True,
+        )  # fmt: skip
+
+
+def release_venv(session: nox.Session, venv: Path, interpreter: str) -> str:
+    """A new virtualenv (the standard library's, with pip) made by ``interpreter``; its python."""
+    shutil.rmtree(venv, ignore_errors=True)
+    session.run(interpreter, "-m", "venv", str(venv), external=True)
+    return str(venv / "bin" / "python")
+
+
+def install_from_dist(session: nox.Session, python: str, *requirements: str) -> None:
+    """Install ``requirements`` from the wheels in dist/ alone: no index, no source builds."""
+    session.run(
+        python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-index", "--find-links", str(DIST), "--only-binary", ":all:", *requirements, external=True,
+    )  # fmt: skip
+
+
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package, including the Rust extension's stubs."""
