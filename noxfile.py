@@ -1,8 +1,10 @@
 """Developer and CI sessions for the moka-py monorepo.
 
 ``nox`` with no arguments runs what CI runs: lint, typecheck and the test suite
-against every backend.  The Rust extension is built once per source state, in
-release mode, into ``.nox/_wheels/`` and reused by every session that needs it.
+against every backend, and the contract tier on every other supported CPython
+found (``contract-3.X``).  The Rust extension is built once per source state and
+interpreter, in release mode, into ``.nox/_wheels/`` and reused by every session
+that needs it.  ``nox -s wheels`` builds and checks the release artifacts.
 """
 
 from __future__ import annotations
