@@ -11,7 +11,8 @@ It ties the mechanisms together the way moka's ``sync::Cache`` / ``BaseCache`` d
   held and delivered by the calling thread after it is released, so a listener may call back into the
   cache (even ``set`` of the key being replaced, or ``run_pending_tasks``) without deadlock.
 
-Time is ``_clock() - creation time`` in nanoseconds (default clock: ``time.monotonic_ns``).
+Time is ``clock() - creation time`` in nanoseconds: ``time.monotonic_ns``, or the clock given to
+``Moka._with_clock`` (tests).
 """
 
 from __future__ import annotations
@@ -169,8 +170,38 @@ class Moka(Generic[K, V]):
         eviction_listener: Callable[[K, V, Cause], object] | None = None,
         policy: PolicyName = "tiny_lfu",
         weigher: Callable[[K, V], int] | None = None,
-        *,
-        _clock: Callable[[], int] | None = None,
+    ) -> None:
+        self._setup(capacity, ttl, tti, eviction_listener, policy, weigher, time.monotonic_ns)
+
+    @classmethod
+    def _with_clock(
+        cls,
+        clock: Callable[[], int],
+        capacity: int | None,
+        ttl: float | None = None,
+        tti: float | None = None,
+        eviction_listener: Callable[[K, V, Cause], object] | None = None,
+        policy: PolicyName = "tiny_lfu",
+        weigher: Callable[[K, V], int] | None = None,
+    ) -> Moka[K, V]:
+        """A cache whose time is ``clock()`` (integer nanoseconds, any origin): for tests.
+
+        A separate constructor, not a keyword of ``__init__``, so that ``Moka(...)`` takes exactly
+        the contract's arguments on every backend (an unknown keyword is a ``TypeError`` here too).
+        """
+        cache = cls.__new__(cls)
+        cache._setup(capacity, ttl, tti, eviction_listener, policy, weigher, clock)
+        return cache
+
+    def _setup(
+        self,
+        capacity: int | None,
+        ttl: float | None,
+        tti: float | None,
+        eviction_listener: Callable[[K, V, Cause], object] | None,
+        policy: PolicyName,
+        weigher: Callable[[K, V], int] | None,
+        clock: Callable[[], int],
     ) -> None:
         cap = check_capacity(capacity)
         ttl_ns = duration_ns("ttl", ttl)
@@ -179,7 +210,6 @@ class Moka(Generic[K, V]):
         policy_name = check_policy(policy)
         check_optional_callable("weigher", weigher)
 
-        clock = time.monotonic_ns if _clock is None else _clock
         origin = clock()
 
         def cache_time() -> int:
