@@ -26,8 +26,11 @@ Bad arguments raise ``TypeError`` or ``ValueError``.  Admission, size
 eviction and the removal of expired entries happen in housekeeping, which
 runs every 64 recorded reads or writes, 300 ms after the previous run, or
 on ``run_pending_tasks()``; until then ``count()`` and ``weighted_size()``
-lag behind.  An expired entry is never returned, even before it is
-removed.  ``key in cache`` tells whether ``key`` is present and not
+lag behind.  The size stays bounded meanwhile: when a call returns, the
+entries held (readable or queued) weigh at most ``capacity + slack``, with
+``slack = min(64, capacity // 8)``; a write that would exceed it runs
+housekeeping before it returns.  An expired entry is never returned, even
+before it is removed.  ``key in cache`` tells whether ``key`` is present and not
 expired, without counting as a read."#
     };
     (capacity) => {
