@@ -76,7 +76,7 @@ def test_set_keeps_live_values_within_the_bound(
 
 @pytest.mark.parametrize("policy", ["tiny_lfu", "lru"])
 @pytest.mark.parametrize("maxsize", CAPACITIES)
-def test_cached_keeps_live_results_within_the_bound(maxsize: int, policy: str) -> None:
+def test_cached_keeps_live_results_within_the_bound(maxsize: int, policy: Any) -> None:
     from moka_py import cached
 
     alive = Alive()

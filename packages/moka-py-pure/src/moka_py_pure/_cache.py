@@ -139,8 +139,8 @@ class Moka(Generic[K, V]):
         "_policy",
         "_policy_name",
         "_release",
-        "_slack",
         "_rlog",
+        "_slack",
         "_trigger_at",
         "_tti",
         "_tti_ns",
@@ -149,8 +149,8 @@ class Moka(Generic[K, V]):
         "_va",
         "_waiters",
         "_weigher",
-        "_written",
         "_wlog",
+        "_written",
         "_wsize",
     )
 
