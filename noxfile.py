@@ -338,6 +338,7 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", str(CORE / "src"), str(PURE / "src"))
     session.run("mypy", "--strict", "-p", "moka_py_rust")
     session.run("mypy", "--strict", str(CONFORMANCE / "src"))
+    session.run("mypy", "--strict", str(ROOT / "tools"))
     # The harness imports its peers lazily and they are not installed here: check our code, not theirs.
     benches = sorted(str(p) for p in (ROOT / "benches").glob("*.py"))
     session.run("mypy", "--strict", "--ignore-missing-imports", *benches)
@@ -360,6 +361,7 @@ def lint(session: nox.Session) -> None:
     """ruff over the Python tree and rustfmt over the extension."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", str(ROOT))
+    session.run("python", str(ROOT / "tools" / "docstrings.py"), "--check")  # the backends' copies
     for manifest in (RUST / "Cargo.toml", BENCHES / "moka_floor" / "Cargo.toml", LEAST / "Cargo.toml"):
         session.run("cargo", "fmt", "--check", "--manifest-path", str(manifest), external=True)
 

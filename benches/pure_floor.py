@@ -986,7 +986,7 @@ def check_write_floor() -> None:
         kept_at_start = set(stored)
         others = [k for k in universe if k not in kept_at_start]
         floor = WriteFloor(cap, policy, clock=lambda: 0)
-        ref: Moka[Any, Any] = Moka(cap, policy=policy, _clock=lambda: 0)
+        ref: Moka[Any, Any] = Moka._with_clock(lambda: 0, cap, policy=policy)
         for k in stored:
             floor.set(k, k)
             ref.set(k, k)

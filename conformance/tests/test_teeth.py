@@ -213,7 +213,7 @@ def _deadline_inclusive_serves_at_the_deadline() -> None:
     now = [0]
     for cls, served in ((moka_py_pure.Moka, False), (mutant.Moka, True)):
         now[0] = 0
-        cache: Any = cls(10, ttl=1, _clock=lambda: now[0])
+        cache: Any = cls._with_clock(lambda: now[0], 10, ttl=1)
         cache.set("k", "v")
         now[0] = 1_000_000_000 - 1
         assert cache.get("k") == "v"

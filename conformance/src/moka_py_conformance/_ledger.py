@@ -314,7 +314,8 @@ class Ledger:
 
     def _inline_possible(self) -> bool:
         """Could moka's own triggers have run a cycle since the last explicit one (over-estimated)?"""
-        return self._records >= FLUSH_POINT or self.clock() - self._housekeeping_started >= SYNC_INTERVAL - 0.01
+        since = self.clock() - self._housekeeping_started
+        return self._records >= FLUSH_POINT or since >= SYNC_INTERVAL - 0.01
 
     def violate(self, message: str) -> None:
         self.violations.append(message)

@@ -178,6 +178,7 @@ def test_generic_module_exports() -> None:
         "cached",
         "cached_with",
         "make_key",
+        "present_as_cached",
     }
 
 

@@ -294,13 +294,20 @@ def test_public_names() -> None:
     assert moka_py.__version__ == "1.0.0.dev0"
     for name in moka_py.__all__:
         assert hasattr(moka_py, name), name
-        if name not in {"__version__", "Cause", "Policy", "Moka"}:  # Moka's docstring is the backend's
+        if name not in {"__version__", "VERSION", "Cause", "Policy", "Moka"}:  # Moka: see test_face
             assert getattr(moka_py, name).__doc__, name
     assert moka_py.backend()._fields == ("name", "version", "module", "priority", "exact")
     listed = moka_py.available_backends()
     assert moka_py.backend().name in [b.name for b in listed if b.importable]
     priorities = [b.priority for b in listed if b.priority is not None]
     assert priorities == sorted(priorities, reverse=True)
+
+
+def test_version_alias() -> None:
+    # moka-py 0.5's name for the version (API.md section 9), and the installed distribution's.
+    version: str = moka_py.VERSION
+    assert "VERSION" in moka_py.__all__
+    assert version == moka_py.__version__ == metadata.version("moka-py")
 
 
 def test_moka_is_generic_at_runtime() -> None:

@@ -25,14 +25,14 @@ def replay(t: dict[str, Any]) -> list[str]:
     events: list[tuple[Any, Any, str]] = []
     now = [0]
     cap = t["cap"]
-    c: Moka[int, tuple[int]] = Moka(
+    c: Moka[int, tuple[int]] = Moka._with_clock(
+        lambda: now[0],
         None if cap < 0 else cap,
         ttl=None if t["ttl"] < 0 else t["ttl"] / 1e9,
         tti=None if t["tti"] < 0 else t["tti"] / 1e9,
         policy="lru" if t["lru"] else "tiny_lfu",
         weigher=(lambda k, v: v[0] % 1000) if t["weigher"] else None,
         eviction_listener=(lambda k, v, cause: events.append((k, v[0], cause))) if t["listener"] else None,
-        _clock=lambda: now[0],
     )
     # the exact nanosecond cache-wide durations (the public API takes float seconds)
     c._ttl_ns = c._policy.ttl = None if t["ttl"] < 0 else t["ttl"]

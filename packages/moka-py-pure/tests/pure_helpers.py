@@ -11,7 +11,7 @@ SEC = 1_000_000_000
 
 
 class FakeClock:
-    """A manual nanosecond clock for the private ``_clock`` parameter."""
+    """A manual nanosecond clock for ``Moka._with_clock``."""
 
     def __init__(self, start: int = 10 * SEC) -> None:
         self.now = start  # any origin works: the cache measures time from its creation
@@ -42,7 +42,7 @@ def make(capacity: Any, clock: FakeClock, rec: Any = None, bound: bool = False, 
     """A pure cache on ``clock``.  These tests trace moka's own mechanisms step by step, so the size
     bound that moka-py adds above them (API.md section 6) is off unless ``bound`` is true; the
     conformance suite and the recorded traces check the bound."""
-    c: Moka[Any, Any] = Moka(capacity, eviction_listener=rec, _clock=clock, **kw)
+    c: Moka[Any, Any] = Moka._with_clock(clock, capacity, eviction_listener=rec, **kw)
     if not bound:
         c._slack = None
     return c

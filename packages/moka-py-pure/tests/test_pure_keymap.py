@@ -50,7 +50,7 @@ def _armed_after_set(c: Moka[Any, Any], key: Armed, value: Any, **kw: Any) -> No
 
 
 def test_size_eviction_of_a_raising_key_raises_nowhere(clock: FakeClock, rec: Recorder) -> None:
-    c: Moka[Any, Any] = Moka(3, eviction_listener=rec, policy="lru", _clock=clock)
+    c: Moka[Any, Any] = Moka._with_clock(clock, 3, eviction_listener=rec, policy="lru")
     bad = Armed(1000)
     _armed_after_set(c, bad, "bad")
     for i in range(10):  # other keys' calls evict it (and run housekeeping) without touching it
@@ -63,7 +63,7 @@ def test_size_eviction_of_a_raising_key_raises_nowhere(clock: FakeClock, rec: Re
 
 
 def test_tiny_lfu_admission_and_victims_never_compare_keys(clock: FakeClock, rec: Recorder) -> None:
-    c: Moka[Any, Any] = Moka(4, eviction_listener=rec, _clock=clock)
+    c: Moka[Any, Any] = Moka._with_clock(clock, 4, eviction_listener=rec)
     keys = [Armed(i) for i in range(4)]
     for k in keys:
         _armed_after_set(c, k, k.n)
@@ -81,7 +81,7 @@ def test_tiny_lfu_admission_and_victims_never_compare_keys(clock: FakeClock, rec
 @pytest.mark.parametrize("how", ["ttl", "tti", "per_entry_ttl"])
 def test_expiry_of_a_raising_key_raises_nowhere(clock: FakeClock, rec: Recorder, how: str) -> None:
     cache_kw = {"ttl": 1.0} if how == "ttl" else {"tti": 1.0} if how == "tti" else {}
-    c: Moka[Any, Any] = Moka(100, eviction_listener=rec, _clock=clock, **cache_kw)  # type: ignore[arg-type]
+    c: Moka[Any, Any] = Moka._with_clock(clock, 100, eviction_listener=rec, **cache_kw)  # type: ignore[arg-type]
     entry_kw = {"ttl": 1.0} if how == "per_entry_ttl" else {}
     bad = Armed(7)
     _armed_after_set(c, bad, "bad", **entry_kw)
@@ -95,7 +95,7 @@ def test_expiry_of_a_raising_key_raises_nowhere(clock: FakeClock, rec: Recorder,
 
 
 def test_clear_and_other_keys_removal(clock: FakeClock, rec: Recorder) -> None:
-    c: Moka[Any, Any] = Moka(None, eviction_listener=rec, _clock=clock)
+    c: Moka[Any, Any] = Moka._with_clock(clock, None, eviction_listener=rec)
     bad = Armed(3)
     _armed_after_set(c, bad, "bad")
     c.set("x", 1)
@@ -107,7 +107,7 @@ def test_clear_and_other_keys_removal(clock: FakeClock, rec: Recorder) -> None:
 
 
 def test_the_raising_key_raises_from_its_own_calls_only(clock: FakeClock) -> None:
-    c: Moka[Any, Any] = Moka(10, _clock=clock)
+    c: Moka[Any, Any] = Moka._with_clock(clock, 10)
     bad = Armed(5)
     _armed_after_set(c, bad, "bad")
     for call in (lambda: c.get(bad), lambda: c.remove(bad), lambda: c.set(bad, 1), lambda: bad in c):
@@ -122,7 +122,7 @@ def test_the_raising_key_raises_from_its_own_calls_only(clock: FakeClock) -> Non
 
 def test_a_colliding_lookup_runs_eq_like_dict(clock: FakeClock) -> None:
     """Only a call that looks up a key of the same hash compares it with the stored key."""
-    c: Moka[Any, Any] = Moka(10, _clock=clock)
+    c: Moka[Any, Any] = Moka._with_clock(clock, 10)
     stored = Armed(1, h=99)
     c.set(stored, "s")
     stored.armed = stored.hash_ok = True
@@ -141,7 +141,7 @@ def test_a_colliding_lookup_runs_eq_like_dict(clock: FakeClock) -> None:
 
 
 def test_collision_buckets(clock: FakeClock, rec: Recorder) -> None:
-    c: Moka[Any, Any] = Moka(3, eviction_listener=rec, policy="lru", _clock=clock)
+    c: Moka[Any, Any] = Moka._with_clock(clock, 3, eviction_listener=rec, policy="lru")
     keys = [Armed(i, h=7) for i in range(3)]
     for k in keys:
         c.set(k, k.n)

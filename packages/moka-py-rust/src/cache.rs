@@ -66,6 +66,7 @@
 //! and no lock held, so Python code they run may re-enter the cache freely.
 
 use crate::args::{self, Arg, Policy};
+use crate::docstrings::moka_doc;
 use crate::events::{self, cause_name, Event};
 use crate::hashing::{key_hash, PassThrough};
 use crate::key::{token_arc, Interner, Key, KeyId, Probe, StrSearch, Token, TokenPin};
@@ -203,23 +204,8 @@ fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
     }
 }
 
-/// A concurrent cache backed by the Rust `moka` crate (0.12.16).
-///
-/// ``Moka(capacity, ttl=None, tti=None, eviction_listener=None, policy="tiny_lfu", weigher=None)``
-///
-/// * ``capacity``: the maximum total weight (every entry weighs 1 unless a
-///   ``weigher`` is given), ``0`` to store nothing, or ``None`` for no size bound.
-/// * ``ttl`` / ``tti``: time to live (since the last write) and time to idle (since
-///   the last read or write) in seconds, int or float, or ``None``.
-/// * ``eviction_listener(key, value, cause)``: called after an entry leaves the cache,
-///   with cause ``"explicit"``, ``"size"``, ``"expired"`` or ``"replaced"``; never while
-///   the cache holds an internal lock, so it may use the cache.
-/// * ``policy``: ``"tiny_lfu"`` (admission by frequency) or ``"lru"``.
-/// * ``weigher(key, value) -> int``: the weight of an entry, called once per insert.
-///
-/// Size eviction and expiry are applied by housekeeping, which runs every 64 recorded
-/// operations, every 300 ms of activity, or when ``run_pending_tasks()`` is called;
-/// until then ``count()`` and ``weighted_size()`` lag behind.
+// The public docstrings are moka_py.Moka's (see `docstrings`).
+#[doc = moka_doc!(Moka)]
 #[pyclass(
     frozen,
     weakref,
@@ -773,10 +759,7 @@ impl Moka {
         })
     }
 
-    /// Store ``value`` under ``key`` (replacing any previous value).
-    ///
-    /// ``ttl`` / ``tti`` (seconds) give this entry its own deadline; they can only
-    /// shorten the cache-wide ones.
+    #[doc = moka_doc!(set)]
     #[pyo3(signature = (key, value, ttl=None, tti=None))]
     fn set(
         &self,
@@ -794,7 +777,7 @@ impl Moka {
         r.and(f)
     }
 
-    /// Return the value for ``key``, or ``default`` if it is absent or expired.
+    #[doc = moka_doc!(get)]
     #[pyo3(signature = (key, default=None))]
     fn get(
         &self,
@@ -813,13 +796,7 @@ impl Moka {
         })
     }
 
-    /// Return the value for ``key``; if absent, call ``initializer()``, store and
-    /// return its result.
-    ///
-    /// Concurrent calls for the same key run the initializer once: the others wait
-    /// (without holding the GIL) and get the same value, or the same exception (then
-    /// nothing is cached). An initializer that calls ``get_with`` for its own key gets
-    /// ``RuntimeError``.
+    #[doc = moka_doc!(get_with)]
     #[pyo3(signature = (key, initializer, ttl=None, tti=None))]
     fn get_with(
         &self,
@@ -850,8 +827,7 @@ impl Moka {
         Ok(v)
     }
 
-    /// Remove ``key`` and return its value (even if expired but not yet evicted), or
-    /// ``default`` if absent.
+    #[doc = moka_doc!(remove)]
     #[pyo3(signature = (key, default=None))]
     fn remove(
         &self,
@@ -896,8 +872,7 @@ impl Moka {
         Ok(r)
     }
 
-    /// Remove every entry (each is reported to the listener), then run the pending
-    /// housekeeping at once: when this returns, ``count()`` is 0.
+    #[doc = moka_doc!(clear)]
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| {
             let _gate = self.write_order.lock();
@@ -923,18 +898,17 @@ impl Moka {
         self.finish(py)
     }
 
-    /// The number of entries, as of the last housekeeping run.
+    #[doc = moka_doc!(count)]
     fn count(&self) -> u64 {
         self.cache.entry_count()
     }
 
-    /// The total weight of the entries, as of the last housekeeping run.
+    #[doc = moka_doc!(weighted_size)]
     fn weighted_size(&self) -> u64 {
         self.cache.weighted_size()
     }
 
-    /// Run the pending housekeeping now: apply recorded reads and writes, admit or
-    /// evict by size, remove expired entries, and report them to the listener.
+    #[doc = moka_doc!(run_pending_tasks)]
     fn run_pending_tasks(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| {
             let _gate = self.write_order.lock();
@@ -945,25 +919,25 @@ impl Moka {
         self.finish(py)
     }
 
-    /// The maximum total weight, or None if unbounded.
+    #[doc = moka_doc!(capacity)]
     #[getter]
     fn capacity(&self) -> Option<u64> {
         self.capacity
     }
 
-    /// The cache-wide time to live in seconds, or None.
+    #[doc = moka_doc!(ttl)]
     #[getter]
     fn ttl(&self) -> Option<f64> {
         self.ttl
     }
 
-    /// The cache-wide time to idle in seconds, or None.
+    #[doc = moka_doc!(tti)]
     #[getter]
     fn tti(&self) -> Option<f64> {
         self.tti
     }
 
-    /// The size-eviction policy: "tiny_lfu" or "lru".
+    #[doc = moka_doc!(policy)]
     #[getter]
     fn policy(&self) -> &'static str {
         self.policy.name()
@@ -986,7 +960,7 @@ impl Moka {
         ))
     }
 
-    /// ``Moka[K, V]``: a generic alias, for type annotations.
+    #[doc = moka_doc!(__class_getitem__)]
     #[classmethod]
     fn __class_getitem__(cls: &Bound<'_, PyType>, item: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = cls.py();

@@ -12,11 +12,13 @@
 //! * `write_order`: the gate that hands moka its calls one at a time (weighted caches);
 //! * `args`: argument validation with the shared messages;
 //! * `cache`: the `Moka` class and its lock/GIL discipline;
+//! * `docstrings`: the class's public docstrings (generated from `moka_py/_typing.pyi`);
 //! * `cached`: the native call path of the `cached` decorator.
 
 mod args;
 mod cache;
 mod cached;
+mod docstrings;
 mod events;
 mod hashing;
 mod key;

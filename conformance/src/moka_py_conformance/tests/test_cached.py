@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from moka_py import cached
+from moka_py._cached import CachedFunction
 
 from moka_py_conformance._support import run_threads
 
@@ -91,6 +92,41 @@ def test_metadata_is_kept() -> None:
     assert wrapped.__module__ == original.__module__
     assert wrapped.__doc__ == "Add things up."
     assert inspect.signature(wrapped) == inspect.signature(original)
+
+
+def _async_original(x: int) -> Any:
+    async def original(x: int) -> int:
+        return x
+
+    return original
+
+
+@pytest.mark.parametrize(
+    "decorator", [cached, cached(typed=True), cached(wait_concurrent=True), cached(key=lambda x: x)]
+)
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_repr_names_the_function(decorator: Any, is_async: bool) -> None:
+    # Every form, native wrappers included, reads like the function it stands for.
+    def original(x: int) -> int:
+        return x
+
+    wrapped = decorator(_async_original(0) if is_async else original)
+    assert repr(wrapped) == f"<function {wrapped.__qualname__} at {id(wrapped):#x}>"
+    assert wrapped.__qualname__.endswith(".original")
+
+    class Holder:
+        method = decorator(original)
+
+    bound = repr(Holder().method)
+    assert bound.startswith(f"<bound method {Holder.method.__qualname__} of <"), bound
+
+
+def test_wrapper_methods_are_documented() -> None:
+    wrapped = cached(lambda x: x)
+    for name in ("cache_info", "cache_clear", "cache_parameters"):
+        doc = inspect.getdoc(getattr(wrapped, name))
+        assert doc and doc == inspect.getdoc(getattr(CachedFunction, name)), name
+        assert list(inspect.signature(getattr(wrapped, name)).parameters) == [], name
 
 
 # --------------------------------------------------------------------------- what is cached

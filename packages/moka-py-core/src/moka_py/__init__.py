@@ -25,6 +25,7 @@ __all__ = [
     "Cause",
     "Moka",
     "Policy",
+    "VERSION",
     "__version__",
     "available_backends",
     "backend",
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 __version__ = "1.0.0.dev0"
+"""The version of the ``moka-py`` distribution."""
+
+VERSION: str = __version__
+"""An alias of ``__version__``: the name moka-py 0.5 exposes, kept for code written for it."""
 
 _SELECTED: BackendInfo = _selection.select()
 

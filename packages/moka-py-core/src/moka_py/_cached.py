@@ -43,9 +43,11 @@ __all__ = [
     "cached",
     "cached_with",
     "make_key",
+    "present_as_cached",
 ]
 
 R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 _MISSING: Any = object()
 """Default for ``cache.get``: tells a miss from a cached ``None``."""
@@ -229,9 +231,24 @@ def cached_with(plain: PlainWrapperFactory) -> Callable[..., Any]:
     ) -> CachedFunction[Any] | CachedDecorator:
         return _configure(plain, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
+    return present_as_cached(backend_cached)
+
+
+def present_as_cached(backend_cached: F) -> F:
+    """Give a backend's own ``cached`` this one's name, docstring and annotations; return it.
+
+    ``help()`` and ``inspect.signature`` then show the same on every backend, provided the
+    backend's parameter list is this one's (the backend-parity test checks it).
+    """
     update_wrapper(backend_cached, cached)
-    del backend_cached.__wrapped__  # type: ignore[attr-defined]
+    del backend_cached.__wrapped__  # type: ignore[attr-defined]  # its own parameters, not a wrapper
     return backend_cached
+
+
+def _document_methods(*methods: Callable[..., Any]) -> None:
+    """Give a wrapper's ``cache_info`` and the others the docstrings of :class:`CachedFunction`'s."""
+    for method in methods:
+        method.__doc__ = getattr(CachedFunction, method.__name__).__doc__
 
 
 class _Settings:
@@ -392,7 +409,6 @@ def _wrap(
             return value
 
     def cache_info() -> _CacheInfo:
-        """``(hits, misses, maxsize, currsize)``; ``currsize`` is ``cache.count()`` after housekeeping."""
         nonlocal hit_base, miss_base
         with counters_lock:
             n_hits = hit() - hit_base
@@ -403,7 +419,6 @@ def _wrap(
         return _CacheInfo(n_hits, n_misses, settings.maxsize, cache.count())
 
     def cache_clear() -> None:
-        """Remove every cached result and reset the hit and miss counters."""
         nonlocal hit_base, miss_base
         with counters_lock:
             cache.clear()
@@ -411,9 +426,9 @@ def _wrap(
             miss_base = miss() + 1
 
     def cache_parameters() -> dict[str, Any]:
-        """The decorator's settings: maxsize, typed, ttl, tti, wait_concurrent, policy."""
         return settings.parameters()
 
+    _document_methods(cache_info, cache_clear, cache_parameters)
     update_wrapper(wrapper, func)
     wrapper.cache_info = cache_info
     wrapper.cache_clear = cache_clear

@@ -1,7 +1,10 @@
-"""What type checkers see as ``moka_py.Moka``.
+"""What type checkers see as ``moka_py.Moka``, and the one copy of its docstrings.
 
 At run time ``moka_py.Moka`` is the selected backend's own class; every
-backend's class has this interface (``moka_py.CacheProtocol``).
+backend's class has this interface (``moka_py.CacheProtocol``) and these
+docstrings: the shipped backends carry copies generated from this file by
+``tools/docstrings.py`` (a compiled extension cannot read them at import),
+and a test fails when a copy or a backend's ``help()`` differs.
 """
 
 from collections.abc import Callable, Hashable
@@ -17,12 +20,30 @@ D = TypeVar("D")
 class Moka(Generic[K, V]):
     """A thread-safe in-memory cache with size (TinyLFU or LRU), TTL and TTI eviction.
 
-    ``capacity`` bounds the total weight of the entries (each weighs 1 unless
-    ``weigher(key, value) -> int`` is given); ``None`` means unbounded.  ``ttl``
-    and ``tti`` are in seconds (time to live / time to idle), ``None`` disables
-    them.  ``eviction_listener(key, value, cause)`` is told about every entry
-    that leaves, with cause ``"explicit"``, ``"size"``, ``"expired"`` or
-    ``"replaced"``.
+    * ``capacity``: the maximum total weight of the entries (each weighs 1
+      unless ``weigher`` is given); ``0`` stores nothing, ``None`` means no
+      size bound.
+    * ``ttl`` / ``tti``: time to live (since the last write) and time to idle
+      (since the last read or write), in seconds (int or float), or ``None``.
+    * ``eviction_listener(key, value, cause)``: told about every entry that
+      leaves the cache, with cause ``"explicit"``, ``"size"``, ``"expired"``
+      or ``"replaced"``; it is never called while the cache holds a lock, so
+      it may use the cache.
+    * ``policy``: ``"tiny_lfu"`` (moka's default: a new entry is admitted only
+      if it is used more often than the entries it would evict) or ``"lru"``.
+    * ``weigher(key, value) -> int``: the weight of an entry, called once per
+      insert.
+
+    Bad arguments raise ``TypeError`` or ``ValueError``.  Admission, size
+    eviction and the removal of expired entries happen in housekeeping, which
+    runs every 64 recorded reads or writes, 300 ms after the previous run, or
+    on ``run_pending_tasks()``; until then ``count()`` and ``weighted_size()``
+    lag behind.  The size stays bounded meanwhile: when a call returns, the
+    entries held (readable or queued) weigh at most ``capacity + slack``, with
+    ``slack = min(64, capacity // 8)``; a write that would exceed it runs
+    housekeeping before it returns.  An expired entry is never returned, even
+    before it is removed.  ``key in cache`` tells whether ``key`` is present and not
+    expired, without counting as a read.
     """
 
     def __init__(
@@ -33,9 +54,7 @@ class Moka(Generic[K, V]):
         eviction_listener: Callable[[K, V, Cause], object] | None = None,
         policy: Policy = "tiny_lfu",
         weigher: Callable[[K, V], int] | None = None,
-    ) -> None:
-        """Create an empty cache; bad arguments raise ``TypeError`` or ``ValueError``."""
-
+    ) -> None: ...
     @property
     def capacity(self) -> int | None:
         """The maximum total weight, or ``None`` if unbounded."""
@@ -53,11 +72,19 @@ class Moka(Generic[K, V]):
         """The size-eviction policy: ``"tiny_lfu"`` or ``"lru"``."""
 
     def set(self, key: K, value: V, ttl: float | None = None, tti: float | None = None) -> None:
-        """Insert or replace ``key``; per-entry ``ttl`` / ``tti`` can only shorten the cache-wide ones."""
+        """Store ``value`` under ``key``, replacing any previous value.
+
+        A per-entry ``ttl`` / ``tti`` (seconds) gives this entry its own
+        deadline; it can only shorten the cache-wide one.
+        """
 
     @overload
     def get(self, key: K) -> V | None:
-        """The value of ``key``, or ``default`` (``None``) if it is absent or expired (a recorded read)."""
+        """The value of ``key``, or ``default`` if it is absent or expired.
+
+        A recorded read: it counts for the size policy and, with a time to
+        idle, restarts the entry's idle time.
+        """
     @overload
     def get(self, key: K, default: D) -> V | D: ...
     def get_with(
@@ -67,22 +94,32 @@ class Moka(Generic[K, V]):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> V:
-        """The value of ``key``; on a miss, run ``initializer()`` once (across threads) and store it.
+        """The value of ``key``; on a miss, call ``initializer()``, store its result and return it.
 
-        Concurrent callers for the same key wait and get the same value, or the
-        same exception (nothing is stored on error).
+        Concurrent calls for the same key run the initializer once: the others
+        wait and get the same value, or the same exception (nothing is stored
+        then).  An initializer that calls ``get_with`` for its own key gets
+        ``RuntimeError``.  ``ttl`` / ``tti`` apply to a stored value as in
+        ``set``.
         """
 
     @overload
     def remove(self, key: K) -> V | None:
-        """Remove ``key`` and return its value, or ``default`` (``None``) if it was absent."""
+        """Remove ``key`` and return its value, or ``default`` if it is absent.
+
+        An entry that has expired but is still stored is removed and returned
+        too.  The listener is told (cause ``"explicit"``, or ``"expired"``).
+        """
     @overload
     def remove(self, key: K, default: D) -> V | D: ...
-    def __contains__(self, key: object) -> bool:
-        """Whether ``key`` is present and not expired (not recorded as a read)."""
-
+    def __contains__(self, key: object) -> bool: ...
     def clear(self) -> None:
-        """Remove every entry now (each one is reported to the eviction listener)."""
+        """Remove every entry, then run the pending housekeeping.
+
+        Each entry is reported to the eviction listener (cause ``"explicit"``,
+        or ``"expired"`` if it had expired).  When it returns, ``count()`` is 0
+        unless other threads have inserted meanwhile.
+        """
 
     def count(self) -> int:
         """The number of entries, as of the last housekeeping (see ``run_pending_tasks``)."""
@@ -91,7 +128,11 @@ class Moka(Generic[K, V]):
         """The total weight of the entries, as of the last housekeeping."""
 
     def run_pending_tasks(self) -> None:
-        """Run the pending housekeeping now: apply recorded reads and writes, evict, expire."""
+        """Run the pending housekeeping now.
+
+        Apply the recorded reads and writes, admit or evict by size, remove the
+        expired entries, and report them to the eviction listener.
+        """
 
     def __class_getitem__(cls, item: Any, /) -> GenericAlias:
-        """``Moka[str, int]`` works at run time too."""
+        """``Moka[K, V]``: a generic alias, for type annotations."""

@@ -11,17 +11,20 @@ It ties the mechanisms together the way moka's ``sync::Cache`` / ``BaseCache`` d
   held and delivered by the calling thread after it is released, so a listener may call back into the
   cache (even ``set`` of the key being replaced, or ``run_pending_tasks``) without deadlock.
 
-Time is ``_clock() - creation time`` in nanoseconds (default clock: ``time.monotonic_ns``).
+Time is ``clock() - creation time`` in nanoseconds: ``time.monotonic_ns``, or the clock given to
+``Moka._with_clock`` (tests).
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 import types
 from collections.abc import Sequence
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
+from ._docstrings import MOKA as MOKA_DOCS
 from ._entry import Entry
 from ._expiry import (
     expire_after_create,
@@ -116,18 +119,8 @@ def _deliver(listener: Callable[[Any, Any, str], object], events: Sequence[Event
 
 
 class Moka(Generic[K, V]):
-    """A concurrent cache running moka 0.12.16's algorithms in pure Python.
-
-    ``capacity`` bounds the total weight (every entry weighs 1 unless ``weigher`` is given), or is
-    ``None`` for an unbounded cache.  ``ttl`` / ``tti`` are seconds (time to live since the last write /
-    time to idle since the last access).  ``policy`` is ``"tiny_lfu"`` (moka's default: a new entry must
-    be more popular than the entries it would evict) or ``"lru"``.  ``eviction_listener(key, value,
-    cause)`` is told about every removal, with cause ``"explicit"``, ``"size"``, ``"expired"`` or
-    ``"replaced"``.
-
-    Like moka, admission and eviction are decided late, in housekeeping, which runs every 64 recorded
-    reads or writes, 300 ms after the previous run, or on :meth:`run_pending_tasks`.
-    """
+    # A concurrent cache running moka 0.12.16's algorithms in pure Python. The public docstrings
+    # (moka_py.Moka's, from moka_py/_typing.pyi) are applied below the class by _show_public_face.
 
     __slots__ = (
         "__weakref__",
@@ -146,8 +139,8 @@ class Moka(Generic[K, V]):
         "_policy",
         "_policy_name",
         "_release",
-        "_slack",
         "_rlog",
+        "_slack",
         "_trigger_at",
         "_tti",
         "_tti_ns",
@@ -156,8 +149,8 @@ class Moka(Generic[K, V]):
         "_va",
         "_waiters",
         "_weigher",
-        "_written",
         "_wlog",
+        "_written",
         "_wsize",
     )
 
@@ -169,8 +162,38 @@ class Moka(Generic[K, V]):
         eviction_listener: Callable[[K, V, Cause], object] | None = None,
         policy: PolicyName = "tiny_lfu",
         weigher: Callable[[K, V], int] | None = None,
-        *,
-        _clock: Callable[[], int] | None = None,
+    ) -> None:
+        self._setup(capacity, ttl, tti, eviction_listener, policy, weigher, time.monotonic_ns)
+
+    @classmethod
+    def _with_clock(
+        cls,
+        clock: Callable[[], int],
+        capacity: int | None,
+        ttl: float | None = None,
+        tti: float | None = None,
+        eviction_listener: Callable[[K, V, Cause], object] | None = None,
+        policy: PolicyName = "tiny_lfu",
+        weigher: Callable[[K, V], int] | None = None,
+    ) -> Moka[K, V]:
+        """A cache whose time is ``clock()`` (integer nanoseconds, any origin): for tests.
+
+        A separate constructor, not a keyword of ``__init__``, so that ``Moka(...)`` takes exactly
+        the contract's arguments on every backend (an unknown keyword is a ``TypeError`` here too).
+        """
+        cache = cls.__new__(cls)
+        cache._setup(capacity, ttl, tti, eviction_listener, policy, weigher, clock)
+        return cache
+
+    def _setup(
+        self,
+        capacity: int | None,
+        ttl: float | None,
+        tti: float | None,
+        eviction_listener: Callable[[K, V, Cause], object] | None,
+        policy: PolicyName,
+        weigher: Callable[[K, V], int] | None,
+        clock: Callable[[], int],
     ) -> None:
         cap = check_capacity(capacity)
         ttl_ns = duration_ns("ttl", ttl)
@@ -179,7 +202,6 @@ class Moka(Generic[K, V]):
         policy_name = check_policy(policy)
         check_optional_callable("weigher", weigher)
 
-        clock = time.monotonic_ns if _clock is None else _clock
         origin = clock()
 
         def cache_time() -> int:
@@ -238,22 +260,18 @@ class Moka(Generic[K, V]):
 
     @property
     def capacity(self) -> int | None:
-        """The maximum total weight, or None when unbounded."""
         return self._capacity
 
     @property
     def ttl(self) -> float | None:
-        """Cache-wide time to live in seconds, or None."""
         return self._ttl
 
     @property
     def tti(self) -> float | None:
-        """Cache-wide time to idle in seconds, or None."""
         return self._tti
 
     @property
     def policy(self) -> PolicyName:
-        """``"tiny_lfu"`` or ``"lru"``."""
         return self._policy_name
 
     def __repr__(self) -> str:
@@ -384,19 +402,16 @@ class Moka(Generic[K, V]):
     # -- public API ------
 
     @overload
-    def get(self, key: K) -> V | None: ...
+    def get(self, /, key: K) -> V | None: ...
 
     @overload
-    def get(self, key: K, default: D) -> V | D: ...
+    def get(self, /, key: K, default: D) -> V | D: ...
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        """Return the value for ``key`` if present and not expired, else ``default`` (a recorded read).
-
-        Lock-free like moka's reads (see :meth:`_record_read`); only an entry with a per-entry tti
-        (whose read hook rewrites its deadline) takes the locked path.  The lookup is ``dict``'s,
-        spelled out (see :mod:`~moka_py_pure._keymap`): it reads one slot of the map, and a
-        collision bucket is an immutable snapshot, so a concurrent write is seen entirely or not.
-        """
+    def get(self, /, key: Any, default: Any = None) -> Any:
+        # Lock-free like moka's reads (see _record_read); only an entry with a per-entry tti (whose
+        # read hook rewrites its deadline) takes the locked path. The lookup is dict's, spelled out
+        # (see _keymap): it reads one slot of the map, and a collision bucket is an immutable
+        # snapshot, so a concurrent write is seen entirely or not.
         h = hash(key)
         e = self._map.get(h)
         # `not ==`, never `!=`: dict compares keys with __eq__ only
@@ -500,8 +515,7 @@ class Moka(Generic[K, V]):
         _deliver(listener, events)
         return value
 
-    def set(self, key: K, value: V, ttl: float | None = None, tti: float | None = None) -> None:
-        """Insert or replace ``key``; per-entry ``ttl``/``tti`` (seconds) can only shorten its life."""
+    def set(self, /, key: K, value: V, ttl: float | None = None, tti: float | None = None) -> None:
         if ttl is None and tti is None:
             pttl = ptti = None
         else:
@@ -514,16 +528,12 @@ class Moka(Generic[K, V]):
 
     def get_with(
         self,
+        /,
         key: K,
         initializer: Callable[[], V],
         ttl: float | None = None,
         tti: float | None = None,
     ) -> V:
-        """Return the value for ``key``, computing it with ``initializer()`` once if it is missing.
-
-        Concurrent calls for the same key wait for one initializer and share its value (or its
-        exception; nothing is cached on error).
-        """
         if not callable(initializer):
             check_initializer(initializer)
         if ttl is None and tti is None:
@@ -621,13 +631,12 @@ class Moka(Generic[K, V]):
         waiter.event.set()
 
     @overload
-    def remove(self, key: K) -> V | None: ...
+    def remove(self, /, key: K) -> V | None: ...
 
     @overload
-    def remove(self, key: K, default: D) -> V | D: ...
+    def remove(self, /, key: K, default: D) -> V | D: ...
 
-    def remove(self, key: Any, default: Any = None) -> Any:
-        """Remove ``key`` and return its value (even if it had expired but was still stored)."""
+    def remove(self, /, key: Any, default: Any = None) -> Any:
         h = hash(key)
         self._acquire()
         try:
@@ -676,8 +685,8 @@ class Moka(Generic[K, V]):
         wlog.append(e)  # a remove record (see WriteOp)
         return value
 
-    def __contains__(self, key: object) -> bool:
-        """True if ``key`` is present and not expired (moka's ``contains_key``: not a recorded read)."""
+    def __contains__(self, key: object, /) -> bool:
+        # moka's contains_key: not a recorded read
         h = hash(key)
         with self._lock:
             e = find(self._map, h, key)
@@ -685,12 +694,8 @@ class Moka(Generic[K, V]):
                 return False
             return is_valid(e, self._clock() - self._origin, self._ttl_ns, self._tti_ns, self._va)
 
-    def clear(self) -> None:
-        """Invalidate every entry and run housekeeping at once (moka's ``invalidate_all`` + run).
-
-        Every entry is reported to the listener (``"explicit"``, or ``"expired"`` if it had already
-        expired); pending inserts are settled first.
-        """
+    def clear(self, /) -> None:
+        # moka's invalidate_all, then a housekeeping run (pending inserts are settled first)
         with self._lock:
             now = self._clock() - self._origin
             policy = self._policy
@@ -712,8 +717,7 @@ class Moka(Generic[K, V]):
             assert listener is not None
         _deliver(listener, events)
 
-    def run_pending_tasks(self) -> None:
-        """Apply pending reads and writes, evict, and remove expired entries now."""
+    def run_pending_tasks(self, /) -> None:
         with self._lock:
             self._housekeep()
             self._written = 0
@@ -724,10 +728,34 @@ class Moka(Generic[K, V]):
             assert listener is not None
         _deliver(listener, events)
 
-    def count(self) -> int:
-        """The number of entries as of the last housekeeping (moka's ``entry_count``)."""
+    def count(self, /) -> int:
+        # moka's entry_count
         return self._count
 
-    def weighted_size(self) -> int:
-        """The total weight as of the last housekeeping (moka's ``weighted_size``)."""
+    def weighted_size(self, /) -> int:
         return self._wsize
+
+
+def _show_public_face(cls: type, docs: dict[str, str]) -> None:
+    """Give ``cls`` and its public and special methods the contract's docstrings and plain signatures.
+
+    ``docs`` is ``moka_py.Moka``'s one set of docstrings (see ``_docstrings``). Each public method's
+    ``__signature__`` is its own without annotations: what ``help()`` shows of the compiled backend,
+    whose signatures cannot carry any (the types are in the stubs, for both backends).
+    """
+    cls.__doc__ = docs[cls.__name__]
+    for name, member in vars(cls).items():
+        func = member.__func__ if isinstance(member, classmethod) else member
+        if isinstance(member, property):
+            member.__doc__ = docs[name]
+        elif isinstance(func, types.FunctionType) and (name[0] != "_" or name.endswith("__")):
+            if name in docs:
+                func.__doc__ = docs[name]
+            sig = inspect.signature(func)
+            func.__signature__ = sig.replace(  # type: ignore[attr-defined]
+                parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
+                return_annotation=sig.empty,
+            )
+
+
+_show_public_face(Moka, MOKA_DOCS)

@@ -2,11 +2,13 @@
 
 This module is a moka-py backend (entry point group ``moka_py.backends``): it
 exposes ``name``, ``priority``, ``exact``, ``Moka``, ``__version__`` and its own
-``cached`` (the generic decorator with a native hit path). Use it
-through ``moka_py`` (``from moka_py import Moka``), or directly.
+``cached`` (the generic decorator with a native hit path, when the core
+package ``moka_py`` is installed). Use it through ``moka_py``
+(``from moka_py import Moka``), or directly.
 """
 
-from moka_py_rust._cached import cached
+from typing import Any
+
 from moka_py_rust._native import MOKA_VERSION, Moka, __version__, key_hash
 
 __all__ = ["MOKA_VERSION", "Moka", "__version__", "cached", "exact", "key_hash", "name", "priority"]
@@ -19,3 +21,20 @@ priority = 20
 
 exact = True
 """Makes moka's own eviction decisions (it *is* moka), keyed by the shared hash."""
+
+
+def __getattr__(attr: str) -> Any:
+    # ``cached`` is built on moka_py's generic decorator, which this package does not depend on:
+    # imported on first access (moka_py first: initialising it may ask this module for `cached`).
+    if attr == "cached":
+        try:
+            import moka_py  # noqa: F401
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] != "moka_py":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute 'cached' ({exc})") from None
+        from moka_py_rust._cached import cached
+
+        globals()["cached"] = cached
+        return cached
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -4,10 +4,13 @@
 section 2 lets a backend ship a faster one that behaves exactly alike).
 Settings, validation, ``async`` functions, ``wait_concurrent`` and custom
 ``key=`` functions are all handled by the generic decorator in
-``moka_py._cached`` (imported when first needed, so this package does not
-depend on ``moka_py`` to import).  Only a plain sync function with the default
-key gets a different wrapper: :class:`moka_py_rust._native.CachedFunction`,
-whose call builds the key, reads the cache and counts the hit in Rust.
+``moka_py._cached``.  Only a plain sync function with the default key gets a
+different wrapper: :class:`moka_py_rust._native.CachedFunction`, whose call
+builds the key, reads the cache and counts the hit in Rust.
+
+This module imports ``moka_py``: ``moka_py_rust`` imports it only when
+``cached`` is first asked for (the backend does not depend on the core
+package).  Its docstrings and ``cached``'s signature are the generic ones.
 """
 
 from __future__ import annotations
@@ -16,19 +19,26 @@ import inspect
 import threading
 from collections.abc import Callable, Hashable
 from functools import _CacheInfo, update_wrapper
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
-from moka_py_rust._native import CachedFunction, Moka
+from moka_py._cached import (
+    _KWARGS_MARK,
+    CachedDecorator,
+    CachedFunction,
+    _check_settings,
+    _document_methods,
+    _Settings,
+    present_as_cached,
+)
+from moka_py._protocol import Policy
 
-if TYPE_CHECKING:
-    from moka_py._cached import CachedDecorator
-    from moka_py._cached import CachedFunction as CachedFunctionProtocol
-    from moka_py._protocol import Policy
+from moka_py_rust._native import CachedFunction as NativeCachedFunction
+from moka_py_rust._native import Moka
 
 __all__ = ["cached"]
 
 
-class _NativeWrapper(CachedFunction):
+class _NativeWrapper(NativeCachedFunction):
     """A memoized sync function; the Python half adds ``lru_cache``'s methods.
 
     Being a Python subclass gives each wrapper a ``__dict__`` (for
@@ -36,34 +46,36 @@ class _NativeWrapper(CachedFunction):
     """
 
     cache: Moka[Hashable, Any]
-    _settings: Any
+    _settings: _Settings
     _clear_lock: threading.Lock
 
     def cache_info(self) -> _CacheInfo:
-        """``(hits, misses, maxsize, currsize)``; ``currsize`` is ``cache.count()`` after housekeeping."""
         with self._clear_lock:
             hits, misses = self._counts()
         self.cache.run_pending_tasks()
         return _CacheInfo(hits, misses, self._settings.maxsize, self.cache.count())
 
     def cache_clear(self) -> None:
-        """Remove every cached result and reset the hit and miss counters."""
         with self._clear_lock:
             self.cache.clear()
             self._reset_counts()
 
     def cache_parameters(self) -> dict[str, Any]:
-        """The decorator's settings: maxsize, typed, ttl, tti, wait_concurrent, policy."""
         return dict(self._settings.parameters())
+
+    def __repr__(self) -> str:
+        # The generic wrapper is a function: its repr, with this wrapper's address.
+        return f"<function {self.__dict__['__qualname__']} at {id(self):#x}>"
 
     def __reduce__(self) -> str:
         # Pickled by reference, like the function it stands for.
         return str(self.__dict__["__qualname__"])
 
 
-def _wrap_native(func: Callable[..., Any], cache: Any, settings: Any) -> Any:
-    from moka_py._cached import _KWARGS_MARK
+_document_methods(_NativeWrapper.cache_info, _NativeWrapper.cache_clear, _NativeWrapper.cache_parameters)
 
+
+def _wrap_native(func: Callable[..., Any], cache: Any, settings: _Settings) -> Any:
     wrapper = _NativeWrapper(func, cache, settings.typed, _KWARGS_MARK)
     update_wrapper(wrapper, func)
     wrapper.cache = cache
@@ -72,37 +84,26 @@ def _wrap_native(func: Callable[..., Any], cache: Any, settings: Any) -> Any:
     return wrapper
 
 
-def _settings_class() -> type:
-    """The generic ``_Settings`` with a native wrapper where it applies (built on first use)."""
-    global _NATIVE_SETTINGS
-    if _NATIVE_SETTINGS is not None:
-        return _NATIVE_SETTINGS
-    from moka_py._cached import _Settings
+class _NativeSettings(_Settings):
+    """The generic ``_Settings`` with a native wrapper where it applies."""
 
-    class _NativeSettings(_Settings):
-        def _new_cache(self) -> Any:
-            # This backend's Moka even if another backend is selected in moka_py.
-            return Moka(self.maxsize, ttl=self.ttl, tti=self.tti, policy=self.policy, weigher=self.weigher)
+    def _new_cache(self) -> Any:
+        # This backend's Moka even if another backend is selected in moka_py.
+        return Moka(self.maxsize, ttl=self.ttl, tti=self.tti, policy=self.policy, weigher=self.weigher)
 
-        def __call__(self, func: Callable[..., Any], /) -> Any:
-            generic = self.key is not None or self.wait_concurrent
-            if generic or not callable(func) or inspect.iscoroutinefunction(func):
-                return super().__call__(func)
-            try:
-                cache = self._spare.pop()
-            except IndexError:
-                cache = self._new_cache()
-            return _wrap_native(func, cache, self)
-
-    _NATIVE_SETTINGS = _NativeSettings
-    return _NativeSettings
-
-
-_NATIVE_SETTINGS: type | None = None
+    def __call__(self, func: Callable[..., Any], /) -> Any:
+        generic = self.key is not None or self.wait_concurrent
+        if generic or not callable(func) or inspect.iscoroutinefunction(func):
+            return super().__call__(func)
+        try:
+            cache = self._spare.pop()
+        except IndexError:
+            cache = self._new_cache()
+        return _wrap_native(func, cache, self)
 
 
 @overload
-def cached(maxsize: Callable[..., Any], /) -> CachedFunctionProtocol[Any]: ...
+def cached(maxsize: Callable[..., Any], /) -> CachedFunction[Any]: ...
 @overload
 def cached(
     maxsize: int | None = 128,
@@ -125,16 +126,11 @@ def cached(
     policy: Policy = "tiny_lfu",
     weigher: Callable[[Any, Any], int] | None = None,
     key: Callable[..., Hashable] | None = None,
-) -> Any:
-    """Memoize a function in a ``Moka`` cache: ``moka_py.cached`` with a native hit path.
-
-    Same settings, keys and behaviour as the generic ``moka_py._cached.cached``
-    (see its documentation); needs ``moka_py`` installed.
-    """
-    from moka_py._cached import _check_settings
-
-    settings = _settings_class()
+) -> CachedFunction[Any] | CachedDecorator:
     if callable(maxsize) and not isinstance(maxsize, int):
-        return settings(128, False, None, None, False, "tiny_lfu", None, None)(maxsize)
+        return _NativeSettings(128, False, None, None, False, "tiny_lfu", None, None)(maxsize)  # type: ignore[no-any-return]
     _check_settings(maxsize, key)
-    return settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+    return _NativeSettings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+
+
+present_as_cached(cached)

@@ -27,13 +27,10 @@ def key_hash(key: Hashable, /) -> int:
     """The 64-bit hash moka sees for ``key``, ``fmix64(hash(key) mod 2**64)``, found as the cache finds it."""
 
 class Moka(Generic[_K, _V]):
-    """A concurrent cache backed by the Rust ``moka`` crate (0.12.14).
+    """``moka_py.Moka`` when the Rust backend is selected.
 
-    ``capacity`` bounds the total weight (each entry weighs 1 unless ``weigher``
-    is given); ``0`` stores nothing and ``None`` means unbounded. ``ttl`` and
-    ``tti`` are seconds (time to live since the last write, time to idle since
-    the last access). ``eviction_listener(key, value, cause)`` is called after
-    an entry leaves the cache, never while the cache holds an internal lock.
+    Its docstrings are compiled in from the one copy in ``moka_py/_typing.pyi``
+    (see ``tools/docstrings.py``); read them with ``help(moka_py.Moka)``.
     """
 
     def __init__(
@@ -44,28 +41,16 @@ class Moka(Generic[_K, _V]):
         eviction_listener: Callable[[_K, _V, _Cause], object] | None = None,
         policy: _Policy = "tiny_lfu",
         weigher: Callable[[_K, _V], int] | None = None,
-    ) -> None:
-        """Create an empty cache. Bad arguments raise ``TypeError`` / ``ValueError``."""
-
+    ) -> None: ...
     @property
-    def capacity(self) -> int | None:
-        """The maximum total weight, or ``None`` if unbounded."""
-
+    def capacity(self) -> int | None: ...
     @property
-    def ttl(self) -> float | None:
-        """The cache-wide time to live in seconds, or ``None``."""
-
+    def ttl(self) -> float | None: ...
     @property
-    def tti(self) -> float | None:
-        """The cache-wide time to idle in seconds, or ``None``."""
-
+    def tti(self) -> float | None: ...
     @property
-    def policy(self) -> _Policy:
-        """The size-eviction policy."""
-
-    def set(self, key: _K, value: _V, ttl: float | None = None, tti: float | None = None) -> None:
-        """Store ``value`` under ``key``; per-entry ``ttl`` / ``tti`` only shorten the cache's."""
-
+    def policy(self) -> _Policy: ...
+    def set(self, key: _K, value: _V, ttl: float | None = None, tti: float | None = None) -> None: ...
     @overload
     def get(self, key: _K) -> _V | None: ...
     @overload
@@ -76,36 +61,17 @@ class Moka(Generic[_K, _V]):
         initializer: Callable[[], _V],
         ttl: float | None = None,
         tti: float | None = None,
-    ) -> _V:
-        """Return the value of ``key``, computing it once (across threads) on a miss.
-
-        Waiting threads get the same value, or the same exception (nothing is
-        cached then). Calling ``get_with`` for the same key from inside its own
-        initializer raises ``RuntimeError``.
-        """
-
+    ) -> _V: ...
     @overload
     def remove(self, key: _K) -> _V | None: ...
     @overload
     def remove(self, key: _K, default: _D) -> _V | _D: ...
-    def __contains__(self, key: object) -> bool:
-        """Whether ``key`` has a live entry (not a recorded read)."""
-
-    def clear(self) -> None:
-        """Remove every entry and run the pending housekeeping; ``count()`` is then 0."""
-
-    def count(self) -> int:
-        """The number of entries as of the last housekeeping run."""
-
-    def weighted_size(self) -> int:
-        """The total weight of the entries as of the last housekeeping run."""
-
-    def run_pending_tasks(self) -> None:
-        """Run the pending housekeeping now (admission, eviction, expiry, listener calls)."""
-
-    def __class_getitem__(cls, item: Any, /) -> GenericAlias:
-        """``Moka[K, V]``: a generic alias, for annotations."""
-
+    def __contains__(self, key: object) -> bool: ...
+    def clear(self) -> None: ...
+    def count(self) -> int: ...
+    def weighted_size(self) -> int: ...
+    def run_pending_tasks(self) -> None: ...
+    def __class_getitem__(cls, item: Any, /) -> GenericAlias: ...
     def __reduce__(self) -> Any:
         """Always raises ``TypeError``: a cache cannot be pickled or copied."""
 

@@ -1,0 +1,98 @@
+//! The public docstrings of `Moka`, generated from packages/moka-py-core/src/moka_py/_typing.pyi
+//! by tools/docstrings.py: do not edit.
+//!
+//! `#[doc = moka_doc!(name)]` is the docstring of the class (`Moka`) or of one of its
+//! members; PyO3 turns it into the Python `__doc__`.
+
+macro_rules! moka_doc {
+    (Moka) => {
+        r#"A thread-safe in-memory cache with size (TinyLFU or LRU), TTL and TTI eviction.
+
+* ``capacity``: the maximum total weight of the entries (each weighs 1
+  unless ``weigher`` is given); ``0`` stores nothing, ``None`` means no
+  size bound.
+* ``ttl`` / ``tti``: time to live (since the last write) and time to idle
+  (since the last read or write), in seconds (int or float), or ``None``.
+* ``eviction_listener(key, value, cause)``: told about every entry that
+  leaves the cache, with cause ``"explicit"``, ``"size"``, ``"expired"``
+  or ``"replaced"``; it is never called while the cache holds a lock, so
+  it may use the cache.
+* ``policy``: ``"tiny_lfu"`` (moka's default: a new entry is admitted only
+  if it is used more often than the entries it would evict) or ``"lru"``.
+* ``weigher(key, value) -> int``: the weight of an entry, called once per
+  insert.
+
+Bad arguments raise ``TypeError`` or ``ValueError``.  Admission, size
+eviction and the removal of expired entries happen in housekeeping, which
+runs every 64 recorded reads or writes, 300 ms after the previous run, or
+on ``run_pending_tasks()``; until then ``count()`` and ``weighted_size()``
+lag behind.  The size stays bounded meanwhile: when a call returns, the
+entries held (readable or queued) weigh at most ``capacity + slack``, with
+``slack = min(64, capacity // 8)``; a write that would exceed it runs
+housekeeping before it returns.  An expired entry is never returned, even
+before it is removed.  ``key in cache`` tells whether ``key`` is present and not
+expired, without counting as a read."#
+    };
+    (capacity) => {
+        r#"The maximum total weight, or ``None`` if unbounded."#
+    };
+    (ttl) => {
+        r#"The cache-wide time to live in seconds, or ``None``."#
+    };
+    (tti) => {
+        r#"The cache-wide time to idle in seconds, or ``None``."#
+    };
+    (policy) => {
+        r#"The size-eviction policy: ``"tiny_lfu"`` or ``"lru"``."#
+    };
+    (set) => {
+        r#"Store ``value`` under ``key``, replacing any previous value.
+
+A per-entry ``ttl`` / ``tti`` (seconds) gives this entry its own
+deadline; it can only shorten the cache-wide one."#
+    };
+    (get) => {
+        r#"The value of ``key``, or ``default`` if it is absent or expired.
+
+A recorded read: it counts for the size policy and, with a time to
+idle, restarts the entry's idle time."#
+    };
+    (get_with) => {
+        r#"The value of ``key``; on a miss, call ``initializer()``, store its result and return it.
+
+Concurrent calls for the same key run the initializer once: the others
+wait and get the same value, or the same exception (nothing is stored
+then).  An initializer that calls ``get_with`` for its own key gets
+``RuntimeError``.  ``ttl`` / ``tti`` apply to a stored value as in
+``set``."#
+    };
+    (remove) => {
+        r#"Remove ``key`` and return its value, or ``default`` if it is absent.
+
+An entry that has expired but is still stored is removed and returned
+too.  The listener is told (cause ``"explicit"``, or ``"expired"``)."#
+    };
+    (clear) => {
+        r#"Remove every entry, then run the pending housekeeping.
+
+Each entry is reported to the eviction listener (cause ``"explicit"``,
+or ``"expired"`` if it had expired).  When it returns, ``count()`` is 0
+unless other threads have inserted meanwhile."#
+    };
+    (count) => {
+        r#"The number of entries, as of the last housekeeping (see ``run_pending_tasks``)."#
+    };
+    (weighted_size) => {
+        r#"The total weight of the entries, as of the last housekeeping."#
+    };
+    (run_pending_tasks) => {
+        r#"Run the pending housekeeping now.
+
+Apply the recorded reads and writes, admit or evict by size, remove the
+expired entries, and report them to the eviction listener."#
+    };
+    (__class_getitem__) => {
+        r#"``Moka[K, V]``: a generic alias, for type annotations."#
+    };
+}
+pub(crate) use moka_doc;
