@@ -13,6 +13,9 @@ How it keeps the moka-py contract with simple parts:
   ``run_pending_tasks()`` and ``clear()``, and inside an ordinary call once 64 reads or 64
   writes are pending or 300 ms have passed since the last run: the same moments at which
   moka may run its own, so ``"size"`` and ``"expired"`` events arrive when the contract says.
+  The size bound (API.md section 6) adds one more moment: a write that takes the weight still
+  waiting in the log past ``min(64, capacity // 8)`` runs housekeeping before it returns, so
+  the map never holds more than ``capacity`` plus that slack.
 * Expired entries are invisible at once and removed (reported ``"expired"``) by housekeeping.
 * Listener events are collected while the lock is held and delivered after it is released,
   by the thread whose call produced them, before that call returns.
@@ -172,6 +175,8 @@ class Moka(Generic[K, V]):
         self._lru: OrderedDict[int, _Entry[V]] = OrderedDict()  # admitted entries by slot, LRU first
         self._weighted = 0  # total weight of the admitted entries
         self._log: list[tuple[_Entry[V], bool]] = []  # pending writes: (entry, True=upsert)
+        self._slack = None if not capacity else min(64, capacity // 8)
+        self._pending = 0  # weight written since the last housekeeping (the size bound)
         self._slots = itertools.count()
         self._reads = 0  # reads since the last housekeeping
         self._last_cycle = self._clock()
@@ -363,12 +368,13 @@ class Moka(Generic[K, V]):
 
     def _maybe_housekeep(self, events: list[Event], now: float) -> None:
         due = now - self._last_cycle >= SYNC_INTERVAL
-        if due or len(self._log) >= FLUSH_POINT or self._reads >= FLUSH_POINT:
+        over = self._slack is not None and self._pending > self._slack
+        if due or over or len(self._log) >= FLUSH_POINT or self._reads >= FLUSH_POINT:
             self._housekeep(events, now)
 
     def _housekeep(self, events: list[Event], now: float) -> None:
         """Replay pending writes into the policy, drop expired entries, then trim to capacity."""
-        self._last_cycle, self._reads = now, 0
+        self._last_cycle, self._reads, self._pending = now, 0, 0
         log, self._log = self._log, []
         for entry, upsert in log:
             if upsert:
@@ -439,6 +445,7 @@ class Moka(Generic[K, V]):
                 entries = self._map[h]
                 entries[next(i for i, e in enumerate(entries) if e is old)] = entry
             self._log.append((entry, True))
+            self._pending += weight
             if old is not None:
                 cause = "expired" if self._expired_cache_wide(old, now) else "replaced"
                 events.append((key, old.value, cause))
