@@ -51,7 +51,7 @@ first use and after a loss, and otherwise only polled.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Callable, Union, overload
+from typing import Any, Callable, overload
 
 import moka_py
 import redis
@@ -82,19 +82,31 @@ Weigher = Callable[[bytes, Any], int]
 
 @overload
 def near_cache(
-    client: redis.asyncio.Redis, capacity: int | None, *, ttl: float | None = None, tti: float | None = None,
-    policy: moka_py.Policy = "tiny_lfu", weigher: Weigher | None = None, prefixes: Sequence[str | bytes] = (),
+    client: redis.asyncio.Redis,
+    capacity: int | None,
+    *,
+    ttl: float | None = None,
+    tti: float | None = None,
+    policy: moka_py.Policy = "tiny_lfu",
+    weigher: Weigher | None = None,
+    prefixes: Sequence[str | bytes] = (),
 ) -> AsyncNearCache: ...
 @overload
 def near_cache(
-    client: redis.Redis, capacity: int | None, *, ttl: float | None = None, tti: float | None = None,
-    policy: moka_py.Policy = "tiny_lfu", weigher: Weigher | None = None, prefixes: Sequence[str | bytes] = (),
+    client: redis.Redis,
+    capacity: int | None,
+    *,
+    ttl: float | None = None,
+    tti: float | None = None,
+    policy: moka_py.Policy = "tiny_lfu",
+    weigher: Weigher | None = None,
+    prefixes: Sequence[str | bytes] = (),
 ) -> NearCache: ...
 def near_cache(
     client: redis.Redis | redis.asyncio.Redis, capacity: int | None, *, ttl: float | None = None,
     tti: float | None = None, policy: moka_py.Policy = "tiny_lfu", weigher: Weigher | None = None,
     prefixes: Sequence[str | bytes] = (),
-) -> Union[NearCache, AsyncNearCache]:  # fmt: skip
+) -> NearCache | AsyncNearCache:  # fmt: skip
     """Wrap ``client`` with a coherent local cache of ``capacity`` entries (or weight).
 
     ``ttl``, ``tti``, ``policy`` and ``weigher`` are ``moka_py.Moka``'s; the weigher gets the key

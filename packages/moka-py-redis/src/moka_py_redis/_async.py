@@ -19,7 +19,9 @@ class AsyncNearCache(Lookups):
     """
 
     def __init__(self, client: redis.asyncio.Redis, coherence: Coherence) -> None:
-        super().__init__(coherence, client.get_encoder().encode)
+        untyped: Any = client  # get_encoder is untyped in redis.asyncio
+        encoder = untyped.get_encoder()
+        super().__init__(coherence, encoder.encode)
         self._client = client
 
     @property

@@ -65,7 +65,9 @@ class Fetch:
 class Coherence:
     """The local cache, the invalidation stream and the bookkeeping that ties them together."""
 
-    def __init__(self, cache: Moka[bytes, Any], stream: InvalidationStream, prefixes: Sequence[bytes]) -> None:
+    def __init__(
+        self, cache: Moka[bytes, Any], stream: InvalidationStream, prefixes: Sequence[bytes]
+    ) -> None:
         self.cache = cache
         self._stream = stream
         # The server only reports keys under these prefixes (all keys when empty): no others are stored.

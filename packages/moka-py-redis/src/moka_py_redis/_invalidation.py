@@ -11,6 +11,7 @@ never blocks an event loop on the network, and one implementation serves both cl
 from __future__ import annotations
 
 import select
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Optional, Union
 
@@ -22,6 +23,8 @@ from redis.retry import Retry
 #: What one message carries: the names of the keys written, or ``None`` for a flush.
 Batch = Optional[list[bytes]]
 Connection = Union[redis.Connection, redis.SSLConnection, redis.UnixDomainSocketConnection]
+# redis-py leaves connect/send_command/disconnect untyped: the stream holds its connection as Any.
+_Untyped = Any
 
 CHANNEL = b"__redis__:invalidate"
 
@@ -68,9 +71,10 @@ class InvalidationStream:
     def __init__(self, make: Callable[[], Connection], prefixes: Sequence[bytes]) -> None:
         self._make = make
         self._prefixes = list(prefixes)
-        self._conn: Connection | None = None
-        self._poll = select.poll()
+        self._conn: _Untyped | None = None
         self._fd = -1
+        # A poll object may not be used by two threads at once: one per thread, for the current fd.
+        self._polls = threading.local()
         #: The server's id of the connection while connected (``CLIENT KILL ID`` takes it).
         self.client_id: int | None = None
 
@@ -80,7 +84,7 @@ class InvalidationStream:
 
     def connect(self) -> None:
         """Open the connection and start tracking; raises redis-py's ``ConnectionError`` when down."""
-        conn = self._make()
+        conn: _Untyped = self._make()
         try:
             conn.connect()
             conn.send_command("CLIENT", "ID")
@@ -101,11 +105,17 @@ class InvalidationStream:
         if sock is None:
             raise redis.ConnectionError("the invalidation connection has no socket after connect")
         self._conn, self._fd, self.client_id = conn, sock.fileno(), int(own_id)
-        self._poll.register(self._fd, select.POLLIN | select.POLLPRI)
 
     def has_data(self) -> bool:
         """Whether the socket has bytes (or an EOF, or an error) waiting: one ``poll`` with no wait."""
-        return bool(self._poll.poll(0))
+        if self._fd < 0:
+            return True  # closed under our feet: let the caller take the lock and look
+        polls = self._polls
+        if getattr(polls, "fd", None) != self._fd:
+            polls.poll = select.poll()
+            polls.poll.register(self._fd, select.POLLIN | select.POLLPRI)
+            polls.fd = self._fd
+        return bool(polls.poll.poll(0))
 
     def read_available(self) -> list[Batch]:
         """Every message already received, in order, without waiting for more.
@@ -119,17 +129,14 @@ class InvalidationStream:
         batches: list[Batch] = []
         while conn.can_read(timeout=0):
             message = conn.read_response()
-            if isinstance(message, list) and len(message) == 3 and message[0] == b"message":
-                if message[1] == CHANNEL:
-                    data = message[2]
-                    # A flush arrives as a null; RESP2 keys arrive as a list of bytes.
-                    batches.append(None if data is None else [bytes(k) for k in data])
+            if isinstance(message, list) and len(message) == 3 and message[:2] == [b"message", CHANNEL]:
+                data = message[2]
+                # A flush arrives as a null; RESP2 keys arrive as a list of bytes.
+                batches.append(None if data is None else [bytes(k) for k in data])
         return batches
 
     def close(self) -> None:
         conn, self._conn, self.client_id = self._conn, None, None
-        if self._fd >= 0:
-            self._poll.unregister(self._fd)
-            self._fd = -1
+        self._fd = -1
         if conn is not None:
             conn.disconnect()

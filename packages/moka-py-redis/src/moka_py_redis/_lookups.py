@@ -61,7 +61,9 @@ class Lookups:
 
     # -- MGET ------------------------------------------------------------------------
 
-    def _mget_local(self, keys: Any, args: Sequence[Any]) -> tuple[list[Any], list[Any], list[int], Fetch | None]:
+    def _mget_local(
+        self, keys: Any, args: Sequence[Any]
+    ) -> tuple[list[Any], list[Any], list[int], Fetch | None]:
         names = list_or_args(keys, args)
         co = self._coherence
         co.sync()
@@ -81,7 +83,9 @@ class Lookups:
         return values, encoded, misses, co.begin(distinct, len(misses))
 
     @staticmethod
-    def _mget_fill(values: list[Any], encoded: list[Any], misses: list[int], fetched: Sequence[Any]) -> dict[bytes, Any]:
+    def _mget_fill(
+        values: list[Any], encoded: list[Any], misses: list[int], fetched: Sequence[Any]
+    ) -> dict[bytes, Any]:
         fill: dict[bytes, Any] = {}
         for i, value in zip(misses, fetched):
             values[i] = value
@@ -92,7 +96,9 @@ class Lookups:
 
     # -- HGET / HMGET ----------------------------------------------------------------
 
-    def _hmget_local(self, name: Any, fields: Sequence[Any]) -> tuple[list[Any], bytes, list[bytes], list[int], Fetch | None]:
+    def _hmget_local(
+        self, name: Any, fields: Sequence[Any]
+    ) -> tuple[list[Any], bytes, list[bytes], list[int], Fetch | None]:
         key = self._encode(name)
         encoded = [self._encode(f) for f in fields]
         co = self._coherence
@@ -114,7 +120,9 @@ class Lookups:
         return values, key, encoded, misses, (co.begin([key], len(misses)) if misses else None)
 
     @staticmethod
-    def _hmget_merge(values: list[Any], key: bytes, encoded: list[bytes], misses: list[int], fetched: Sequence[Any]) -> dict[bytes, Callable[[Any], Any]]:
+    def _hmget_merge(
+        values: list[Any], key: bytes, encoded: list[bytes], misses: list[int], fetched: Sequence[Any]
+    ) -> dict[bytes, Callable[[Any], Any]]:
         more = {}
         for i, value in zip(misses, fetched):
             values[i] = value

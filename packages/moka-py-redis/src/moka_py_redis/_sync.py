@@ -18,7 +18,8 @@ class NearCache(Lookups):
     """
 
     def __init__(self, client: redis.Redis, coherence: Coherence) -> None:
-        super().__init__(coherence, client.get_encoder().encode)
+        encoder: Any = client.get_encoder()  # untyped in redis.asyncio
+        super().__init__(coherence, encoder.encode)
         self._client = client
 
     @property
