@@ -21,7 +21,7 @@ class AsyncNearCache(Lookups):
     def __init__(self, client: redis.asyncio.Redis, coherence: Coherence) -> None:
         untyped: Any = client  # get_encoder is untyped in redis.asyncio
         encoder = untyped.get_encoder()
-        super().__init__(coherence, encoder.encode)
+        super().__init__(coherence, encoder)
         self._client = client
 
     @property

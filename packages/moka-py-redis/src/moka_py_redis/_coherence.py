@@ -74,7 +74,9 @@ class Coherence:
         self._prefixes = tuple(prefixes)
         self._lock = threading.Lock()
         self._in_flight: dict[bytes, list[Fetch]] = {}
-        self._hits = 0
+        # Hits are counted per thread, without a lock on the hot path; stats() adds them up.
+        self._hit_counts: list[list[int]] = []
+        self._local = threading.local()
         self._misses = 0
         self._invalidations = 0
         self._flushes = 0
@@ -91,8 +93,7 @@ class Coherence:
         # Fast path: connected, nothing on the socket, nobody reading it. The order matters: a
         # thread that took bytes off the socket holds the lock until it has applied them, so
         # an empty poll followed by a free lock means nothing received is left unapplied.
-        stream = self._stream
-        if stream.connected and not stream.has_data() and not self._lock.locked():
+        if not self._stream.has_data() and not self._lock.locked():
             return
         with self._lock:
             self._sync_locked()
@@ -136,10 +137,14 @@ class Coherence:
 
     # -- reads: counting and fetch tokens ------------------------------------------------
 
-    def count(self, hits: int, misses: int) -> None:
-        with self._lock:
-            self._hits += hits
-            self._misses += misses
+    def hit(self, hits: int = 1) -> None:
+        try:
+            self._local.hits[0] += hits
+        except AttributeError:
+            counter = [hits]
+            with self._lock:
+                self._hit_counts.append(counter)
+            self._local.hits = counter
 
     def begin(self, keys: Sequence[bytes], misses: int) -> Fetch:
         """Register a read of ``keys`` (distinct) about to be sent, after ``sync``, and count its misses."""
@@ -181,7 +186,8 @@ class Coherence:
 
     def stats(self) -> NearCacheStats:
         with self._lock:
-            return NearCacheStats(self._hits, self._misses, self._invalidations, self._flushes, self._resets)
+            hits = sum(counter[0] for counter in self._hit_counts)
+            return NearCacheStats(hits, self._misses, self._invalidations, self._flushes, self._resets)
 
     @property
     def tracking_client_id(self) -> int | None:

@@ -107,14 +107,18 @@ class InvalidationStream:
         self._conn, self._fd, self.client_id = conn, sock.fileno(), int(own_id)
 
     def has_data(self) -> bool:
-        """Whether the socket has bytes (or an EOF, or an error) waiting: one ``poll`` with no wait."""
-        if self._fd < 0:
-            return True  # closed under our feet: let the caller take the lock and look
+        """Whether bytes (or an EOF, or an error) wait on the socket, or it is closed: one ``poll(0)``."""
         polls = self._polls
-        if getattr(polls, "fd", None) != self._fd:
-            polls.poll = select.poll()
-            polls.poll.register(self._fd, select.POLLIN | select.POLLPRI)
-            polls.fd = self._fd
+        try:
+            if polls.fd == self._fd:
+                return bool(polls.poll.poll(0))
+        except AttributeError:
+            pass  # this thread's first look
+        if self._fd < 0:
+            return True  # closed: the caller takes the lock and looks
+        polls.poll = select.poll()
+        polls.poll.register(self._fd, select.POLLIN | select.POLLPRI)
+        polls.fd = self._fd
         return bool(polls.poll.poll(0))
 
     def read_available(self) -> list[Batch]:
@@ -127,6 +131,8 @@ class InvalidationStream:
         if conn is None:
             raise redis.ConnectionError("the invalidation connection is closed")
         batches: list[Batch] = []
+        if not self.has_data():
+            return batches  # no recv that would only say EAGAIN
         while conn.can_read(timeout=0):
             message = conn.read_response()
             if isinstance(message, list) and len(message) == 3 and message[:2] == [b"message", CHANNEL]:

@@ -19,7 +19,7 @@ class NearCache(Lookups):
 
     def __init__(self, client: redis.Redis, coherence: Coherence) -> None:
         encoder: Any = client.get_encoder()  # untyped in redis.asyncio
-        super().__init__(coherence, encoder.encode)
+        super().__init__(coherence, encoder)
         self._client = client
 
     @property
