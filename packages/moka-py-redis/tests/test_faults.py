@@ -8,6 +8,8 @@ import time
 import pytest
 import redis
 from moka_py_redis import NearCache, near_cache
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from redis_server import RedisServer
 
 
@@ -58,8 +60,10 @@ def test_killing_the_invalidation_connection_drops_the_cache_and_it_recovers(own
 
 def run_readers_through(fault: str, server: RedisServer) -> None:
     """Readers in threads while a writer bumps versions and ``fault`` strikes twice mid-run."""
-    plain = server.client()
-    near = near_cache(server.client(), 50)
+    # redis-py's default retries back off for seconds; short ones keep the test short.
+    quick = Retry(ExponentialBackoff(cap=0.05, base=0.005), 2)
+    plain = server.client(retry=quick)
+    near = near_cache(server.client(retry=quick), 50)
     keys = [f"v{i}" for i in range(10)]
     acked = dict.fromkeys(keys, 0)
     plain.mset(acked)
@@ -93,6 +97,12 @@ def run_readers_through(fault: str, server: RedisServer) -> None:
     version = 0
     try:
         for round_ in range(3):
+            # Each round starts once the readers read (again), and so watch the server (again).
+            since = outcomes["reads"]
+            deadline = time.monotonic() + 30
+            while outcomes["reads"] < since + 10 and not errors:
+                assert time.monotonic() < deadline, "the readers did not (re)connect"
+                time.sleep(0.01)
             for _ in range(100):
                 version += 1
                 key = keys[version % len(keys)]
@@ -110,6 +120,7 @@ def run_readers_through(fault: str, server: RedisServer) -> None:
                 server.start()
             else:
                 plain.client_kill_filter(_id=str(near.tracking_client_id))
+
     finally:
         stop.set()
         for t in threads:

@@ -23,7 +23,7 @@ MISSING: Any = object()
 
 
 def key_encoder(encoder: Any) -> Callable[[Any], bytes]:
-    """The client's ``Encoder.encode`` (keys and fields as the server sees them), quicker for str and bytes."""
+    """The client's ``Encoder.encode`` (keys and fields as the server sees them), quick for str and bytes."""
     encoding: str = encoder.encoding
     errors: str = encoder.encoding_errors
     general: Callable[[Any], bytes] = encoder.encode
