@@ -342,10 +342,10 @@ def redis(session: nox.Session) -> None:
     session.install(str(REDIS), "pytest-timeout")
     for backend in BACKENDS:
         session.run(
-            "pytest", "-p", "no:cacheprovider", "--timeout=300", "--rootdir", str(REDIS), str(REDIS / "tests"),
-            *session.posargs,
+            "pytest", "-p", "no:cacheprovider", "--timeout=300", "--rootdir", str(REDIS),
+            str(REDIS / "tests"), *session.posargs,
             env={"MOKA_PY_BACKEND": backend},
-        )
+        )  # fmt: skip
 
 
 @nox.session
