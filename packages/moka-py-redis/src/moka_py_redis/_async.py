@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
+from redis.commands.helpers import list_or_args
 
 from moka_py_redis._coherence import Coherence
 from moka_py_redis._lookups import Lookups
@@ -50,10 +51,9 @@ class AsyncNearCache(Lookups):
 
     async def mget(self, keys: Any, *args: Any) -> list[Any]:
         """``MGET keys...``: the cached keys locally, the others in one ``MGET``."""
-        values, encoded, misses, fetch = self._mget_local(keys, args)
+        names, values, encoded, misses, fetch = self._mget_local(keys, args)
         if fetch is None:
             return values
-        names = list(redis.commands.helpers.list_or_args(keys, args))
         try:
             fetched = await self._client.mget([names[i] for i in misses])
         except BaseException:
@@ -68,7 +68,7 @@ class AsyncNearCache(Lookups):
 
     async def hmget(self, name: Any, keys: Any, *args: Any) -> list[Any]:
         """``HMGET name fields...``: the cached fields locally, the others in one ``HMGET``."""
-        fields = redis.commands.helpers.list_or_args(keys, args)
+        fields = list_or_args(keys, args)
         result: list[Any] = await self._hmget(name, fields, single=False)
         return result
 

@@ -80,7 +80,7 @@ class Lookups:
 
     def _mget_local(
         self, keys: Any, args: Sequence[Any]
-    ) -> tuple[list[Any], list[Any], list[int], Fetch | None]:
+    ) -> tuple[list[Any], list[Any], list[bytes], list[int], Fetch | None]:
         names = list_or_args(keys, args)
         co = self._coherence
         co.sync()
@@ -95,9 +95,9 @@ class Lookups:
             values.append(entry)
         co.hit(len(names) - len(misses))
         if not misses:
-            return values, encoded, misses, None
+            return names, values, encoded, misses, None
         distinct = list(dict.fromkeys(encoded[i] for i in misses))
-        return values, encoded, misses, co.begin(distinct, len(misses))
+        return names, values, encoded, misses, co.begin(distinct, len(misses))
 
     @staticmethod
     def _mget_fill(

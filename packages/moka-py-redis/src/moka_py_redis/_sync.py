@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from redis.commands.helpers import list_or_args
 
 from moka_py_redis._coherence import Coherence
 from moka_py_redis._lookups import Lookups
@@ -48,10 +49,9 @@ class NearCache(Lookups):
 
     def mget(self, keys: Any, *args: Any) -> list[Any]:
         """``MGET keys...``: the cached keys locally, the others in one ``MGET``."""
-        values, encoded, misses, fetch = self._mget_local(keys, args)
+        names, values, encoded, misses, fetch = self._mget_local(keys, args)
         if fetch is None:
             return values
-        names = list(redis.commands.helpers.list_or_args(keys, args))
         try:
             fetched = self._client.mget([names[i] for i in misses])
         except BaseException:
@@ -66,7 +66,7 @@ class NearCache(Lookups):
 
     def hmget(self, name: Any, keys: Any, *args: Any) -> list[Any]:
         """``HMGET name fields...``: the cached fields locally, the others in one ``HMGET``."""
-        fields = redis.commands.helpers.list_or_args(keys, args)
+        fields = list_or_args(keys, args)
         result: list[Any] = self._hmget(name, fields, single=False)
         return result
 
