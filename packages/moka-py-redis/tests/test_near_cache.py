@@ -139,6 +139,19 @@ def test_an_invalidation_during_the_fetch_keeps_the_old_value_out(fresh: RedisSe
     assert near.get("k") == b"new"
 
 
+def test_an_invalidation_that_arrives_during_the_fetch_removes_the_old_value_before_a_read(
+    fresh: RedisServer,
+) -> None:
+    plain = fresh.client()
+    client = InterleavingClient(port=fresh.port)
+    near = near_cache(client, 100)
+    plain.set("k", "old")
+    client.between = lambda: plain.set("k", "new")  # on the socket, applied by nobody yet
+    assert near.get("k") == b"old"
+    assert near.get("k") == b"new"
+    assert near.stats().invalidations == 1
+
+
 def test_prefixes_limit_what_is_cached(fresh: RedisServer) -> None:
     plain = fresh.client()
     near = near_cache(fresh.client(), 100, prefixes=["user:"])

@@ -4,10 +4,11 @@ Three rules, each under one lock:
 
 * Before a value is served, every invalidation already received is applied (``sync``).
 * A value is stored only if no invalidation of its key, no flush and no loss of the
-  invalidation connection happened since just before it was fetched (a :class:`Fetch`
-  token, registered before the request goes out and checked, after a last ``sync``,
-  before the fill). That closes the in-flight race: the server may invalidate a key
-  between reading its old value and our storing it.
+  invalidation connection was applied since just before it was fetched (a :class:`Fetch`
+  token, registered before the request goes out and checked before the fill); one that
+  arrives but is not applied yet is applied by the next ``sync`` and removes the value.
+  That closes the in-flight race: the server may invalidate a key between reading its
+  old value and our storing it.
 * Losing or re-opening the invalidation connection, and a flush, drop the whole cache:
   the server forgets what a lost connection was told to track, and sends nothing for it.
 """
@@ -158,22 +159,21 @@ class Coherence:
     def finish(self, fetch: Fetch, fill: Mapping[bytes, Any] = _NOTHING, merge: Merges = _NOTHING) -> None:
         """End a read; unless it went stale meanwhile, store ``fill`` (key -> entry) and, for each
         ``merge`` (key -> function of the cached entry or ``None``), what the function returns.
+
+        No read of the socket here: an invalidation that was applied during the fetch made it
+        stale, and one still on the socket is applied by the next ``sync``, before any read can
+        be served the stored value, and removes it.
         """
         with self._lock:
             try:
                 if (fill or merge) and not fetch.stale and self._stream.connected:
-                    try:
-                        self._sync_locked()
-                    except (redis.ConnectionError, redis.TimeoutError, OSError):
-                        fetch.stale = True  # the value was read, but nobody watches it now
-                    if not fetch.stale:
-                        prefixes = self._prefixes
-                        for key, entry in fill.items():
-                            if not prefixes or key.startswith(prefixes):
-                                self.cache.set(key, entry)
-                        for key, combine in merge.items():
-                            if not prefixes or key.startswith(prefixes):
-                                self.cache.set(key, combine(self.cache.get(key)))
+                    prefixes = self._prefixes
+                    for key, entry in fill.items():
+                        if not prefixes or key.startswith(prefixes):
+                            self.cache.set(key, entry)
+                    for key, combine in merge.items():
+                        if not prefixes or key.startswith(prefixes):
+                            self.cache.set(key, combine(self.cache.get(key)))
             finally:
                 for key in fetch.keys:
                     fetches = self._in_flight.get(key)
