@@ -11,6 +11,8 @@ never blocks an event loop on the network, and one implementation serves both cl
 from __future__ import annotations
 
 import select
+import socket
+import ssl
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Optional, Union
@@ -19,6 +21,8 @@ import redis
 import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from moka_py_redis._resp2 import Reader, ReplyError, Value, command
 
 #: What one message carries: the names of the keys written, or ``None`` for a flush.
 Batch = Optional[list[bytes]]
@@ -65,13 +69,19 @@ def connection_factory(pool: redis.ConnectionPool | redis.asyncio.ConnectionPool
 class InvalidationStream:
     """The invalidation connection, connected on demand, read without blocking.
 
-    Not thread-safe: the near cache calls it with its lock held.
+    redis-py opens it (address, TLS, AUTH, SELECT, client name are the client's); from then on
+    it reads and writes the socket itself (see ``_resp2``). Not thread-safe: the near cache
+    calls it with its lock held, except ``has_data``.
     """
 
     def __init__(self, make: Callable[[], Connection], prefixes: Sequence[bytes]) -> None:
         self._make = make
         self._prefixes = list(prefixes)
         self._conn: _Untyped | None = None
+        self._sock: socket.socket | None = None
+        self._reader = Reader()
+        self._backlog: list[Value] = []  # what arrived with the SUBSCRIBE reply
+        self._timeout = 10.0
         self._fd = -1
         # A poll object may not be used by two threads at once: one per thread, for the current fd.
         self._polls = threading.local()
@@ -80,31 +90,55 @@ class InvalidationStream:
 
     @property
     def connected(self) -> bool:
-        return self._conn is not None
+        return self._sock is not None
 
     def connect(self) -> None:
         """Open the connection and start tracking; raises redis-py's ``ConnectionError`` when down."""
         conn: _Untyped = self._make()
         try:
             conn.connect()
-            conn.send_command("CLIENT", "ID")
-            own_id = conn.read_response()
-            args: list[Any] = ["CLIENT", "TRACKING", "ON", "REDIRECT", own_id, "BCAST"]
+            sock: socket.socket | None = conn._sock  # where redis-py keeps it, in every version >= 5
+            if sock is None:
+                raise redis.ConnectionError("the invalidation connection has no socket after connect")
+            self._timeout = conn.socket_timeout or 10.0
+            sock.settimeout(self._timeout)
+            self._reader = Reader()
+            own_id = self._ask(sock, command("CLIENT", "ID"))
+            if not isinstance(own_id, int):
+                raise redis.ConnectionError(f"unexpected reply to CLIENT ID: {own_id!r}")
+            tracking: list[bytes | str | int] = ["CLIENT", "TRACKING", "ON", "REDIRECT", own_id, "BCAST"]
             for prefix in self._prefixes:
-                args += ["PREFIX", prefix]
-            conn.send_command(*args)
-            conn.read_response()
-            conn.send_command("SUBSCRIBE", CHANNEL)
-            reply = conn.read_response()
-            if not (isinstance(reply, list) and reply[:1] == [b"subscribe"]):
-                raise redis.ConnectionError(f"unexpected reply to SUBSCRIBE {CHANNEL!r}: {reply!r}")
+                tracking += ["PREFIX", prefix]
+            self._ask(sock, command(*tracking))
+            subscribed = self._ask(sock, command("SUBSCRIBE", CHANNEL))
+            if not (isinstance(subscribed, list) and subscribed[:2] == [b"subscribe", CHANNEL]):
+                raise redis.ConnectionError(f"unexpected reply to SUBSCRIBE: {subscribed!r}")
+            sock.setblocking(False)
         except BaseException:
             conn.disconnect()
             raise
-        sock = conn._sock  # redis-py keeps the socket here in every version >= 5
-        if sock is None:
-            raise redis.ConnectionError("the invalidation connection has no socket after connect")
-        self._conn, self._fd, self.client_id = conn, sock.fileno(), int(own_id)
+        self._conn, self._sock, self._fd, self.client_id = conn, sock, sock.fileno(), own_id
+
+    def _ask(self, sock: socket.socket, request: bytes) -> Value:
+        """Send one command and wait for its reply (while connecting, the socket still blocks)."""
+        try:
+            sock.sendall(request)
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    raise redis.ConnectionError("the server closed the invalidation connection")
+                values = self._reader.feed(data)
+                if values:
+                    break
+        except OSError as exc:
+            raise redis.ConnectionError(f"invalidation connection: {exc}") from exc
+        reply, self._backlog = values[0], values[1:]
+        if isinstance(reply, ReplyError):
+            # Redis before 6 has no CLIENT TRACKING: say so rather than "unknown subcommand".
+            raise redis.ResponseError(
+                f"{reply} (near_cache needs Redis 6 or later: CLIENT TRACKING ... BCAST)"
+            )
+        return reply
 
     def has_data(self) -> bool:
         """Whether bytes (or an EOF, or an error) wait on the socket, or it is closed: one ``poll(0)``."""
@@ -127,22 +161,49 @@ class InvalidationStream:
         A message that arrived in part is read to its end (the rest is on its way).
         Raises redis-py's ``ConnectionError`` (or ``TimeoutError``) when the connection is lost.
         """
-        conn = self._conn
-        if conn is None:
+        sock = self._sock
+        if sock is None:
             raise redis.ConnectionError("the invalidation connection is closed")
+        values, self._backlog = self._backlog, []
+        if self.has_data():
+            values += self._receive(sock)
         batches: list[Batch] = []
-        if not self.has_data():
-            return batches  # no recv that would only say EAGAIN
-        while conn.can_read(timeout=0):
-            message = conn.read_response()
-            if isinstance(message, list) and len(message) == 3 and message[:2] == [b"message", CHANNEL]:
-                data = message[2]
-                # A flush arrives as a null; RESP2 keys arrive as a list of bytes.
-                batches.append(None if data is None else [bytes(k) for k in data])
+        for value in values:
+            if isinstance(value, list) and len(value) == 3 and value[:2] == [b"message", CHANNEL]:
+                keys = value[2]
+                batches.append(None if keys is None else keys)  # nil: a flush; else the keys, as bytes
+            elif isinstance(value, ReplyError):
+                raise redis.ConnectionError(f"invalidation connection: {value}")
         return batches
 
+    def _receive(self, sock: socket.socket) -> list[Value]:
+        values: list[Value] = []
+        waited = False
+        while True:
+            try:
+                data = sock.recv(65536)
+            except (BlockingIOError, ssl.SSLWantReadError):
+                data = None
+            except OSError as exc:
+                raise redis.ConnectionError(f"invalidation connection: {exc}") from exc
+            if data == b"":
+                raise redis.ConnectionError("the server closed the invalidation connection")
+            if data:
+                values += self._reader.feed(data)
+                waited = False
+                if len(data) == 65536 or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+                    continue  # more may be waiting already
+            if not self._reader.pending:
+                return values
+            if waited:
+                raise redis.TimeoutError(f"an invalidation message stalled for {self._timeout} s")
+            # The rest of a message that has begun is on its way: wait for it, not for more.
+            select.select([sock], [], [], self._timeout)
+            waited = True
+
     def close(self) -> None:
-        conn, self._conn, self.client_id = self._conn, None, None
+        conn, self._conn, self._sock, self.client_id = self._conn, None, None, None
         self._fd = -1
+        self._backlog = []
         if conn is not None:
             conn.disconnect()
