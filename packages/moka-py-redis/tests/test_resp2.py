@@ -22,6 +22,16 @@ STREAM: list[tuple[bytes, Value]] = [
 ]
 
 
+def test_one_key_messages_alone_or_with_more() -> None:
+    one = HEAD + b"*1\r\n$4\r\nk\r\n1\r\n"  # the key holds CRLF
+    message = [b"message", CHANNEL, [b"k\r\n1"]]
+    assert Reader().feed(one) == [message]
+    assert Reader().feed(one + b"+OK\r\n") == [message, b"OK"]
+    reader = Reader()
+    assert reader.feed(one[:-1]) == []
+    assert reader.feed(one[-1:] + one) == [message, message]
+
+
 def test_whole_values_come_out_in_order() -> None:
     assert Reader().feed(b"".join(raw for raw, _ in STREAM)) == [value for _, value in STREAM]
 

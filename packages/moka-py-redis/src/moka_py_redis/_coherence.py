@@ -94,17 +94,21 @@ class Coherence:
         # Fast path: connected, nothing on the socket, nobody reading it. The order matters: a
         # thread that took bytes off the socket holds the lock until it has applied them, so
         # an empty poll followed by a free lock means nothing received is left unapplied.
-        if not self._stream.has_data() and not self._lock.locked():
+        waiting = self._stream.has_data()
+        if not waiting and not self._lock.locked():
             return
         with self._lock:
-            self._sync_locked()
+            self._sync_locked(waiting)
 
-    def _sync_locked(self) -> None:
+    def _sync_locked(self, waiting: bool = False) -> None:
+        """``sync`` with the lock held; ``waiting``: a poll just said bytes wait (no second poll)."""
         stream = self._stream
         if not stream.connected:
             # Whatever was cached was dropped when the last connection was lost or closed, and
             # nothing is stored while there is none: the cache is empty here.
             stream.connect()
+        if not (waiting or stream.backlogged or stream.has_data()):
+            return  # nothing received (a recv would only say so)
         try:
             batches = stream.read_available()
         except (redis.ConnectionError, redis.TimeoutError, OSError):

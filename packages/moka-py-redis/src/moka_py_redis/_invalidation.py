@@ -155,8 +155,14 @@ class InvalidationStream:
         polls.fd = self._fd
         return bool(polls.poll.poll(0))
 
+    @property
+    def backlogged(self) -> bool:
+        """Whether messages that came with the SUBSCRIBE reply wait to be read."""
+        return bool(self._backlog)
+
     def read_available(self) -> list[Batch]:
-        """Every message already received, in order, without waiting for more.
+        """Every message already received, in order, without waiting for more (call it when
+        ``has_data`` or ``backlogged``: with nothing there it costs a ``recv`` that says so).
 
         A message that arrived in part is read to its end (the rest is on its way).
         Raises redis-py's ``ConnectionError`` (or ``TimeoutError``) when the connection is lost.
@@ -165,8 +171,7 @@ class InvalidationStream:
         if sock is None:
             raise redis.ConnectionError("the invalidation connection is closed")
         values, self._backlog = self._backlog, []
-        if self.has_data():
-            values += self._receive(sock)
+        values += self._receive(sock)
         batches: list[Batch] = []
         for value in values:
             if isinstance(value, list) and len(value) == 3 and value[:2] == [b"message", CHANNEL]:

@@ -7,6 +7,7 @@ one message, so this connection reads its socket itself, and parses with this sm
 
 from __future__ import annotations
 
+import re
 from typing import Any, Union
 
 #: A RESP2 value: simple string, error, integer, bulk string (or nil), array (or nil).
@@ -43,6 +44,11 @@ class Reader:
 
     def feed(self, data: bytes) -> list[Value]:
         """Add ``data``; return every value now complete, in order."""
+        if not self._buffer:
+            # The usual read: one whole invalidation of one key, and nothing else.
+            one = _ONE_KEY.match(data)
+            if one is not None and len(data) == one.end() + int(one[1]) + 2:
+                return [[_MESSAGE, _CHANNEL, [data[one.end() : -2]]]]
         buffer = self._buffer
         buffer += data
         values: list[Value] = []
@@ -63,6 +69,7 @@ class Reader:
 # The head of every invalidation message: the one value this reader sees all the time.
 _INVALIDATION = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
 _MESSAGE, _CHANNEL = b"message", b"__redis__:invalidate"
+_ONE_KEY = re.compile(re.escape(_INVALIDATION) + rb"\*1\r\n\$(\d+)\r\n")
 
 
 def _invalidation(buffer: bytearray, pos: int) -> tuple[Value, int]:
