@@ -74,6 +74,9 @@ class Coherence:
         # The server only reports keys under these prefixes (all keys when empty): no others are stored.
         self._prefixes = tuple(prefixes)
         self._lock = threading.Lock()
+        #: For the hit path's inlined ``sync`` fast path.
+        self.has_data = stream.has_data
+        self.locked = self._lock.locked
         self._in_flight: dict[bytes, list[Fetch]] = {}
         # Hits are counted per thread, without a lock on the hot path; stats() adds them up.
         self._hit_counts: list[list[int]] = []

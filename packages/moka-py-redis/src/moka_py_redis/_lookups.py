@@ -45,6 +45,12 @@ class Lookups:
     def __init__(self, coherence: Coherence, encoder: Any) -> None:
         self._coherence = coherence
         self._encode = key_encoder(encoder)
+        # Bound once: a hit is a handful of calls, and each lookup of them would show.
+        self._sync = coherence.sync
+        self._has_data = coherence.has_data
+        self._locked = coherence.locked
+        self._peek = coherence.cache.get
+        self._hit = coherence.hit
 
     @property
     def cache(self) -> Moka[bytes, Any]:
@@ -66,15 +72,7 @@ class Lookups:
 
     # -- GET -------------------------------------------------------------------------
 
-    def _get_local(self, name: Any) -> tuple[Any, bytes, Fetch | None]:
-        key = self._encode(name)
-        co = self._coherence
-        co.sync()
-        entry = co.cache.get(key, MISSING)
-        if entry is not MISSING and not isinstance(entry, CachedHash):
-            co.hit()
-            return entry, key, None
-        return MISSING, key, co.begin([key], 1)
+    # GET's local half is inlined in each class's ``get``: it is the hottest path of all.
 
     # -- MGET ------------------------------------------------------------------------
 

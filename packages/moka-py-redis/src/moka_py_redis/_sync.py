@@ -8,7 +8,8 @@ import redis
 from redis.commands.helpers import list_or_args
 
 from moka_py_redis._coherence import Coherence
-from moka_py_redis._lookups import Lookups
+from moka_py_redis._lookups import MISSING, Lookups
+from moka_py_redis._values import CachedHash
 
 
 class NearCache(Lookups):
@@ -36,9 +37,14 @@ class NearCache(Lookups):
 
     def get(self, name: Any) -> Any:
         """``GET name``, from the local cache when it holds the key."""
-        value, key, fetch = self._get_local(name)
-        if fetch is None:
-            return value
+        key = self._encode(name)
+        if self._has_data() or self._locked():
+            self._sync()  # the fast path of Coherence.sync, inlined: nothing waits, nobody reads
+        entry = self._peek(key, MISSING)
+        if entry is not MISSING and entry.__class__ is not CachedHash:
+            self._hit()
+            return entry
+        fetch = self._coherence.begin([key], 1)
         try:
             value = self._client.get(name)
         except BaseException:
