@@ -89,6 +89,8 @@ def test_writes_through_the_near_cache_are_the_clients_and_invalidate_too(fresh:
     assert near.get("k") is None
     with pytest.raises(AttributeError):
         near.no_such_command  # noqa: B018
+    with pytest.raises(AttributeError):
+        NearCache.__new__(NearCache).set  # noqa: B018  (not initialised: no endless lookup)
 
 
 def test_a_flush_empties_every_near_cache(fresh: RedisServer) -> None:
@@ -150,6 +152,23 @@ def test_an_invalidation_that_arrives_during_the_fetch_removes_the_old_value_bef
     assert near.get("k") == b"old"
     assert near.get("k") == b"new"
     assert near.stats().invalidations == 1
+
+
+def test_a_large_backlog_of_invalidations_is_read_to_the_servers_pong(fresh: RedisServer) -> None:
+    plain = fresh.client()
+    near = near_cache(fresh.client(), 100)
+    plain.set("k", 0)
+    assert near.get("k") == b"0"
+    with plain.pipeline(transaction=False) as pipe:  # about 1.5 MB of invalidations, read by nobody
+        for i in range(1, 25_001):
+            pipe.set(f"filler:{i % 5000}:{'x' * 40}", i)
+        pipe.set("k", 1)
+        pipe.execute()
+    assert near.get("k") == b"1"
+    stats = near.stats()
+    assert stats.barriers == 1 and stats.invalidations == 25_001 and stats.resets == 0
+    plain.set("k", 2)
+    assert near.get("k") == b"2"  # the stream goes on after the PONG
 
 
 def test_prefixes_limit_what_is_cached(fresh: RedisServer) -> None:

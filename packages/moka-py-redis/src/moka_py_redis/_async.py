@@ -32,6 +32,8 @@ class AsyncNearCache(Lookups):
         return self._client
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not set yet (copy, unpickling): no recursion through _client
+            raise AttributeError(name)
         return getattr(self._client, name)
 
     def __repr__(self) -> str:

@@ -37,7 +37,8 @@ class NearCacheStats:
     ``hits`` and ``misses`` count keys (an ``MGET`` of three keys counts three), and fields for
     ``HGET``/``HMGET``; ``invalidations`` counts key names the server sent; ``flushes`` the
     server's flush messages; ``resets`` the times the whole local cache was dropped because the
-    invalidation connection was lost or opened again.
+    invalidation connection was lost or opened again; ``barriers`` the times a large backlog of
+    invalidations made the near cache wait for the server to send all it had (a PING).
     """
 
     hits: int
@@ -45,6 +46,7 @@ class NearCacheStats:
     invalidations: int
     flushes: int
     resets: int
+    barriers: int = 0
 
     @property
     def hit_rate(self) -> float:
@@ -194,7 +196,9 @@ class Coherence:
     def stats(self) -> NearCacheStats:
         with self._lock:
             hits = sum(counter[0] for counter in self._hit_counts)
-            return NearCacheStats(hits, self._misses, self._invalidations, self._flushes, self._resets)
+            return NearCacheStats(
+                hits, self._misses, self._invalidations, self._flushes, self._resets, self._stream.barriers
+            )
 
     @property
     def tracking_client_id(self) -> int | None:

@@ -82,6 +82,9 @@ class InvalidationStream:
         self._reader = Reader()
         self._backlog: list[Value] = []  # what arrived with the SUBSCRIBE reply
         self._timeout = 10.0
+        self._lag_bytes = 1 << 16  # reading this much at once means the server may be holding some back
+        #: How many times a backlog made us wait for the server's PONG (``_barrier``).
+        self.barriers = 0
         self._fd = -1
         # A poll object may not be used by two threads at once: one per thread, for the current fd.
         self._polls = threading.local()
@@ -113,6 +116,10 @@ class InvalidationStream:
             subscribed = self._ask(sock, command("SUBSCRIBE", CHANNEL))
             if not (isinstance(subscribed, list) and subscribed[:2] == [b"subscribe", CHANNEL]):
                 raise redis.ConnectionError(f"unexpected reply to SUBSCRIBE: {subscribed!r}")
+            # A large receive buffer lets the server send a long backlog at once instead of
+            # holding it back; a read of an eighth of it is taken as "may have been full".
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+            self._lag_bytes = max(4096, sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 8)
             sock.setblocking(False)
         except BaseException:
             conn.disconnect()
@@ -183,28 +190,66 @@ class InvalidationStream:
 
     def _receive(self, sock: socket.socket) -> list[Value]:
         values: list[Value] = []
-        waited = False
+        received = 0
         while True:
-            try:
-                data = sock.recv(65536)
-            except (BlockingIOError, ssl.SSLWantReadError):
-                data = None
-            except OSError as exc:
-                raise redis.ConnectionError(f"invalidation connection: {exc}") from exc
-            if data == b"":
-                raise redis.ConnectionError("the server closed the invalidation connection")
+            data = self._recv(sock)
+            if data:
+                received += len(data)
+                values += self._reader.feed(data)
+                if len(data) == 65536 or isinstance(sock, ssl.SSLSocket):
+                    continue  # more may be waiting (TLS hands out one record at a time)
+            if not self._reader.pending:
+                break
+            # The rest of a message that has begun is on its way: wait for it, not for more.
+            self._wait(sock)
+        if received >= self._lag_bytes:
+            values += self._barrier(sock)
+        return values
+
+    def _recv(self, sock: socket.socket) -> bytes | None:
+        """What the socket holds (``None``: nothing); redis-py's ``ConnectionError`` when it is lost."""
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return None
+        except OSError as exc:
+            raise redis.ConnectionError(f"invalidation connection: {exc}") from exc
+        if not data:
+            raise redis.ConnectionError("the server closed the invalidation connection")
+        return data
+
+    def _wait(self, sock: socket.socket) -> None:
+        if not select.select([sock], [], [], self._timeout)[0]:
+            raise redis.TimeoutError(f"the invalidation connection was silent for {self._timeout} s")
+
+    def _barrier(self, sock: socket.socket) -> list[Value]:
+        """Everything the server queued for this connection until now: a PING and its PONG.
+
+        The server sends a write's invalidation before the write's reply only while this socket
+        keeps up. When a read found a large backlog, the server may have had to hold messages
+        back (a full receive window) while it acknowledged later writes; the PONG comes after
+        all of them, so once it is here nothing acknowledged earlier is missing.
+        """
+        self.barriers += 1
+        token = b"moka-py-redis %d" % self.barriers
+        try:
+            sock.sendall(command("PING", token))
+        except BlockingIOError:
+            sock.setblocking(True)  # a full send buffer on a 40-byte PING: wait it out
+            sock.settimeout(self._timeout)
+            sock.sendall(command("PING", token))
+            sock.setblocking(False)
+        except OSError as exc:
+            raise redis.ConnectionError(f"invalidation connection: {exc}") from exc
+        pong: Value = [b"pong", token]
+        values: list[Value] = []
+        while pong not in values:
+            self._wait(sock)
+            data = self._recv(sock)
             if data:
                 values += self._reader.feed(data)
-                waited = False
-                if len(data) == 65536 or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
-                    continue  # more may be waiting already
-            if not self._reader.pending:
-                return values
-            if waited:
-                raise redis.TimeoutError(f"an invalidation message stalled for {self._timeout} s")
-            # The rest of a message that has begun is on its way: wait for it, not for more.
-            select.select([sock], [], [], self._timeout)
-            waited = True
+        values.remove(pong)  # what came after it is kept too
+        return values
 
     def close(self) -> None:
         conn, self._conn, self._sock, self.client_id = self._conn, None, None, None
