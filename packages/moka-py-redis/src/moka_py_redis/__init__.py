@@ -28,6 +28,10 @@ Why this and not per-connection tracking (RESP3 pushes on each fetching connecti
   reader told "the write is done" could still be served the old value. Broadcast invalidations
   are sent before the server flushes its replies: in 50,000 ``SET`` s the invalidation was always
   there first, so a read that starts after a write was acknowledged finds it on the socket.
+  That holds while the connection keeps up: a server that cannot write to it (a full receive
+  window) holds messages back and goes on acknowledging writes. So the connection asks for a
+  2 MiB receive buffer, and a read that finds an eighth of it waiting ends with a ``PING``,
+  whose ``PONG`` comes after everything the server had queued for it (``stats().barriers``).
 * A tracked connection that dies takes the server's memory of what it read with it, and in RESP2
   nothing tells the redirect target; with one invalidation connection that does not fetch, its
   loss is the only one that matters, and it is seen directly (the socket reads EOF or errors).
