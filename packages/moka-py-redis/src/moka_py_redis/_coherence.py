@@ -9,8 +9,8 @@ Three rules, each under one lock:
   arrives but is not applied yet is applied by the next ``sync`` and removes the value.
   That closes the in-flight race: the server may invalidate a key between reading its
   old value and our storing it.
-* Losing or re-opening the invalidation connection, and a flush, drop the whole cache:
-  the server forgets what a lost connection was told to track, and sends nothing for it.
+* Losing or re-opening the invalidation connection, and a flush, drop the whole cache: the
+  server sends nothing to a lost connection, and a new one only hears of later writes.
 """
 
 from __future__ import annotations
