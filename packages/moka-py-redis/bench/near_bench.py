@@ -202,12 +202,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer calls and a shorter Zipf run")
-    parser.add_argument("--rounds", type=int, default=11, help="timed rounds per side (the best counts)")
+    parser.add_argument("--rounds", type=int, default=21, help="timed rounds per side (the best counts)")
     args = parser.parse_args()
     binary = shutil.which("redis-server")
     if binary is None:
         sys.exit("redis-server is not on PATH (Debian: apt-get install redis-server)")
-    calls, rounds = (500, 3) if args.quick else (2000, args.rounds)
+    calls, rounds = (500, 3) if args.quick else (1000, args.rounds)
     server = RedisServer(binary)
     server.start()
     try:
