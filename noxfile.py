@@ -25,6 +25,7 @@ CORE = ROOT / "packages" / "moka-py-core"
 PURE = ROOT / "packages" / "moka-py-pure"
 RUST = ROOT / "packages" / "moka-py-rust"
 CONFORMANCE = ROOT / "conformance"
+REDIS = ROOT / "packages" / "moka-py-redis"
 WHEELS = ROOT / ".nox" / "_wheels"
 BENCHES = ROOT / "benches"
 DOCS = ROOT / "docs"
@@ -38,7 +39,7 @@ OTHER_PYTHONS = ["3.9", "3.10", "3.12", "3.13"]
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "rust_unit", "tests", "examples", "mutants", "docs"]
+nox.options.sessions = ["lint", "typecheck", "rust_unit", "tests", "examples", "mutants", "docs", "redis"]
 nox.options.sessions += [f"contract-{version}" for version in OTHER_PYTHONS]
 
 
@@ -331,6 +332,23 @@ def install_from_dist(session: nox.Session, python: str, *requirements: str) -> 
 
 
 @nox.session
+def redis(session: nox.Session) -> None:
+    """The Redis near cache against a real redis-server (``.ci/run`` installs Debian's), once per backend.
+
+    The tests start their own server on a free loopback port; without ``redis-server`` on PATH
+    they skip, except in CI (``CI=true``), where they fail.
+    """
+    install_project(session)
+    session.install(str(REDIS), "pytest-timeout")
+    for backend in BACKENDS:
+        session.run(
+            "pytest", "-p", "no:cacheprovider", "--timeout=300", "--rootdir", str(REDIS),
+            str(REDIS / "tests"), *session.posargs,
+            env={"MOKA_PY_BACKEND": backend},
+        )  # fmt: skip
+
+
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package, including the Rust extension's stubs."""
     install_project(session)
@@ -339,6 +357,8 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", "-p", "moka_py_rust")
     session.run("mypy", "--strict", str(CONFORMANCE / "src"))
     session.run("mypy", "--strict", str(ROOT / "tools"))
+    session.install(str(REDIS))
+    session.run("mypy", "--strict", str(REDIS / "src"), str(REDIS / "tests"), str(REDIS / "bench"))
     # The harness imports its peers lazily and they are not installed here: check our code, not theirs.
     benches = sorted(str(p) for p in (ROOT / "benches").glob("*.py"))
     session.run("mypy", "--strict", "--ignore-missing-imports", *benches)

@@ -89,6 +89,7 @@ class CodeBlock:
     code: str
     label: str  # how the test id names the file: its name, or its path below the folder given
     exact: bool = False  # shows moka's own decisions: runs only on backends that claim ``exact``
+    requires: str | None = None  # a module the block needs beyond moka_py (see REQUIRES_MARK)
 
     @property
     def id(self) -> str:
@@ -105,6 +106,9 @@ _FENCE = re.compile(r"^```(\w*)\s*$")
 # On the line right above a fence: the block shows moka's decisions (which entry TinyLFU admits, when
 # housekeeping runs), true of backends with ``exact = True`` only. Invisible in rendered Markdown.
 EXACT_MARK = "<!-- conformance: exact -->"
+# On the line right above a fence: the block needs another distribution (``<!-- conformance: requires
+# moka_py_redis -->``), whose own tests run it; elsewhere it is skipped, saying so.
+REQUIRES_MARK = re.compile(r"^<!-- conformance: requires ([\w.]+) -->$")
 
 
 def python_blocks(path: Path, label: str | None = None) -> Iterator[CodeBlock]:
@@ -121,8 +125,11 @@ def python_blocks(path: Path, label: str | None = None) -> Iterator[CodeBlock]:
         while end < len(lines) and not lines[end].startswith("```"):
             end += 1
         if language == "python":
-            exact = i > 0 and lines[i - 1].strip() == EXACT_MARK
-            yield CodeBlock(path, start + 1, "\n".join(lines[start:end]) + "\n", label or path.name, exact)
+            above = lines[i - 1].strip() if i > 0 else ""
+            exact = above == EXACT_MARK
+            needs = REQUIRES_MARK.match(above)
+            code = "\n".join(lines[start:end]) + "\n"
+            yield CodeBlock(path, start + 1, code, label or path.name, exact, needs and needs.group(1))
         i = end + 1
 
 

@@ -4,7 +4,9 @@ Two sources, read at collection time, never copied into this suite by hand: the 
 (``--moka-seeds DIR`` or ``MOKA_PY_SEEDS``) and a project's own README and docs pages
 (``--moka-docs PATH``, repeatable, or ``MOKA_PY_DOCS``). Each block runs as a script of its own.
 A block marked ``<!-- conformance: exact -->`` on the line above its fence shows moka's own
-decisions and is skipped for backends that do not claim ``exact``.
+decisions and is skipped for backends that do not claim ``exact``; one marked
+``<!-- conformance: requires NAME -->`` needs another distribution (the Redis near cache and a
+server), is run by that package's own tests, and is skipped here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ pytestmark = pytest.mark.contract
 
 
 def run_example(block: CodeBlock, backend: Any) -> None:
+    if block.requires is not None:
+        pytest.skip(f"needs {block.requires}: run by that package's own tests")
     if block.exact and not getattr(backend, "exact", False):
         pytest.skip(f"{EXACT_MARK}: backend {backend.name!r} does not claim moka-identical decisions")
     block.run()
