@@ -21,6 +21,9 @@ import inspect
 import threading
 import time
 import types
+
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import bool, callable, float, hash, int, len, next, object, str, type  # noqa: UP029
 from collections.abc import Sequence
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
@@ -88,21 +91,32 @@ _RECURSION_MESSAGE = "get_with: the initializer for this key called get_with for
 
 
 class _Waiter:
-    """One in-flight ``get_with`` initialization (moka's ``Waiter``)."""
+    """One in-flight ``get_with`` initialization (moka's ``Waiter``).
 
-    __slots__ = ("event", "key", "owner", "result", "state")
+    ``done`` is a bare lock, held until the result is published: unlike ``threading.Event`` (Python
+    code that calls ``len``), waiting on it looks up no builtin that user code may have replaced.
+    """
+
+    __slots__ = ("done", "key", "owner", "result", "state")
 
     def __init__(self, owner: int, key: Any) -> None:
         self.owner = owner
         self.key = key
-        self.event = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
         self.state = _COMPUTING
         self.result: Any = None
 
     def wait(self) -> None:
         # Wake at least every 100 ms so the main thread can run signal handlers (Ctrl-C).
-        while not self.event.wait(0.1):
+        while not self.done.acquire(timeout=0.1):
             pass
+        self.done.release()  # for the next waiter
+
+    def publish(self, state: int, result: Any) -> None:
+        self.result = result
+        self.state = state
+        self.done.release()
 
 
 def _deliver(listener: Callable[[Any, Any, str], object], events: Sequence[Event]) -> None:
@@ -626,9 +640,7 @@ class Moka(Generic[K, V]):
                 bucket.remove(waiter)
                 if not bucket:
                     del self._waiters[h]
-        waiter.result = result
-        waiter.state = state
-        waiter.event.set()
+        waiter.publish(state, result)
 
     @overload
     def remove(self, /, key: K) -> V | None: ...

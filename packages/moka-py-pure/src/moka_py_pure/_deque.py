@@ -9,6 +9,7 @@ no-op, and ``contains`` is moka's cheap test "has a predecessor or is the head".
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")

@@ -8,6 +8,8 @@ the sketch, and computes it lazily from the raw hash (see ``Entry.sk``).
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import hash
 from collections.abc import Hashable
 
 U64 = 0xFFFF_FFFF_FFFF_FFFF

@@ -17,6 +17,8 @@ thread this never happens: a read with 64 or more queued reads always runs the c
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import len
 from typing import Any
 
 from ._policy import Policy, WriteOp

@@ -19,6 +19,8 @@ took one sees a consistent snapshot, as if it had read just before or after the 
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import bool, bytes, float, frozenset, int, len, object, str, tuple, type  # noqa: UP029
 from typing import Any
 
 

@@ -16,6 +16,8 @@ cache publishes them when a cycle ends.
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import float, int, len, range, str, tuple, type  # noqa: UP029
 from typing import Any, Callable, Union
 
 from ._deque import DeqNode, Deque

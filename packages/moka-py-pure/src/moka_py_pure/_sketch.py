@@ -19,6 +19,8 @@ The sketch starts disabled (``increment`` is a no-op, ``frequency`` returns 0) u
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import bytearray, bytes, dict, int, isinstance, len, max, min, range, tuple  # noqa: UP029
 from typing import Union
 
 from ._hashing import mix_raw_hash

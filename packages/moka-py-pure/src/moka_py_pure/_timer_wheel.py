@@ -10,6 +10,8 @@ runs in a *later* level-0 tick (2**30 ns, about 1.07 s) than the previous advanc
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import bool, enumerate, isinstance, len, min, range, tuple  # noqa: UP029
 from typing import TYPE_CHECKING
 
 from ._deque import DeqNode, Deque

@@ -8,6 +8,9 @@ Every check runs before anything in the cache changes.
 from __future__ import annotations
 
 import math
+
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import bool, callable, float, int, isinstance, round, str, type  # noqa: UP029
 from typing import Any
 
 U64_MAX = 2**64 - 1
