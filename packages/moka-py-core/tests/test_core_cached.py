@@ -172,11 +172,17 @@ def test_a_task_cancelled_before_it_starts_is_forgotten() -> None:
 def test_generic_module_exports() -> None:
     assert set(_cached.__all__) == {
         "OWN_KEY_TYPES",
+        "CachedBoundMethod",
         "CachedDecorator",
         "CachedFunction",
+        "CachedMethod",
+        "CachedMethodDecorator",
+        "HashedKey",
         "PlainWrapperFactory",
+        "cache_info_of",
         "cached",
         "cached_with",
+        "cachedmethod",
         "make_key",
         "present_as_cached",
     }

@@ -2,7 +2,8 @@
 
 ``moka_py.Moka`` is the cache class of the selected backend (``rust`` when it
 is installed and importable, else ``pure``; ``MOKA_PY_BACKEND=<name>`` forces
-one), and ``moka_py.cached`` is an ``lru_cache``-style decorator on top of it.
+one), ``moka_py.cached`` is an ``lru_cache``-style decorator on top of it, and
+``moka_py.cachedmethod`` its per-instance variant for methods.
 ``python -m moka_py`` shows which backend is active, self-checks it and times it.
 
 ``cached`` is the selected backend's own ``cached`` when the backend module
@@ -30,6 +31,7 @@ __all__ = [
     "available_backends",
     "backend",
     "cached",
+    "cachedmethod",
 ]
 
 __version__ = "1.0.0.dev0"
@@ -47,7 +49,7 @@ def backend() -> BackendInfo:
 
 
 if TYPE_CHECKING:
-    from moka_py._cached import cached
+    from moka_py._cached import cached, cachedmethod
     from moka_py._typing import Moka
 else:
     Moka = _SELECTED.module.Moka
@@ -55,10 +57,13 @@ else:
     def __getattr__(attr: str) -> Any:
         # ``cached`` is resolved on first use, not at import: a backend's own ``cached`` may import
         # ``moka_py`` itself, and asking for it while ``moka_py`` initialises would be circular.
-        if attr != "cached":
+        if attr == "cachedmethod":
+            from moka_py._cached import cachedmethod as found
+        elif attr == "cached":
+            found = getattr(_SELECTED.module, "cached", None)
+            if found is None:
+                from moka_py._cached import cached as found
+        else:
             raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
-        found = getattr(_SELECTED.module, "cached", None)
-        if found is None:
-            from moka_py._cached import cached as found
-        globals()["cached"] = found
+        globals()[attr] = found
         return found

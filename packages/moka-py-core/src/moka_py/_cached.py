@@ -15,6 +15,13 @@ single C call that cannot lose an increment between threads (unlike ``x += 1``
 on a Python attribute) and costs about as much as that ``+= 1``.  They are never
 replaced (``cache_clear`` records an offset instead), so a wrapper can bind them.
 
+A composite key is a :class:`HashedKey`: a ``tuple`` that remembers its hash, so
+that the arguments' ``__hash__`` run once per call (``lru_cache``'s ``_HashedSeq``
+idea), however many cache operations the call makes.
+
+The call path looks up no builtin at call time (user code may replace one, as
+in ``builtins.len = cached(4)(len)``): the builtins it uses are bound at import.
+
 Backends: :func:`cached_with` builds a ``cached`` that is this one in every
 respect except the plain sync wrapper (default key, not ``typed``, no
 ``wait_concurrent``), which the backend supplies to inline its own lookup.
@@ -24,30 +31,51 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import threading
+import weakref
+
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import hasattr, id, len, map, next, tuple, type  # noqa: UP029
 from collections.abc import Awaitable, Callable, Hashable
 from functools import _CacheInfo, update_wrapper
 from itertools import chain, count
-from typing import TYPE_CHECKING, Any, Optional, Protocol, TypeVar, cast, overload
+from types import MethodType
+from typing import TYPE_CHECKING, Any, Generic, Optional, Protocol, TypeVar, cast, overload
 
 from moka_py._protocol import CacheProtocol, Policy
+
+if sys.version_info >= (3, 10):
+    from typing import Concatenate, ParamSpec
+else:
+    from typing_extensions import Concatenate, ParamSpec
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
 __all__ = [
     "OWN_KEY_TYPES",
+    "CachedBoundMethod",
     "CachedDecorator",
     "CachedFunction",
+    "CachedMethod",
+    "CachedMethodDecorator",
+    "HashedKey",
     "PlainWrapperFactory",
+    "cache_info_of",
     "cached",
     "cached_with",
+    "cachedmethod",
     "make_key",
     "present_as_cached",
 ]
 
+P = ParamSpec("P")
+P2 = ParamSpec("P2")
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
+R2 = TypeVar("R2")
+S = TypeVar("S")
 
 _MISSING: Any = object()
 """Default for ``cache.get``: tells a miss from a cached ``None``."""
@@ -76,21 +104,26 @@ stay valid for the wrapper's lifetime.  Returning None keeps the generic wrapper
 _MAX_CAPACITY = 2**64 - 1
 
 
-class CachedFunction(Protocol[R]):
-    """What ``@cached`` returns: the function, plus ``lru_cache``'s introspection methods."""
+class CachedFunction(Protocol[P, R]):
+    """What ``@cached`` returns: the function, plus ``lru_cache``'s introspection methods.
 
-    __wrapped__: Callable[..., R]
+    Generic in the decorated function's parameters ``P`` and result ``R``, so
+    that type checkers check calls against the function's own signature (an
+    ``async def`` function's ``R`` is its coroutine).
+    """
+
+    __wrapped__: Callable[P, R]
     __name__: str
     __qualname__: str
     cache: CacheProtocol[Hashable, Any]
     """The ``Moka`` that holds the results."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> R:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the function, or return its cached result for these arguments."""
         ...
 
     def cache_info(self) -> _CacheInfo:
-        """``(hits, misses, maxsize, currsize)``; ``currsize`` is ``cache.count()`` after housekeeping."""
+        """``(hits, misses, maxsize, currsize)``, read without running the cache's housekeeping."""
         ...
 
     def cache_clear(self) -> None:
@@ -101,13 +134,90 @@ class CachedFunction(Protocol[R]):
         """The decorator's settings: maxsize, typed, ttl, tti, wait_concurrent, policy."""
         ...
 
+    # Bound like a function: as a method, the instance is the first argument (and part of the key).
+    @overload
+    def __get__(self, obj: None, owner: type[Any] | None = None, /) -> CachedFunction[P, R]: ...
+    @overload
+    def __get__(
+        self: CachedFunction[Concatenate[S, P2], R2], obj: S, owner: type[Any] | None = None, /
+    ) -> CachedFunction[P2, R2]: ...
+
 
 class CachedDecorator(Protocol):
     """What ``cached(...)`` returns when called with settings: it decorates one function."""
 
-    def __call__(self, func: Callable[..., R], /) -> CachedFunction[R]:
+    def __call__(self, func: Callable[P, R], /) -> CachedFunction[P, R]:
         """Wrap ``func`` with its own cache."""
         ...
+
+
+class CachedBoundMethod(Protocol[P, R]):
+    """``obj.method`` for a :func:`cachedmethod`: the method bound to ``obj``, with ``obj``'s cache."""
+
+    __name__: str
+    __qualname__: str
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the method, or return the result cached for this instance and these arguments."""
+        ...
+
+    def cache_info(self) -> _CacheInfo:
+        """``(hits, misses, maxsize, currsize)`` of this instance's cache."""
+        ...
+
+    def cache_clear(self) -> None:
+        """Empty this instance's cache and reset its counters."""
+        ...
+
+    def cache_parameters(self) -> dict[str, Any]:
+        """The decorator's settings: maxsize, typed, ttl, tti, wait_concurrent, policy."""
+        ...
+
+
+class CachedMethod(Generic[S, P, R]):
+    """What ``@cachedmethod`` puts in a class: a descriptor with one cache per instance.
+
+    For type checkers only; at run time it is :class:`_CachedMethodDescriptor`.
+    """
+
+    __wrapped__: Callable[Concatenate[S, P], R]
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any] | None = None, /) -> CachedMethod[S, P, R]: ...
+    @overload
+    def __get__(self, obj: S, owner: type[Any] | None = None, /) -> CachedBoundMethod[P, R]: ...
+    def __get__(self, obj: S | None, owner: type[Any] | None = None, /) -> Any:
+        raise NotImplementedError  # pragma: no cover - never instantiated
+
+    def __call__(self, obj: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """``Class.method(obj, ...)``: call through ``obj``'s cache."""
+        raise NotImplementedError  # pragma: no cover - never instantiated
+
+
+class CachedMethodDecorator(Protocol):
+    """What ``cachedmethod(...)`` returns when called with settings: it decorates one method."""
+
+    def __call__(self, method: Callable[Concatenate[S, P], R], /) -> CachedMethod[S, P, R]:
+        """Give ``method`` one cache per instance."""
+        ...
+
+
+class HashedKey(tuple):  # type: ignore[type-arg]
+    """A composite cache key: a ``tuple`` that computes its hash once.
+
+    Equal to (and hashing like) the plain tuple of the same items, so the
+    cache can be read with either; the items' ``__hash__`` run only when the key
+    is built, not at each cache operation of the call.
+    """
+
+    def __init__(self, items: tuple[Any, ...]) -> None:
+        self.hashvalue = tuple.__hash__(self)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return self.hashvalue  # type: ignore[no-any-return]
+
+    def __reduce__(self) -> Any:
+        return (HashedKey, (tuple(self),))
 
 
 def make_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Hashable:
@@ -115,15 +225,17 @@ def make_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Hash
 
     Keyword order matters (``f(a=1, b=2)`` and ``f(b=2, a=1)`` are two keys), and
     with ``typed`` arguments of different types (``1`` and ``1.0``) are two keys.
+    A lone ``int`` or ``str`` (without ``typed``) is its own key; any other key
+    is a :class:`HashedKey`.
     """
     key: tuple[Any, ...] = args
     if kwargs:
         key = (*args, _KWARGS_MARK, *chain.from_iterable(kwargs.items()))
     if typed:
-        return (*key, *map(type, args), *map(type, kwargs.values()))
+        return HashedKey((*key, *map(type, args), *map(type, kwargs.values())))
     if len(key) == 1 and type(key[0]) in OWN_KEY_TYPES:
         return key[0]  # type: ignore[no-any-return]
-    return key
+    return HashedKey(key)
 
 
 def _check_settings(maxsize: object, key: object) -> None:
@@ -140,7 +252,7 @@ def _check_settings(maxsize: object, key: object) -> None:
 
 
 @overload
-def cached(maxsize: Callable[..., R], /) -> CachedFunction[R]: ...
+def cached(maxsize: Callable[P, R], /) -> CachedFunction[P, R]: ...
 @overload
 def cached(
     maxsize: int | None = 128,
@@ -163,7 +275,7 @@ def cached(
     policy: Policy = "tiny_lfu",
     weigher: Callable[[Any, Any], int] | None = None,
     key: Callable[..., Hashable] | None = None,
-) -> CachedFunction[Any] | CachedDecorator:
+) -> CachedFunction[..., Any] | CachedDecorator:
     """Memoize a function in a ``Moka`` cache, like ``functools.lru_cache`` with TTL and TTI.
 
     Use it bare (``@cached``) or with settings (``@cached(maxsize=1024, ttl=10)``),
@@ -185,9 +297,14 @@ def cached(
     Results, ``None`` included, are cached; exceptions are not.  Bad settings
     raise ``TypeError`` / ``ValueError`` here, before any function is wrapped.
     The wrapper has ``__wrapped__``, ``cache_info()``, ``cache_clear()``,
-    ``cache_parameters()`` and ``cache`` (its ``Moka``).  ``cache_info()``
-    runs the cache's pending housekeeping first, so that ``currsize`` (its
-    ``count()``) is exact rather than moka's lagging estimate.
+    ``cache_parameters()`` and ``cache`` (its ``Moka``).  ``cache_info()`` is
+    an observation: reading it never changes what the cache decides later
+    (once the backend has ``len``; see :func:`cache_info_of`).
+    ``misses`` counts the function's runs; a ``wait_concurrent`` caller that
+    gets another caller's result counts as a hit.  Like ``lru_cache``'s wrapper,
+    ``copy.copy``/``copy.deepcopy`` return the wrapper itself and pickling is
+    by qualified name.  For a per-instance cache on methods, see
+    :func:`cachedmethod`.
     """
     return _configure(None, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
@@ -202,7 +319,7 @@ def _configure(
     policy: Policy,
     weigher: Callable[[Any, Any], int] | None,
     key: Callable[..., Hashable] | None,
-) -> CachedFunction[Any] | CachedDecorator:
+) -> CachedFunction[..., Any] | CachedDecorator:
     """The body of ``cached``, with the backend's plain-wrapper factory (or None)."""
     if callable(maxsize) and not isinstance(maxsize, int):
         return _Settings(128, False, None, None, False, "tiny_lfu", None, None, plain)(maxsize)
@@ -228,7 +345,7 @@ def cached_with(plain: PlainWrapperFactory) -> Callable[..., Any]:
         policy: Policy = "tiny_lfu",
         weigher: Callable[[Any, Any], int] | None = None,
         key: Callable[..., Hashable] | None = None,
-    ) -> CachedFunction[Any] | CachedDecorator:
+    ) -> CachedFunction[..., Any] | CachedDecorator:
         return _configure(plain, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
     return present_as_cached(backend_cached)
@@ -249,6 +366,124 @@ def _document_methods(*methods: Callable[..., Any]) -> None:
     """Give a wrapper's ``cache_info`` and the others the docstrings of :class:`CachedFunction`'s."""
     for method in methods:
         method.__doc__ = getattr(CachedFunction, method.__name__).__doc__
+
+
+@overload
+def cachedmethod(maxsize: Callable[Concatenate[S, P], R], /) -> CachedMethod[S, P, R]: ...
+@overload
+def cachedmethod(
+    maxsize: int | None = 128,
+    typed: bool = False,
+    *,
+    ttl: float | None = None,
+    tti: float | None = None,
+    wait_concurrent: bool = False,
+    policy: Policy = "tiny_lfu",
+    weigher: Callable[[Any, Any], int] | None = None,
+    key: Callable[..., Hashable] | None = None,
+) -> CachedMethodDecorator: ...
+def cachedmethod(
+    maxsize: int | Callable[..., Any] | None = 128,
+    typed: bool = False,
+    *,
+    ttl: float | None = None,
+    tti: float | None = None,
+    wait_concurrent: bool = False,
+    policy: Policy = "tiny_lfu",
+    weigher: Callable[[Any, Any], int] | None = None,
+    key: Callable[..., Hashable] | None = None,
+) -> CachedMethod[Any, ..., Any] | CachedMethodDecorator:
+    """Memoize a method with one ``Moka`` cache per instance: :func:`cached` for methods.
+
+    The settings are :func:`cached`'s (bare ``@cachedmethod`` or with settings;
+    sync and ``async def`` methods).  Each instance gets its own cache, created
+    at its first call, with ``maxsize`` results at most; the key is built from
+    the arguments after ``self`` (``key``, if given, receives those arguments).
+
+    * The cache never keeps the instance alive: it is held by the descriptor,
+      keyed by the instance's ``id`` and dropped by a weak-reference callback
+      when the instance is collected.  So instances need not be hashable, but
+      must support weak references (a class with ``__slots__`` lists
+      ``"__weakref__"``).  A *result* that refers to the instance does keep it
+      alive while it is cached, as in any cache.
+    * Nothing is stored on the instance: pickling and copying it are
+      unaffected, and a copy starts with an empty cache.
+    * ``obj.method.cache_info()``, ``obj.method.cache_clear()`` and
+      ``obj.method.cache_parameters()`` are those of ``obj``'s cache.
+    """
+    if callable(maxsize) and not isinstance(maxsize, int):
+        defaults = _Settings(128, False, None, None, False, "tiny_lfu", None, None)
+        return _CachedMethodDescriptor(maxsize, defaults)
+    _check_settings(maxsize, key)
+    settings = _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+
+    def decorate(method: Callable[..., Any], /) -> CachedMethod[Any, ..., Any]:
+        return _CachedMethodDescriptor(method, settings)
+
+    return cast("CachedMethodDecorator", decorate)
+
+
+class _CachedMethodDescriptor:
+    """The run-time ``@cachedmethod``: per-instance wrappers, found by the instance's ``id``.
+
+    An entry lives as long as its instance: the weak reference's callback
+    removes it while the instance is being deallocated, before its ``id`` can
+    be reused.  The callback takes no lock (a collection can run it on a thread
+    that holds ``_lock``); it removes only its own entry.
+    """
+
+    def __init__(self, method: Callable[..., Any], settings: _Settings) -> None:
+        if not callable(method):
+            raise TypeError(f"cachedmethod() needs a callable to decorate, not {type(method).__name__}")
+        self._method = method
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._per_instance: dict[int, tuple[weakref.ref[Any], CachedFunction[..., Any]]] = {}
+        self._name = getattr(method, "__qualname__", repr(method))
+        update_wrapper(self, method)  # type: ignore[arg-type]
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = f"{owner.__qualname__}.{name}"
+
+    def _wrapper_of(self, obj: Any) -> CachedFunction[..., Any]:
+        """``obj``'s wrapper (the method with ``obj``'s cache), made at the first call."""
+        entry = self._per_instance.get(id(obj))
+        if entry is not None and entry[0]() is obj:
+            return entry[1]
+        with self._lock:
+            entry = self._per_instance.get(id(obj))
+            if entry is not None and entry[0]() is obj:
+                return entry[1]
+            per_instance = self._per_instance
+            slot = id(obj)
+
+            def forget(ref: weakref.ref[Any]) -> None:
+                if per_instance.get(slot, (None,))[0] is ref:
+                    per_instance.pop(slot, None)
+
+            try:
+                ref = weakref.ref(obj, forget)
+            except TypeError:
+                raise TypeError(
+                    f"cachedmethod {self._name}: {type(obj).__qualname__} instances do not support weak "
+                    "references, which the per-instance cache needs in order not to keep them alive "
+                    "(a class with __slots__ must list '__weakref__')"
+                ) from None
+            wrapper = _wrap(self._method, self._settings.take_cache(), self._settings, skip_self=True)
+            per_instance[slot] = (ref, wrapper)
+            return wrapper
+
+    def __get__(self, obj: Any, owner: type[Any] | None = None) -> Any:
+        if obj is None:
+            return self
+        return MethodType(self._wrapper_of(obj), obj)
+
+    def __call__(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """``Class.method(obj, ...)``: call through ``obj``'s cache."""
+        return self._wrapper_of(obj)(obj, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<cachedmethod {self._name}>"
 
 
 class _Settings:
@@ -295,26 +530,45 @@ class _Settings:
             "policy": self.policy,
         }
 
-    def __call__(self, func: Callable[..., Any], /) -> CachedFunction[Any]:
+    def take_cache(self) -> CacheProtocol[Hashable, Any]:
+        """A new cache with these settings (the one built for validation first)."""
+        try:
+            return self._spare.pop()
+        except IndexError:
+            return self._new_cache()
+
+    def __call__(self, func: Callable[..., Any], /) -> CachedFunction[..., Any]:
         """Wrap ``func`` with its own cache."""
         if not callable(func):
             raise TypeError(f"cached() needs a callable to decorate, not {type(func).__name__}")
-        try:
-            cache = self._spare.pop()
-        except IndexError:
-            cache = self._new_cache()
-        return _wrap(func, cache, self)
+        return _wrap(func, self.take_cache(), self)
 
 
-def _key_builder(typed: bool, key: Callable[..., Hashable] | None) -> Callable[..., Hashable]:
-    """``build(args, kwargs) -> key`` for the given settings."""
+def _key_builder(
+    typed: bool, key: Callable[..., Hashable] | None, skip_self: bool = False
+) -> Callable[[tuple[Any, ...], dict[str, Any]], Hashable]:
+    """``build(args, kwargs) -> key`` for the given settings.
+
+    ``skip_self`` leaves the first positional argument (a :func:`cachedmethod`'s
+    instance) out of the key.  A ``key=`` function's tuple result becomes a
+    :class:`HashedKey` (hashed once per call); other results are used as given.
+    """
+    first = 1 if skip_self else 0
     if key is not None:
         user_key = key
 
         def build_user(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
-            return user_key(*args, **kwargs)
+            k = user_key(*args[first:], **kwargs)
+            return HashedKey(k) if type(k) is tuple else k
 
         return build_user
+
+    if skip_self:
+
+        def build_after_self(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
+            return make_key(args[1:], kwargs, typed)
+
+        return build_after_self
 
     def build(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
         return make_key(args, kwargs, typed)
@@ -322,27 +576,84 @@ def _key_builder(typed: bool, key: Callable[..., Hashable] | None) -> Callable[.
     return build
 
 
+class _Tally:
+    """A wrapper's hit and miss counters: where they are counted, read and reset.
+
+    The counters are :func:`itertools.count` objects, never replaced, so a
+    wrapper binds ``hit``/``miss`` once.  Reading an ``itertools.count`` means
+    advancing it: the offsets subtract those reads, and the values the counters
+    had when ``reset`` ran.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hits = count()
+        self._misses = count()
+        self.hit: Callable[[], object] = self._hits.__next__
+        self.miss: Callable[[], object] = self._misses.__next__
+        self._hit_base = 0
+        self._miss_base = 0
+
+    def read(self) -> tuple[int, int]:
+        """``(hits, misses)`` since creation or the last reset."""
+        with self._lock:
+            hits = next(self._hits) - self._hit_base
+            misses = next(self._misses) - self._miss_base
+            self._hit_base += 1
+            self._miss_base += 1
+        return hits, misses
+
+    def reset(self, clear: Callable[[], None]) -> None:
+        """Run ``clear()`` and set both counters back to zero, as one step for :meth:`read`."""
+        with self._lock:
+            clear()
+            self._hit_base = next(self._hits) + 1
+            self._miss_base = next(self._misses) + 1
+
+
+def cache_info_of(
+    counts: tuple[int, int], maxsize: int | None, cache: CacheProtocol[Hashable, Any]
+) -> _CacheInfo:
+    """``cache_info()`` of a wrapper whose counters read ``counts`` (every backend's wrapper uses this).
+
+    An observation: ``currsize`` is ``len(cache)`` (API.md section 7), which
+    counts exactly the readable entries without running housekeeping (that
+    would change the cache's later decisions).  A cache without ``len`` (until
+    issue 24 gives every backend one) has only ``count()``, moka's estimate,
+    which is exact only after housekeeping: it is run then.
+    """
+    hits, misses = counts
+    if hasattr(type(cache), "__len__"):
+        size = len(cache)  # type: ignore[arg-type]
+    else:
+        cache.run_pending_tasks()
+        size = cache.count()
+    return _CacheInfo(hits, misses, maxsize, size)
+
+
 def _wrap(
-    func: Callable[..., Any], cache: CacheProtocol[Hashable, Any], settings: _Settings
-) -> CachedFunction[Any]:
-    """Build the wrapper of ``func`` (four variants: sync/async x plain/wait_concurrent)."""
+    func: Callable[..., Any],
+    cache: CacheProtocol[Hashable, Any],
+    settings: _Settings,
+    skip_self: bool = False,
+) -> CachedFunction[..., Any]:
+    """Build the wrapper of ``func`` (four variants: sync/async x plain/wait_concurrent).
+
+    ``skip_self``: the wrapper of a :func:`cachedmethod` for one instance (the
+    instance is passed, but is not part of the key).
+    """
     get = cache.get
     set_ = cache.set
     get_with = cache.get_with
-    build = _key_builder(settings.typed, settings.key)
-    fast_key = settings.key is None and not settings.typed
+    build = _key_builder(settings.typed, settings.key, skip_self)
+    fast_key = settings.key is None and not settings.typed and not skip_self
     own_key_types = OWN_KEY_TYPES
     missing = _MISSING
-
-    counters_lock = threading.Lock()
-    hits = count()
-    misses = count()
-    hit = hits.__next__
-    miss = misses.__next__
-    # Reading an itertools.count means advancing it: the offsets count those reads, plus the values
-    # the counters had when cache_clear() reset them.
-    hit_base = 0
-    miss_base = 0
+    kwargs_mark = _KWARGS_MARK
+    hashed_key = HashedKey
+    tally = _Tally()
+    hit = tally.hit
+    miss = tally.miss
 
     wrapper: Any
     if inspect.iscoroutinefunction(func):
@@ -369,8 +680,17 @@ def _wrap(
             if value is not missing:
                 hit()
                 return value
-            miss()
-            return get_with(k, lambda: func(*args, **kwargs))
+            ran: list[bool] = []
+
+            def load() -> Any:
+                ran.append(True)
+                miss()  # counted when the function runs: misses == runs
+                return func(*args, **kwargs)
+
+            value = get_with(k, load)
+            if not ran:
+                hit()  # another caller's result (it was computing, or stored it meanwhile)
+            return value
 
     elif fast_key and settings.plain is not None and (
         backend_wrapper := settings.plain(func, cache, hit, miss)
@@ -381,11 +701,11 @@ def _wrap(
         # The common case, with make_key's untyped rules inlined (no extra call on a hit).
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if kwargs:
-                k = make_key(args, kwargs, False)
+                k = hashed_key((*args, kwargs_mark, *chain.from_iterable(kwargs.items())))
             elif len(args) == 1 and type(args[0]) in own_key_types:
                 k = args[0]
             else:
-                k = args
+                k = hashed_key(args)
             value = get(k, missing)
             if value is not missing:
                 hit()
@@ -409,21 +729,10 @@ def _wrap(
             return value
 
     def cache_info() -> _CacheInfo:
-        nonlocal hit_base, miss_base
-        with counters_lock:
-            n_hits = hit() - hit_base
-            n_misses = miss() - miss_base
-            hit_base += 1
-            miss_base += 1
-        cache.run_pending_tasks()
-        return _CacheInfo(n_hits, n_misses, settings.maxsize, cache.count())
+        return cache_info_of(tally.read(), settings.maxsize, cache)
 
     def cache_clear() -> None:
-        nonlocal hit_base, miss_base
-        with counters_lock:
-            cache.clear()
-            hit_base = hit() + 1
-            miss_base = miss() + 1
+        tally.reset(cache.clear)
 
     def cache_parameters() -> dict[str, Any]:
         return settings.parameters()
@@ -434,7 +743,7 @@ def _wrap(
     wrapper.cache_clear = cache_clear
     wrapper.cache_parameters = cache_parameters
     wrapper.cache = cache
-    return cast("CachedFunction[Any]", wrapper)
+    return cast("CachedFunction[..., Any]", wrapper)
 
 
 def _async_coalescing(
@@ -469,6 +778,7 @@ def _async_coalescing(
         slot: tuple[asyncio.AbstractEventLoop, Hashable], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         try:
+            miss()  # counted when the function runs: misses == runs
             value = await func(*args, **kwargs)
             set_(slot[1], value)
             return value
@@ -483,7 +793,6 @@ def _async_coalescing(
         if value is not missing:
             hit()
             return value
-        miss()
         loop = asyncio.get_running_loop()
         slot = (loop, k)
         task = in_flight.get(slot)
@@ -491,6 +800,9 @@ def _async_coalescing(
             task = loop.create_task(compute(slot, args, kwargs), name=name)
             in_flight[slot] = task
             task.add_done_callback(lambda t: on_done(slot, t))
-        return await asyncio.shield(task)
+            return await asyncio.shield(task)
+        value = await asyncio.shield(task)
+        hit()  # another awaiter's computation
+        return value
 
     return wrapper

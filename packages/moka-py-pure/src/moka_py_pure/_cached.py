@@ -3,7 +3,8 @@
 Everything but the plain sync wrapper (default key, not ``typed``, no ``wait_concurrent``) is the
 generic implementation, through ``moka_py._cached.cached_with``.  The plain wrapper builds the same
 keys as the generic one and inlines :meth:`Moka.get`'s lock-free hit path, so a hit costs no call into
-the cache; every other case (a miss, an expired entry, a per-entry tti) goes through ``cache.get``.
+the cache; every other case (a miss, an expired entry, a per-entry tti) goes through the cache's locked
+read.  The key is hashed once per call: the hash found first is handed to the cache's internals.
 
 This module imports ``moka_py``: it is only imported when ``moka_py`` asks for ``moka_py_pure.cached``
 (the pure backend does not depend on the core package).
@@ -11,13 +12,16 @@ This module imports ``moka_py``: it is only imported when ``moka_py`` asks for `
 
 from __future__ import annotations
 
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import hash, isinstance, len, type  # noqa: UP029
 from collections.abc import Callable, Hashable
+from itertools import chain
 from typing import Any
 
-from moka_py._cached import OWN_KEY_TYPES, cached_with, make_key
+from moka_py._cached import _KWARGS_MARK, OWN_KEY_TYPES, HashedKey, cached_with
 from moka_py._protocol import CacheProtocol
 
-from ._cache import _CHECK_NONE, _CHECK_TTL, _MISSING, Moka
+from ._cache import _CHECK_NONE, _CHECK_TTL, _MISSING, Moka, _deliver
 from ._housekeeper import READ_LOG_FLUSH_POINT
 
 __all__ = ["cached"]
@@ -38,23 +42,27 @@ def plain_wrapper(
     origin = c._origin
     rlog = c._rlog  # never replaced: housekeeping drains it in place
     record = c._record_read
-    get = c.get
-    set_ = c.set
+    get_locked = c._get_locked
+    insert = c._insert
     own_key_types = OWN_KEY_TYPES
     missing = _MISSING
     flush_point = READ_LOG_FLUSH_POINT
+    kwargs_mark = _KWARGS_MARK
+    hashed_key = HashedKey
+    deliver = _deliver
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            k = make_key(args, kwargs, False)
+            k = hashed_key((*args, kwargs_mark, *chain.from_iterable(kwargs.items())))
         elif len(args) == 1 and type(args[0]) in own_key_types:
             k = args[0]
         else:
             k = args
-        e = m.get(hash(k))
+        h = hash(k)
+        e = m.get(h)
         if e is not None and ((s := e.key) is k or s == k) and e.ptti is None:
             # Moka.get's lock-free hit path, inlined (keep the two in step); a collision bucket
-            # (whose key equals nothing) or another key of the same hash goes through cache.get.
+            # (whose key equals nothing) or another key of the same hash takes the locked read.
             now = clock() - origin
             check = c._check
             if ((x := e.exp) is None or x > now) and (
@@ -68,13 +76,15 @@ def plain_wrapper(
                     record(e, now, value)
                 hit()
                 return value
-        value = get(k, missing)
+        value = get_locked(k, h, missing)
         if value is not missing:
             hit()
             return value
         miss()
         value = func(*args, **kwargs)
-        set_(k, value)
+        events = insert(k, h, value, None, None)  # Moka.set, with the hash already known
+        if events:
+            deliver(c._listener, events)  # type: ignore[arg-type]
         return value
 
     return wrapper

@@ -16,6 +16,8 @@ package).  Its docstrings and ``cached``'s signature are the generic ones.
 from __future__ import annotations
 
 import inspect
+import pickle
+import sys
 import threading
 from collections.abc import Callable, Hashable
 from functools import _CacheInfo, update_wrapper
@@ -28,6 +30,7 @@ from moka_py._cached import (
     _check_settings,
     _document_methods,
     _Settings,
+    cache_info_of,
     present_as_cached,
 )
 from moka_py._protocol import Policy
@@ -45,15 +48,15 @@ class _NativeWrapper(NativeCachedFunction):
     ``functools.update_wrapper`` and ``cache``) and a ``__weakref__``.
     """
 
+    __wrapped__: Callable[..., Any]
     cache: Moka[Hashable, Any]
     _settings: _Settings
     _clear_lock: threading.Lock
 
     def cache_info(self) -> _CacheInfo:
         with self._clear_lock:
-            hits, misses = self._counts()
-        self.cache.run_pending_tasks()
-        return _CacheInfo(hits, misses, self._settings.maxsize, self.cache.count())
+            counts = self._counts()
+        return cache_info_of(counts, self._settings.maxsize, self.cache)
 
     def cache_clear(self) -> None:
         with self._clear_lock:
@@ -65,11 +68,35 @@ class _NativeWrapper(NativeCachedFunction):
 
     def __repr__(self) -> str:
         # The generic wrapper is a function: its repr, with this wrapper's address.
-        return f"<function {self.__dict__['__qualname__']} at {id(self):#x}>"
+        # (A partial or a callable object has no __qualname__ to show: the wrapped object stands in.)
+        name = self.__dict__.get("__qualname__") or f"cached({self.__wrapped__!r})"
+        return f"<function {name} at {id(self):#x}>"
+
+    def __copy__(self) -> _NativeWrapper:
+        return self  # like lru_cache's wrapper (and a function): one cache, one wrapper
+
+    def __deepcopy__(self, memo: Any) -> _NativeWrapper:
+        return self
 
     def __reduce__(self) -> str:
-        # Pickled by reference, like the function it stands for.
-        return str(self.__dict__["__qualname__"])
+        # Pickled by reference, like the function it stands for (and lru_cache's wrapper).
+        return _name_of(self)
+
+
+def _name_of(wrapper: _NativeWrapper) -> str:
+    """The qualified name pickle finds ``wrapper`` by, else a ``PicklingError`` saying why."""
+    module = wrapper.__dict__.get("__module__")
+    qualname = wrapper.__dict__.get("__qualname__")
+    what = f"cannot pickle {wrapper!r} by reference"
+    if not isinstance(qualname, str) or not isinstance(module, str):
+        kind = type(wrapper.__wrapped__).__qualname__
+        raise pickle.PicklingError(f"{what}: the cached {kind} has no __module__ and __qualname__")
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if found is not wrapper:
+        raise pickle.PicklingError(f"{what}: {module}.{qualname} is not this wrapper")
+    return qualname
 
 
 _document_methods(_NativeWrapper.cache_info, _NativeWrapper.cache_clear, _NativeWrapper.cache_parameters)
