@@ -350,15 +350,21 @@ def redis(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over every package, including the Rust extension's stubs."""
+    """mypy --strict over every package, including the Rust extension's stubs; the decorators' types
+    under mypy and pyright (``packages/moka-py-core/tests/typing``)."""
     install_project(session)
-    session.install("mypy>=1.10", "pytest", "hypothesis")
+    session.install("mypy>=1.10", "pyright[nodejs]>=1.1.380", "typing_extensions>=4.1", "pytest")
+    session.install("hypothesis")
     session.run("mypy", "--strict", str(CORE / "src"), str(PURE / "src"))
     session.run("mypy", "--strict", "-p", "moka_py_rust")
     session.run("mypy", "--strict", str(CONFORMANCE / "src"))
     session.run("mypy", "--strict", str(ROOT / "tools"))
     session.install(str(REDIS))
     session.run("mypy", "--strict", str(REDIS / "src"), str(REDIS / "tests"), str(REDIS / "bench"))
+    # The public decorators' types, as users' checkers see them: accepted and rejected calls.
+    typing_tests = CORE / "tests" / "typing"
+    session.run("mypy", "--strict", str(typing_tests / "check_cached.py"))
+    session.run("pyright", "--project", str(typing_tests / "pyrightconfig.json"))
     # The harness imports its peers lazily and they are not installed here: check our code, not theirs.
     benches = sorted(str(p) for p in (ROOT / "benches").glob("*.py"))
     session.run("mypy", "--strict", "--ignore-missing-imports", *benches)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from moka_py import cached
+from moka_py import Policy, cached
 
 from moka_py_conformance._support import run_threads
 
@@ -187,10 +187,10 @@ def test_caching_a_builtin_in_place_works(name: str, wait_concurrent: bool) -> N
 # --------------------------------------------------------------------------- cache_info observes
 
 
-def _run_calls(calls: list[int], read_info: bool, policy: str) -> tuple[Any, list[int]]:
+def _run_calls(calls: list[int], read_info: bool, policy: Policy) -> tuple[Any, list[int]]:
     ran: list[int] = []
 
-    @cached(maxsize=2, policy=policy)  # type: ignore[call-overload]
+    @cached(maxsize=2, policy=policy)
     def identity(x: int) -> int:
         ran.append(x)
         return x
@@ -204,7 +204,7 @@ def _run_calls(calls: list[int], read_info: bool, policy: str) -> tuple[Any, lis
 
 @pytest.mark.parametrize("policy", ["tiny_lfu", "lru"])
 @pytest.mark.parametrize("seed", range(5))
-def test_reading_cache_info_changes_nothing_later(policy: str, seed: int) -> None:
+def test_reading_cache_info_changes_nothing_later(policy: Policy, seed: int) -> None:
     from moka_py import Moka
 
     if not hasattr(Moka, "__len__"):

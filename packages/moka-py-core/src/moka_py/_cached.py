@@ -75,6 +75,7 @@ P2 = ParamSpec("P2")
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 R2 = TypeVar("R2")
+R_co = TypeVar("R_co", covariant=True)
 S = TypeVar("S")
 
 _MISSING: Any = object()
@@ -151,13 +152,15 @@ class CachedDecorator(Protocol):
         ...
 
 
-class CachedBoundMethod(Protocol[P, R]):
+class CachedBoundMethod(Protocol[P, R_co]):
     """``obj.method`` for a :func:`cachedmethod`: the method bound to ``obj``, with ``obj``'s cache."""
 
     __name__: str
     __qualname__: str
+    __self__: Any
+    """The instance."""
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co:
         """Call the method, or return the result cached for this instance and these arguments."""
         ...
 
@@ -181,6 +184,8 @@ class CachedMethod(Generic[S, P, R]):
     """
 
     __wrapped__: Callable[Concatenate[S, P], R]
+    __name__: str
+    __qualname__: str
 
     @overload
     def __get__(self, obj: None, owner: type[Any] | None = None, /) -> CachedMethod[S, P, R]: ...
@@ -213,8 +218,8 @@ class HashedKey(tuple):  # type: ignore[type-arg]
     def __init__(self, items: tuple[Any, ...]) -> None:
         self.hashvalue = tuple.__hash__(self)
 
-    def __hash__(self) -> int:  # type: ignore[override]
-        return self.hashvalue  # type: ignore[no-any-return]
+    def __hash__(self) -> int:
+        return self.hashvalue
 
     def __reduce__(self) -> Any:
         return (HashedKey, (tuple(self),))
@@ -324,7 +329,9 @@ def _configure(
     if callable(maxsize) and not isinstance(maxsize, int):
         return _Settings(128, False, None, None, False, "tiny_lfu", None, None, plain)(maxsize)
     _check_settings(maxsize, key)
-    return _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, plain)
+    # A _Settings decorates any callable; the protocol adds what it keeps of the callable's type.
+    settings = _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, plain)
+    return cast("CachedDecorator", settings)
 
 
 def cached_with(plain: PlainWrapperFactory) -> Callable[..., Any]:
@@ -413,12 +420,12 @@ def cachedmethod(
     """
     if callable(maxsize) and not isinstance(maxsize, int):
         defaults = _Settings(128, False, None, None, False, "tiny_lfu", None, None)
-        return _CachedMethodDescriptor(maxsize, defaults)
+        return cast("CachedMethod[Any, ..., Any]", _CachedMethodDescriptor(maxsize, defaults))
     _check_settings(maxsize, key)
     settings = _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
     def decorate(method: Callable[..., Any], /) -> CachedMethod[Any, ..., Any]:
-        return _CachedMethodDescriptor(method, settings)
+        return cast("CachedMethod[Any, ..., Any]", _CachedMethodDescriptor(method, settings))
 
     return cast("CachedMethodDecorator", decorate)
 
@@ -440,7 +447,7 @@ class _CachedMethodDescriptor:
         self._lock = threading.Lock()
         self._per_instance: dict[int, tuple[weakref.ref[Any], CachedFunction[..., Any]]] = {}
         self._name = getattr(method, "__qualname__", repr(method))
-        update_wrapper(self, method)  # type: ignore[arg-type]
+        update_wrapper(self, method)
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = f"{owner.__qualname__}.{name}"

@@ -52,6 +52,7 @@ def plain_wrapper(
     deliver = _deliver
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        k: Any
         if kwargs:
             k = hashed_key((*args, kwargs_mark, *chain.from_iterable(kwargs.items())))
         elif len(args) == 1 and type(args[0]) in own_key_types:

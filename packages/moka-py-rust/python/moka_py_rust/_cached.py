@@ -130,7 +130,7 @@ class _NativeSettings(_Settings):
 
 
 @overload
-def cached(maxsize: Callable[..., Any], /) -> CachedFunction[Any]: ...
+def cached(maxsize: Callable[..., Any], /) -> CachedFunction[..., Any]: ...
 @overload
 def cached(
     maxsize: int | None = 128,
@@ -153,7 +153,7 @@ def cached(
     policy: Policy = "tiny_lfu",
     weigher: Callable[[Any, Any], int] | None = None,
     key: Callable[..., Hashable] | None = None,
-) -> CachedFunction[Any] | CachedDecorator:
+) -> CachedFunction[..., Any] | CachedDecorator:
     if callable(maxsize) and not isinstance(maxsize, int):
         return _NativeSettings(128, False, None, None, False, "tiny_lfu", None, None)(maxsize)  # type: ignore[no-any-return]
     _check_settings(maxsize, key)
