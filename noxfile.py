@@ -353,8 +353,9 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package, including the Rust extension's stubs; the decorators' types
     under mypy and pyright (``packages/moka-py-core/tests/typing``)."""
     install_project(session)
-    session.install("mypy>=1.10", "pyright[nodejs]>=1.1.380", "typing_extensions>=4.1", "pytest")
-    session.install("hypothesis")
+    session.install(
+        "mypy>=1.10", "pyright[nodejs]>=1.1.380", "typing_extensions>=4.1", "pytest", "hypothesis"
+    )
     session.run("mypy", "--strict", str(CORE / "src"), str(PURE / "src"))
     session.run("mypy", "--strict", "-p", "moka_py_rust")
     session.run("mypy", "--strict", str(CONFORMANCE / "src"))
