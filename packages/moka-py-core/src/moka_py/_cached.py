@@ -177,28 +177,6 @@ class CachedBoundMethod(Protocol[P, R_co]):
         ...
 
 
-class CachedMethod(Generic[S, P, R]):
-    """What ``@cachedmethod`` puts in a class: a descriptor with one cache per instance.
-
-    For type checkers only; at run time it is :class:`_CachedMethodDescriptor`.
-    """
-
-    __wrapped__: Callable[Concatenate[S, P], R]
-    __name__: str
-    __qualname__: str
-
-    @overload
-    def __get__(self, obj: None, owner: type[Any] | None = None, /) -> CachedMethod[S, P, R]: ...
-    @overload
-    def __get__(self, obj: S, owner: type[Any] | None = None, /) -> CachedBoundMethod[P, R]: ...
-    def __get__(self, obj: S | None, owner: type[Any] | None = None, /) -> Any:
-        raise NotImplementedError  # pragma: no cover - never instantiated
-
-    def __call__(self, obj: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """``Class.method(obj, ...)``: call through ``obj``'s cache."""
-        raise NotImplementedError  # pragma: no cover - never instantiated
-
-
 class CachedMethodDecorator(Protocol):
     """What ``cachedmethod(...)`` returns when called with settings: it decorates one method."""
 
@@ -420,26 +398,32 @@ def cachedmethod(
     """
     if callable(maxsize) and not isinstance(maxsize, int):
         defaults = _Settings(128, False, None, None, False, "tiny_lfu", None, None)
-        return cast("CachedMethod[Any, ..., Any]", _CachedMethodDescriptor(maxsize, defaults))
+        return CachedMethod(maxsize, defaults)
     _check_settings(maxsize, key)
     settings = _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
     def decorate(method: Callable[..., Any], /) -> CachedMethod[Any, ..., Any]:
-        return cast("CachedMethod[Any, ..., Any]", _CachedMethodDescriptor(method, settings))
+        return CachedMethod(method, settings)
 
     return cast("CachedMethodDecorator", decorate)
 
 
-class _CachedMethodDescriptor:
-    """The run-time ``@cachedmethod``: per-instance wrappers, found by the instance's ``id``.
+class CachedMethod(Generic[S, P, R]):
+    """What ``@cachedmethod`` puts in a class: a descriptor with one cache per instance.
 
-    An entry lives as long as its instance: the weak reference's callback
+    ``obj.method`` is ``obj``'s wrapper bound to ``obj`` (a
+    :class:`CachedBoundMethod` to type checkers).  The wrappers are found by the
+    instance's ``id``; an entry lives as long as its instance: the weak reference's callback
     removes it while the instance is being deallocated, before its ``id`` can
     be reused.  The callback takes no lock (a collection can run it on a thread
     that holds ``_lock``); it removes only its own entry.
     """
 
-    def __init__(self, method: Callable[..., Any], settings: _Settings) -> None:
+    __wrapped__: Callable[Concatenate[S, P], R]
+    __name__: str
+    __qualname__: str
+
+    def __init__(self, method: Callable[Concatenate[S, P], R], settings: _Settings) -> None:
         if not callable(method):
             raise TypeError(f"cachedmethod() needs a callable to decorate, not {type(method).__name__}")
         self._method = method
@@ -480,14 +464,18 @@ class _CachedMethodDescriptor:
             per_instance[slot] = (ref, wrapper)
             return wrapper
 
-    def __get__(self, obj: Any, owner: type[Any] | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: type[Any] | None = None, /) -> CachedMethod[S, P, R]: ...
+    @overload
+    def __get__(self, obj: S, owner: type[Any] | None = None, /) -> CachedBoundMethod[P, R]: ...
+    def __get__(self, obj: S | None, owner: type[Any] | None = None, /) -> Any:
         if obj is None:
             return self
         return MethodType(self._wrapper_of(obj), obj)
 
-    def __call__(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, obj: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         """``Class.method(obj, ...)``: call through ``obj``'s cache."""
-        return self._wrapper_of(obj)(obj, *args, **kwargs)
+        return self._wrapper_of(obj)(obj, *args, **kwargs)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"<cachedmethod {self._name}>"

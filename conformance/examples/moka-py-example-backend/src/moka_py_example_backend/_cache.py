@@ -19,8 +19,11 @@ How it keeps the moka-py contract with simple parts:
 * Expired entries are invisible at once and removed (reported ``"expired"``) by housekeeping.
 * Listener events are collected while the lock is held and delivered after it is released,
   by the thread whose call produced them, before that call returns.
-* ``get_with`` coalesces callers on a per-key waiter; waiters sleep on an ``Event`` without
-  holding the lock, waking every 100 ms so that signal handlers (Ctrl-C) run.
+* ``get_with`` coalesces callers on a per-key waiter; waiters sleep on a bare lock without
+  holding the cache's lock, waking every 100 ms so that signal handlers (Ctrl-C) run.
+* No builtin is looked up at call time (they are bound at import), and nothing on the call path
+  runs library code that does (``threading.Event`` does): user code may replace a builtin with
+  a cached version of itself (API.md section 9).
 
 Both policy names evict the least recently used entry: this backend does not claim moka's
 TinyLFU admission, which is why it declares ``exact = False``.
@@ -31,6 +34,27 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+
+# Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
+from builtins import (  # noqa: UP029
+    bool,
+    callable,
+    enumerate,
+    float,
+    hash,
+    int,
+    isinstance,
+    iter,
+    len,
+    list,
+    max,
+    min,
+    next,
+    object,
+    str,
+    tuple,
+    type,
+)
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from types import GenericAlias
@@ -116,14 +140,20 @@ class _Waiter:
     def __init__(self, key: Any) -> None:
         self.key = key
         self.owner = threading.get_ident()
-        self.done = threading.Event()
+        self.done = threading.Lock()  # held until the owner finishes (see finish)
+        self.done.acquire()
         self.value: Any = None
         self.error: BaseException | None = None
         self.retry = False  # the owner left with a non-Exception (Ctrl-C): waiters start over
 
     def wait(self) -> None:
-        while not self.done.wait(WAKE_INTERVAL):
+        while not self.done.acquire(timeout=WAKE_INTERVAL):
             pass  # each wake-up returns to the interpreter, which runs pending signal handlers
+        self.done.release()  # for the next waiter
+
+    def finish(self) -> None:
+        """Wake every waiter (once the outcome is stored)."""
+        self.done.release()
 
 
 class Moka(Generic[K, V]):
@@ -484,7 +514,7 @@ class Moka(Generic[K, V]):
                     waiters.remove(waiter)
                     if not waiters:
                         del self._waiters[h]
-            waiter.done.set()
+            waiter.finish()
         self._deliver(events)
         return value
 
