@@ -90,7 +90,8 @@ def _name_of(wrapper: _NativeWrapper) -> str:
     what = f"cannot pickle {wrapper!r} by reference"
     if not isinstance(qualname, str) or not isinstance(module, str):
         kind = type(wrapper.__wrapped__).__qualname__
-        raise pickle.PicklingError(f"{what}: the cached {kind} has no __module__ and __qualname__")
+        missing = "no __qualname__ and __module__ to be found by"
+        raise pickle.PicklingError(f"{what}: the cached {kind} has {missing}")
     found: Any = sys.modules.get(module)
     for part in qualname.split("."):
         found = getattr(found, part, None)
