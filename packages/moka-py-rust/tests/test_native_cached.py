@@ -127,6 +127,19 @@ def test_pickled_by_reference() -> None:
     assert pickle.loads(pickle.dumps(module_level)) is module_level
 
 
+def test_a_wrapper_pickle_cannot_find_raises_a_clear_pickling_error() -> None:
+    def local(x: int) -> int:
+        return x
+
+    nameless = moka_py_rust.cached(functools.partial(local))
+    assert isinstance(nameless, CachedFunction)
+    assert "cached(functools.partial(" in repr(nameless)
+    with pytest.raises(pickle.PicklingError, match="the cached partial has no __qualname__"):
+        pickle.dumps(nameless)
+    with pytest.raises(pickle.PicklingError, match=r"\.<locals>\.local is not this wrapper"):
+        pickle.dumps(moka_py_rust.cached(local))
+
+
 @moka_py_rust.cached
 def module_level(x: int) -> int:
     return x
