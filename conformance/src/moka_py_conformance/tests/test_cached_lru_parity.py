@@ -24,6 +24,8 @@ from moka_py import Policy, cached
 
 from moka_py_conformance._support import run_threads
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 THREADS = 6
 
 FORMS: dict[str, Callable[[Callable[..., Any]], Any]] = {

@@ -21,6 +21,8 @@ from moka_py import cachedmethod
 
 from moka_py_conformance._support import run_threads
 
+pytestmark = pytest.mark.contract  # the contract tier (conformance README)
+
 
 class Account:
     """Unhashable (``__eq__`` without ``__hash__``), picklable, with cached methods."""
