@@ -18,18 +18,20 @@ Time is ``clock() - creation time`` in nanoseconds: ``time.monotonic_ns``, or th
 from __future__ import annotations
 
 import inspect
+import math
 import threading
 import time
 import types
 
 # Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
 from builtins import bool, callable, float, hash, int, len, next, object, str, type  # noqa: UP029
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
 from ._docstrings import MOKA as MOKA_DOCS
 from ._entry import Entry
 from ._expiry import (
+    deadline_of,
     expire_after_create,
     expire_after_read,
     expire_after_update,
@@ -43,8 +45,9 @@ from ._housekeeper import (
     WRITE_LOG_FLUSH_POINT,
     Housekeeper,
 )
-from ._keymap import find, probe, put, unmap
+from ._keymap import Bucket, find, probe, put, unmap
 from ._policy import Event, Policy, WriteOp
+from ._stats import CacheStats, make_stats
 from ._validation import (
     TINY_LFU,
     check_capacity,
@@ -86,6 +89,40 @@ _ABANDONED = 3  # a BaseException (KeyboardInterrupt, ...) ended the owner: wait
 _CHECK_NONE = 0  # no cache-wide ttl/tti, no invalidation: only a per-entry deadline
 _CHECK_TTL = 1  # a cache-wide ttl only
 _CHECK_FULL = 2  # anything else: the locked path runs is_valid
+
+_ZERO_STATS = (0, 0, 0, 0, 0, dict.fromkeys(("explicit", "size", "expired", "replaced"), 0), 0)
+
+
+def _pairs(what: str, items: Any) -> Iterator[tuple[Any, Any]]:
+    """The ``(key, value)`` pairs of a mapping (anything with ``keys()``, as ``dict.update``
+    reads it) or of an iterable of pairs; a bad argument or item raises ``TypeError``."""
+    if hasattr(items, "keys"):
+        for key in items.keys():
+            yield key, items[key]
+        return
+    try:
+        pairs = iter(items)
+    except TypeError:
+        raise TypeError(
+            f"{what} expects a mapping or an iterable of (key, value) pairs, "
+            f"not {type(items).__name__}"
+        ) from None
+    for index, pair in enumerate(pairs):
+        try:
+            key, value = pair
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{what}: item {index} is not a (key, value) pair: {pair!r}"
+            ) from None
+        yield key, value
+
+
+def _iterate(what: str, keys: Any) -> Iterator[Any]:
+    try:
+        return iter(keys)
+    except TypeError:
+        raise TypeError(f"{what} expects an iterable of keys, not {type(keys).__name__}") from None
+
 
 _RECURSION_MESSAGE = "get_with: the initializer for this key called get_with for the same key"
 
@@ -144,9 +181,13 @@ class Moka(Generic[K, V]):
         "_clock",
         "_count",
         "_disabled",
+        "_disabled_misses",
         "_events",
         "_hk",
         "_listener",
+        "_load_failures",
+        "_load_ns",
+        "_loads",
         "_lock",
         "_map",
         "_origin",
@@ -155,7 +196,9 @@ class Moka(Generic[K, V]):
         "_release",
         "_rlog",
         "_slack",
+        "_stats_base",
         "_trigger_at",
+        "_unlogged",
         "_tti",
         "_tti_ns",
         "_ttl",
@@ -269,6 +312,15 @@ class Moka(Generic[K, V]):
         )
         self._hk = Housekeeper(eviction_listener is not None, cap == 0, 0)
         self._trigger_at = self._hk.trigger_at
+        # Statistics: hits and misses are the read records (counted when housekeeping applies
+        # them, see stats()), plus the records moka would drop (_unlogged) and the misses of a
+        # cache of capacity 0, which records nothing.
+        self._unlogged: list[Any] = []
+        self._disabled_misses = 0
+        self._loads = 0
+        self._load_failures = 0
+        self._load_ns = 0
+        self._stats_base = _ZERO_STATS
 
     # -- properties and dunder methods ------
 
@@ -315,8 +367,18 @@ class Moka(Generic[K, V]):
         """Run one cycle (lock held) and publish the counters, like moka at the end of a cycle."""
         policy = self._policy
         self._trigger_at = self._hk.run(policy, self._rlog, self._wlog)
+        if self._unlogged:
+            self._count_unlogged()
         self._count = policy.ec
         self._wsize = policy.ws
+
+    def _count_unlogged(self) -> None:
+        """Move the dropped read records' counts into the statistics (lock held)."""
+        records = self._unlogged[:]
+        del self._unlogged[: len(records)]  # lock-free reads may append meanwhile
+        misses = sum(1 for r in records if type(r) is int)
+        self._policy.read_misses += misses
+        self._policy.read_hits += len(records) - misses
 
     def _take_events(self) -> list[Event]:
         events = self._events[:]
@@ -374,7 +436,7 @@ class Moka(Generic[K, V]):
                     expire_after_update(e, now, self._ttl_ns, self._tti_ns)
                 if listener is not None:
                     cause = upsert_cause(old_la, old_lm, now, self._ttl_ns, self._tti_ns, self._va)
-                    self._events.append((key, old_value, cause))
+                    self._policy.notify(key, old_value, cause, old_weight)
                 op = (e, gen, old_weight, weight, key)
             wlog = self._wlog
             if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
@@ -434,7 +496,7 @@ class Moka(Generic[K, V]):
         now = self._clock() - self._origin
         if e is None:
             if self._disabled:
-                return default
+                return self._disabled_miss(default)
             rlog = self._rlog
             if len(rlog) < READ_LOG_FLUSH_POINT and now < self._trigger_at:
                 rlog.append(h)  # a Miss record
@@ -475,6 +537,8 @@ class Moka(Generic[K, V]):
         if not self._acquire(False):
             if len(rlog) < READ_LOG_CAPACITY:
                 rlog.append(rec)
+            else:
+                self._unlogged.append(rec)  # dropped, as moka does; still counted in stats()
             return result
         try:
             self._housekeep()
@@ -513,6 +577,7 @@ class Moka(Generic[K, V]):
                 events = self._take_events()
             else:
                 if self._disabled:
+                    self._disabled_misses += 1
                     return default
                 rlog = self._rlog
                 if len(rlog) >= READ_LOG_FLUSH_POINT or now >= self._trigger_at:
@@ -565,6 +630,8 @@ class Moka(Generic[K, V]):
         if e is None:
             if not self._disabled:
                 self._record_read(h, now, None)  # a Miss record
+            else:
+                self._disabled_miss(None)
         elif (
             ((x := e.exp) is None or x > now)
             and e.ptti is None
@@ -616,15 +683,25 @@ class Moka(Generic[K, V]):
             # _ABANDONED: the owner died of a BaseException; try again (one of us becomes the owner).
 
         events: Sequence[Event] = ()
+        loading = False
+        started = 0
         try:
             value = self._peek(key, h)
             if value is _MISSING:
+                loading = True
+                started = time.perf_counter_ns()
                 value = initializer()
+                loading = False
+                self._count_load(started, False)
                 events = self._insert(key, h, value, pttl, ptti)
         except Exception as exc:
+            if loading:
+                self._count_load(started, True)
             self._publish(h, waiter, _FAILED, exc)
             raise
         except BaseException:
+            if loading:
+                self._count_load(started, True)
             self._publish(h, waiter, _ABANDONED, None)
             raise
         self._publish(h, waiter, _READY, value)
@@ -649,7 +726,15 @@ class Moka(Generic[K, V]):
     def remove(self, /, key: K, default: D) -> V | D: ...
 
     def remove(self, /, key: Any, default: Any = None) -> Any:
-        h = hash(key)
+        value = self._remove(key, hash(key), _MISSING)
+        return default if value is _MISSING else value
+
+    def _remove(self, key: Any, h: int, only: Any) -> Any:
+        """The removal path of every removing call: the removed value, or ``_MISSING``.
+
+        ``only``: remove the entry only if it holds this very value (``_MISSING``: any value).
+        Delivers the call's listener events.
+        """
         self._acquire()
         try:
             if self._weigher is not None:
@@ -659,38 +744,42 @@ class Moka(Generic[K, V]):
                 # "Removing from a weighted cache").  The Rust backend does the same.
                 self._housekeep()
                 self._written = 0
-            value = self._unlink(key, h)
+            value = self._unlink(key, h, only)
             if not self._events:
-                return default if value is _MISSING else value
+                return value
             events = self._take_events()
         finally:
             self._release()
         listener = self._listener
         assert listener is not None
         _deliver(listener, events)
-        return default if value is _MISSING else value
+        return value
 
-    def _unlink(self, key: Any, h: int) -> Any:
+    def _unlink(self, key: Any, h: int, only: Any) -> Any:
         """moka's ``invalidate`` under the lock: the removed value, or ``_MISSING``."""
         m = self._map
         e = m.get(h)
         if e is None:
             return _MISSING
         if e.key is key:
+            if only is not _MISSING and e.value is not only:
+                return _MISSING
             del m[h]
             e.retired = True
         else:
             if not e.key == key:  # noqa: SIM201 (dict: ==)
                 e = probe(e, key)  # a hash collision
+            if e is None or (only is not _MISSING and e.value is not only):
+                return _MISSING
             # unmap by identity: a key's __eq__ may have changed the map meanwhile
-            if e is None or not unmap(m, e):
+            if not unmap(m, e):
                 return _MISSING
         now = self._clock() - self._origin
         e.gen = (e.gen + 1) & 0xFFFF
         value = e.value
         if self._listener is not None:
             cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
-            self._events.append((e.mkey, value, cause))
+            self._policy.notify(e.mkey, value, cause, e.weight)
         wlog = self._wlog
         if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
             self._housekeep()
@@ -747,6 +836,247 @@ class Moka(Generic[K, V]):
     def weighted_size(self, /) -> int:
         return self._wsize
 
+    # -- looking into the cache, and working in bulk (API.md section 7) ------
+
+    def _disabled_miss(self, default: Any) -> Any:
+        """A read of a cache of capacity 0: moka records nothing, the statistics count a miss."""
+        with self._lock:
+            self._disabled_misses += 1
+        return default
+
+    def _count_load(self, started: int, failed: bool) -> None:
+        elapsed = time.perf_counter_ns() - started
+        with self._lock:
+            self._loads += 1
+            self._load_ns += elapsed
+            if failed:
+                self._load_failures += 1
+
+    def _live(self) -> list[Entry]:
+        """The entries ``get`` would return now (lock held), in map order."""
+        now = self._clock() - self._origin
+        ttl, tti, va = self._ttl_ns, self._tti_ns, self._va
+        live = []
+        for x in self._map.values():
+            for e in x if type(x) is Bucket else (x,):
+                if is_valid(e, now, ttl, tti, va):
+                    live.append(e)
+        return live
+
+    def __len__(self) -> int:
+        """The number of entries ``get`` would return now: exact, unlike ``count()``.
+
+        Not a read; it walks every stored entry (O(n)) and changes nothing.
+        """
+        with self._lock:
+            return len(self._live())
+
+    def __bool__(self) -> bool:
+        """Whether ``len(cache) > 0``."""
+        with self._lock:
+            now = self._clock() - self._origin
+            ttl, tti, va = self._ttl_ns, self._tti_ns, self._va
+            for x in self._map.values():
+                for e in x if type(x) is Bucket else (x,):
+                    if is_valid(e, now, ttl, tti, va):
+                        return True
+            return False
+
+    def __iter__(self) -> Iterator[K]:
+        """The keys ``get`` would find now, from a snapshot, in no promised order; not reads."""
+        return iter(self.keys())
+
+    def keys(self) -> list[K]:
+        """A snapshot of the live keys, in no promised order (not reads)."""
+        with self._lock:
+            return [e.mkey for e in self._live()]
+
+    def values(self) -> list[V]:
+        """A snapshot of the live values, in no promised order (not reads)."""
+        with self._lock:
+            return [e.value for e in self._live()]
+
+    def items(self) -> list[tuple[K, V]]:
+        """A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads)."""
+        with self._lock:
+            return [(e.mkey, e.value) for e in self._live()]
+
+    def __getitem__(self, key: K) -> V:
+        """``cache[key]``: a recorded read like ``get``; ``KeyError`` when absent or expired."""
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return cast(V, value)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        """``cache[key] = value``: ``set(key, value)``."""
+        self.set(key, value)
+
+    def __delitem__(self, key: K) -> None:
+        """``del cache[key]``: ``remove(key)``; ``KeyError`` when absent."""
+        if self._remove(key, hash(key), _MISSING) is _MISSING:
+            raise KeyError(key)
+
+    @overload
+    def pop(self, key: K) -> V: ...
+
+    @overload
+    def pop(self, key: K, default: D) -> V | D: ...
+
+    def pop(self, key: Any, default: Any = _MISSING) -> Any:
+        """Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given."""
+        value = self._remove(key, hash(key), _MISSING)
+        if value is not _MISSING:
+            return value
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+
+    def setdefault(self, key: K, default: V) -> V:
+        """The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
+
+        Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
+        """
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            self.set(key, default)
+            return default
+        return cast(V, value)
+
+    def update(self, other: Any = (), /, **kwargs: V) -> None:
+        """``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``."""
+        for key, value in _pairs("update", other):
+            self.set(key, value)
+        for key, value in kwargs.items():
+            self.set(cast(K, key), value)
+
+    @overload
+    def peek(self, key: K) -> V | None: ...
+
+    @overload
+    def peek(self, key: K, default: D) -> V | D: ...
+
+    def peek(self, key: Any, default: Any = None) -> Any:
+        """The value of ``key`` without recording a read, or ``default``.
+
+        No time-to-idle renewal, no recency or frequency change, not counted in ``stats()``.
+        """
+        h = hash(key)
+        with self._lock:
+            e = find(self._map, h, key)
+            if e is None:
+                return default
+            now = self._clock() - self._origin
+            if not is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
+                return default
+            return e.value
+
+    @overload
+    def expires_in(self, key: K) -> float | None: ...
+
+    @overload
+    def expires_in(self, key: K, default: D) -> float | D: ...
+
+    def expires_in(self, key: Any, default: Any = None) -> Any:
+        """Seconds until ``key``'s entry expires (``math.inf`` if it never does), or ``default``
+        if it is absent or expired.  Not a read."""
+        h = hash(key)
+        with self._lock:
+            e = find(self._map, h, key)
+            if e is None:
+                return default
+            now = self._clock() - self._origin
+            if not is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
+                return default
+            deadline = deadline_of(e, self._ttl_ns, self._tti_ns)
+        return math.inf if deadline is None else (deadline - now) / 1e9
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        """``{key: value}`` of the given keys that are present; each key is a ``get``."""
+        found: dict[K, V] = {}
+        for key in _iterate("get_many", keys):
+            value = self.get(key, _MISSING)
+            if value is not _MISSING:
+                found[key] = value
+        return found
+
+    def set_many(
+        self,
+        items: Mapping[K, V] | Iterable[tuple[K, V]],
+        ttl: float | None = None,
+        tti: float | None = None,
+    ) -> None:
+        """``set`` every pair of ``items`` (a mapping or an iterable of pairs), in order.
+
+        An error stops it: the pairs before it are stored, the rest are not.
+        """
+        if ttl is not None or tti is not None:
+            duration_ns("ttl", ttl)
+            duration_ns("tti", tti)
+        for key, value in _pairs("set_many", items):
+            self.set(key, value, ttl, tti)
+
+    def remove_many(self, keys: Iterable[K]) -> dict[K, V]:
+        """Remove each key (as ``remove``); return ``{key: value}`` of those that were present."""
+        removed: dict[K, V] = {}
+        for key in _iterate("remove_many", keys):
+            value = self._remove(key, hash(key), _MISSING)
+            if value is not _MISSING:
+                removed[key] = value
+        return removed
+
+    def remove_if(self, predicate: Callable[[K, V], object]) -> int:
+        """Remove every entry for which ``predicate(key, value)`` is true; return how many.
+
+        Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
+        snapshot of the live entries; an accepted entry is removed as by ``remove``, unless its
+        value was replaced meanwhile.  An exception from ``predicate`` stops the sweep.
+        """
+        if not callable(predicate):
+            raise TypeError(f"predicate must be callable, not {type(predicate).__name__}")
+        self.run_pending_tasks()
+        with self._lock:
+            snapshot = [(e.mkey, e.value) for e in self._live()]
+        removed = 0
+        for key, value in snapshot:
+            if predicate(key, value) and self._remove(key, hash(key), value) is not _MISSING:
+                removed += 1
+        return removed
+
+    def stats(self) -> CacheStats:
+        """A snapshot of the statistics since creation or ``reset_stats()`` (always counted)."""
+        with self._lock:
+            totals = self._stat_totals()
+        base = self._stats_base
+        return make_stats(
+            *(now - before for now, before in zip(totals[:5], base[:5])),
+            {cause: totals[5][cause] - base[5][cause] for cause in totals[5]},
+            totals[6] - base[6],
+        )
+
+    def reset_stats(self) -> None:
+        """Set every statistic to zero."""
+        with self._lock:
+            self._stats_base = self._stat_totals()
+
+    def _stat_totals(self) -> tuple[int, int, int, int, int, dict[str, int], int]:
+        """Every counter since creation (lock held): read records applied, queued and dropped."""
+        policy = self._policy
+        hits = policy.read_hits
+        misses = policy.read_misses + self._disabled_misses
+        for records in (self._rlog[:], self._unlogged[:]):  # queued, or dropped since housekeeping
+            queued_misses = sum(1 for r in records if type(r) is int)
+            misses += queued_misses
+            hits += len(records) - queued_misses
+        return (
+            hits,
+            misses,
+            self._loads,
+            self._load_failures,
+            self._load_ns,
+            dict(policy.evictions),
+            policy.evicted_weight,
+        )
 
 def _show_public_face(cls: type, docs: dict[str, str]) -> None:
     """Give ``cls`` and its public and special methods the contract's docstrings and plain signatures.
@@ -771,3 +1101,4 @@ def _show_public_face(cls: type, docs: dict[str, str]) -> None:
 
 
 _show_public_face(Moka, MOKA_DOCS)
+

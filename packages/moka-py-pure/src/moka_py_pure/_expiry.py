@@ -65,8 +65,8 @@ def expire_after_create(e: Entry, now: int) -> None:
     e.exp = None if d is None else to_expiration_time(sat_add(now, d))
 
 
-def _current_duration(e: Entry, now: int, ttl: int | None, tti: int | None) -> int | None:
-    """moka's ``cur``: min(E, lm + ttl, la + tti) - now, saturating at 0; None if none exists."""
+def deadline_of(e: Entry, ttl: int | None, tti: int | None) -> int | None:
+    """When the entry expires: min(E, lm + ttl, la + tti) of those that exist, or None."""
     t = e.exp
     if ttl is not None:
         x = sat_add(e.lm, ttl)
@@ -76,6 +76,12 @@ def _current_duration(e: Entry, now: int, ttl: int | None, tti: int | None) -> i
         x = sat_add(e.la, tti)
         if t is None or x < t:
             t = x
+    return t
+
+
+def _current_duration(e: Entry, now: int, ttl: int | None, tti: int | None) -> int | None:
+    """moka's ``cur``: min(E, lm + ttl, la + tti) - now, saturating at 0; None if none exists."""
+    t = deadline_of(e, ttl, tti)
     if t is None:
         return None
     return t - now if t > now else 0  # moka 0.12.15: saturating_duration_since

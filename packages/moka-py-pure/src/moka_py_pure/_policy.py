@@ -22,7 +22,7 @@ from typing import Any, Callable, Union
 
 from ._deque import DeqNode, Deque
 from ._entry import Entry
-from ._expiry import EXPIRED, EXPLICIT, SIZE, sat_add
+from ._expiry import EXPIRED, EXPLICIT, REPLACED, SIZE, sat_add
 from ._hashing import U64, fmix64
 from ._keymap import current, unmap
 from ._sketch import SATURATING_INCREMENT, U32, FrequencySketch, sketch_capacity
@@ -46,6 +46,8 @@ class Policy:
     __slots__ = (
         "clock",
         "ec",
+        "evicted_weight",
+        "evictions",
         "events",
         "eviction_count",
         "has_weigher",
@@ -54,6 +56,8 @@ class Policy:
         "more_entries_to_evict",
         "notify_enabled",
         "positions_memo",
+        "read_hits",
+        "read_misses",
         "probation",
         "sketch",
         "sketch_enabled",
@@ -104,12 +108,25 @@ class Policy:
         # raw hash -> sketch counter positions, for Miss records (which carry no entry to cache them
         # on); computing them is 64-bit multiplications on Python ints.  Bounded; cleared when full.
         self.positions_memo: dict[int, tuple[int, int, int, int]] = {}
+        # Statistics (``Moka.stats``): applied read records, and the events the listener is told.
+        self.read_hits = 0
+        self.read_misses = 0
+        self.evictions: dict[str, int] = dict.fromkeys((EXPLICIT, SIZE, EXPIRED, REPLACED), 0)
+        self.evicted_weight = 0
 
     # -- helpers ------
 
-    def _notify(self, key: Any, value: Any, cause: str) -> None:
+    def _notify(self, key: Any, e: Entry, cause: str) -> None:
+        self.notify(key, e.value, cause, e.weight)
+
+    def notify(self, key: Any, value: Any, cause: str, weight: int) -> None:
+        """Queue a listener event and count it in the statistics (which count what the listener
+        is told: moka calls no listener, so the Rust backend sees no removal, without one)."""
         if self.notify_enabled:
             self.events.append((key, value, cause))
+            self.evictions[cause] += 1
+            if cause == SIZE or cause == EXPIRED:
+                self.evicted_weight += weight
 
     def _sk(self, e: Entry) -> tuple[int, int, int, int]:
         """The entry's sketch counter positions (call only while the sketch is enabled)."""
@@ -205,10 +222,12 @@ class Policy:
         tail = deq.tail
         e: Any
         sketch = self.sketch
+        misses = 0
         if not sketch.enabled:
             for r in records:
                 t = type(r)
                 if t is int:  # Miss(raw hash): nothing to count
+                    misses += 1
                     continue
                 if t is tuple:  # Hit with is_expiry_modified
                     e = r[0]
@@ -236,6 +255,8 @@ class Policy:
                 tail = e
             deq.head = head
             deq.tail = tail
+            self.read_misses += misses
+            self.read_hits += len(records) - misses
             return
 
         counters = sketch.counters
@@ -248,6 +269,7 @@ class Policy:
         for r in records:
             t = type(r)
             if t is int:  # Miss(raw hash)
+                misses += 1
                 e = None
                 p = memo.get(r)
                 if p is None:
@@ -301,6 +323,8 @@ class Policy:
         deq.head = head
         deq.tail = tail
         sketch.size = size
+        self.read_misses += misses
+        self.read_hits += len(records) - misses
 
     # -- writes ------
 
@@ -450,7 +474,7 @@ class Policy:
         if new_weight > cap:
             # Too big to ever fit: reject without consulting the sketch.
             if e.gen == gen and unmap(m, e):
-                self._notify(key, e.value, SIZE)
+                self._notify(key, e, SIZE)
                 self.eviction_count += 1
             e.set_policy_gen(gen)
             return
@@ -463,7 +487,7 @@ class Policy:
                 cur = current(m, vic)
                 if cur is not None and cur.la == vic_la:
                     unmap(m, cur)
-                    self._notify(cur.mkey, cur.value, SIZE)
+                    self._notify(cur.mkey, cur, SIZE)
                     self.eviction_count += 1
                     self.handle_remove(cur)
                 else:
@@ -476,7 +500,7 @@ class Policy:
         else:
             if e.gen == gen and unmap(m, e):
                 e.set_policy_gen(gen)
-                self._notify(key, e.value, SIZE)
+                self._notify(key, e, SIZE)
                 self.eviction_count += 1
 
     def admit(self, candidate: Entry, cand_weight: int) -> list[tuple[Entry, int]] | None:
@@ -587,7 +611,7 @@ class Policy:
             cur = current(m, info)
             if cur is not None and cur.exp is not None and cur.exp <= now:
                 unmap(m, cur)
-                self._notify(key, cur.value, EXPIRED)
+                self._notify(key, cur, EXPIRED)
                 self.eviction_count += 1
                 self.handle_remove_without_timer_wheel(cur)
 
@@ -631,7 +655,7 @@ class Policy:
                 (va is not None and cur.lm < va) or (ttl is not None and sat_add(cur.lm, ttl) <= now)
             ):
                 unmap(m, cur)
-                self._notify(key, cur.value, cause)
+                self._notify(key, cur, cause)
                 self.eviction_count += 1
                 self.handle_remove(cur)
             else:
@@ -671,7 +695,7 @@ class Policy:
                 (va is not None and cur.la < va) or (tti is not None and sat_add(cur.la, tti) <= now)
             ):
                 unmap(m, cur)
-                self._notify(key, cur.value, cause)
+                self._notify(key, cur, cause)
                 self.eviction_count += 1
                 self.handle_remove(cur)
             else:
@@ -750,6 +774,8 @@ class Policy:
                 unmap(m, cur)
             if notify:
                 events.append((info.key, cur.value, SIZE))
+                self.evictions[SIZE] += 1
+                self.evicted_weight += cur.weight
             evictions += 1
             weight = cur.weight
             if cur is info and cur.admitted and cur.tn is None and cur.won is None:

@@ -1,0 +1,50 @@
+"""``CacheStats``: the immutable snapshot ``Moka.stats()`` returns (API.md section 7)."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from typing import NamedTuple
+
+CAUSES = ("explicit", "size", "expired", "replaced")
+
+
+class CacheStats(NamedTuple):
+    """What a cache counted since it was created or since ``reset_stats()``.
+
+    * ``hits`` / ``misses``: recorded reads (``get``, ``c[k]``, ``get_many``, and the first lookup
+      of ``get_with``) that found a live entry / did not;
+    * ``loads``: ``get_with`` initializer runs, ``load_failures`` those that raised, ``load_time``
+      the seconds spent in them;
+    * ``evictions``: cause -> number of entries reported to the eviction listener with that cause;
+      ``eviction_weight``: the total weight of those reported ``"size"`` or ``"expired"``.
+      Both count what the listener is told, so they stay 0 in a cache without one.
+    """
+
+    hits: int
+    misses: int
+    loads: int
+    load_failures: int
+    load_time: float
+    evictions: Mapping[str, int]
+    eviction_weight: int
+
+    @property
+    def hit_rate(self) -> float:
+        """``hits / (hits + misses)``, or 1.0 when nothing was read."""
+        reads = self.hits + self.misses
+        return self.hits / reads if reads else 1.0
+
+
+def make_stats(
+    hits: int,
+    misses: int,
+    loads: int,
+    load_failures: int,
+    load_ns: int,
+    evictions: Mapping[str, int],
+    eviction_weight: int,
+) -> CacheStats:
+    """A snapshot; ``evictions`` is copied (every cause present) and read-only."""
+    counts = types.MappingProxyType({cause: evictions.get(cause, 0) for cause in CAUSES})
+    return CacheStats(hits, misses, loads, load_failures, load_ns / 1e9, counts, eviction_weight)
