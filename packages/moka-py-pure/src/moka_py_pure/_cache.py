@@ -367,10 +367,10 @@ class Moka(Generic[K, V]):
         """Run one cycle (lock held) and publish the counters, like moka at the end of a cycle."""
         policy = self._policy
         self._trigger_at = self._hk.run(policy, self._rlog, self._wlog)
-        if self._unlogged:
-            self._count_unlogged()
         self._count = policy.ec
         self._wsize = policy.ws
+        if self._unlogged:
+            self._count_unlogged()
 
     def _count_unlogged(self) -> None:
         """Move the dropped read records' counts into the statistics (lock held)."""

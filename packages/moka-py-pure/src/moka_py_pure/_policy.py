@@ -774,10 +774,11 @@ class Policy:
                 unmap(m, cur)
             if notify:
                 events.append((info.key, cur.value, SIZE))
-                self.evictions[SIZE] += 1
-                self.evicted_weight += cur.weight
             evictions += 1
             weight = cur.weight
+            if notify:  # the statistics (see notify)
+                self.evictions[SIZE] += 1
+                self.evicted_weight += weight
             if cur is info and cur.admitted and cur.tn is None and cur.won is None:
                 # handle_remove inlined for the common case (see apply_writes): the entry is
                 # the probation head, with no timer or write-order node.
