@@ -69,19 +69,20 @@ use crate::args::{self, Arg, Policy};
 use crate::docstrings::moka_doc;
 use crate::events::{self, cause_name, Event};
 use crate::hashing::{key_hash, PassThrough};
-use crate::key::{token_arc, Interner, Key, KeyId, Probe, StrSearch, Token, TokenPin};
+use crate::key::{token_arc, Interner, Key, KeyId, Peek, Probe, StrSearch, Token, TokenPin};
 use crate::release;
-use crate::value::{PerEntryExpiry, Val, ValueCell};
+use crate::stats::{CacheStats, Stats};
+use crate::value::{instant_nanos, PerEntryExpiry, Val, ValueCell, NO_DEADLINE};
 use crate::value_key::{self, KeyClass};
 use crate::waiter::{Outcome, OwnerGuard, Waiters};
 use crate::write_order::WriteOrder;
 use moka::notification::RemovalCause;
 use moka::policy::EvictionPolicy;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyIterator, PyList, PyTuple, PyType};
 use pyo3::PyTraverseError;
 use std::cell::UnsafeCell;
 use std::os::raw::c_int;
@@ -196,6 +197,60 @@ fn object_hash(py: Python<'_>, obj: *mut ffi::PyObject) -> PyResult<ffi::Py_hash
     }
 }
 
+/// `key, value = pair`, as the pure backend unpacks it: any iterable of exactly two
+/// items; otherwise `TypeError` naming the item.
+fn unpack_pair<'py>(
+    py: Python<'py>,
+    what: &str,
+    index: usize,
+    pair: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    if let Ok(t) = pair.cast_exact::<PyTuple>() {
+        if t.len() == 2 {
+            return Ok((t.get_item(0)?, t.get_item(1)?));
+        }
+    }
+    let not_a_pair = || -> PyResult<PyErr> {
+        Ok(PyTypeError::new_err(format!(
+            "{what}: item {index} is not a (key, value) pair: {}",
+            pair.repr()?
+        )))
+    };
+    let unpacking =
+        |e: &PyErr| e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py);
+    let mut items = match pair.try_iter() {
+        Ok(items) => items,
+        Err(e) if unpacking(&e) => return Err(not_a_pair()?),
+        Err(e) => return Err(e),
+    };
+    let mut next = || -> PyResult<Option<Bound<'py, PyAny>>> {
+        match items.next() {
+            None => Ok(None),
+            Some(Ok(item)) => Ok(Some(item)),
+            Some(Err(e)) if unpacking(&e) => Err(not_a_pair()?),
+            Some(Err(e)) => Err(e),
+        }
+    };
+    match (next()?, next()?) {
+        (Some(k), Some(v)) if next()?.is_none() => Ok((k, v)),
+        _ => Err(not_a_pair()?),
+    }
+}
+
+/// `iter(keys)`, or `TypeError` naming the method.
+fn iterate<'py>(what: &str, keys: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyIterator>> {
+    keys.try_iter().map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(keys.py()) {
+            PyTypeError::new_err(format!(
+                "{what} expects an iterable of keys, not {}",
+                args::type_name(keys)
+            ))
+        } else {
+            e
+        }
+    })
+}
+
 fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
     if let Err(e) = r {
         if slot.is_none() {
@@ -227,7 +282,11 @@ pub struct Moka {
     capacity: Option<u64>,
     ttl: Option<f64>,
     tti: Option<f64>,
+    /// The cache-wide ttl / tti in nanoseconds, `NO_DURATION` when not set.
+    ttl_ns: u64,
+    tti_ns: u64,
     policy: Policy,
+    stats: Stats,
     /// Set once a value that the garbage collector tracks has been stored; until
     /// then `__traverse__` need not walk the entries.
     gc_values: AtomicBool,
@@ -278,11 +337,12 @@ impl Located<'_> {
     /// A token is non-null and was borrowed from the interner with no Python code run
     /// since.
     #[inline]
-    unsafe fn into_key(self, py: Python<'_>, hash: u64) -> Key {
+    unsafe fn into_key(self, py: Python<'_>, hash: u64, val: &Val) -> Key {
+        let val = Arc::downgrade(val);
         match self {
-            Located::Int(v) => Key::int(v, hash),
-            Located::Str(s) => Key::str(&s, hash),
-            Located::Tok(tok) => Key::interned(py, token_arc(tok), hash),
+            Located::Int(v) => Key::int(v, hash, val),
+            Located::Str(s) => Key::str(&s, hash, val),
+            Located::Tok(tok) => Key::interned(py, token_arc(tok), hash, val),
         }
     }
 }
@@ -321,6 +381,7 @@ impl Moka {
         let listener = self.listener.cloned(py);
         let mut first: Option<PyErr> = None;
         for ev in events {
+            self.stats.event(ev.cause, ev.value.weight);
             let Some(listener) = &listener else {
                 continue; // dropped by __clear__: events are discarded
             };
@@ -465,7 +526,13 @@ impl Moka {
     }
 
     /// The key to insert `key` under (see "Value keys"). May run `__eq__` of keys.
-    fn insert_key(&self, py: Python<'_>, key: &Bound<'_, PyAny>, h: Hashed) -> PyResult<Key> {
+    fn insert_key(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        h: Hashed,
+        val: &Val,
+    ) -> PyResult<Key> {
         let Hashed { py_hash, class } = h;
         let hash = key_hash(py_hash);
         let may_equal_value = match class {
@@ -473,7 +540,7 @@ impl Moka {
                 let at = self.locate(py, key, h)?;
                 // SAFETY: a value key's token is a non-null one just borrowed from the
                 // interner (`shadowed_or`), no Python ran since.
-                return Ok(unsafe { at.into_key(py, hash) });
+                return Ok(unsafe { at.into_key(py, hash, val) });
             }
             KeyClass::Other { may_equal_value } => may_equal_value,
         };
@@ -484,17 +551,31 @@ impl Moka {
             }
             if let Some(at) = self.equal_value_entry(py, key, py_hash)? {
                 // SAFETY: an int or a str, no token.
-                return Ok(unsafe { at.into_key(py, hash) });
+                return Ok(unsafe { at.into_key(py, hash, val) });
             }
         }
         // Finds the key if another thread interned an equal one meanwhile.
         let tok = self.interner.intern(py, key, py_hash)?;
-        Ok(Key::interned(py, tok, hash))
+        Ok(Key::interned(py, tok, hash, Arc::downgrade(val)))
     }
 
-    /// A recorded moka read (`get`): the value, or None on a miss.
+    /// A recorded moka read (`get`), counted in the statistics: the value, or None on
+    /// a miss.
     #[inline]
     pub(crate) fn read(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        h: Hashed,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        let found = self.read_uncounted(py, key, h)?;
+        self.stats.read(found.is_some());
+        Ok(found)
+    }
+
+    /// A recorded moka read that the statistics do not count (`get_with`'s re-check).
+    #[inline(always)]
+    fn read_uncounted(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
@@ -548,9 +629,9 @@ impl Moka {
             // moka's map is disabled at capacity 0: its insert returns at once.
             return Ok(());
         }
-        let k = self.insert_key(py, key, h)?;
-        let by_value = !matches!(k.id(), KeyId::Tok(_));
         let v = ValueCell::new(value, ttl_ns, tti_ns, weight);
+        let k = self.insert_key(py, key, h, &v)?;
+        let by_value = !matches!(k.id(), KeyId::Tok(_));
         // SAFETY: type-flag test.
         if unsafe { ffi::PyObject_IS_GC(value.as_ptr()) } != 0 {
             self.gc_values.store(true, Ordering::Relaxed);
@@ -606,11 +687,18 @@ impl Moka {
         tti_ns: u64,
         events: &mut Vec<Event>,
     ) -> PyResult<Py<PyAny>> {
+        let mut counted = false;
         loop {
-            // 1. A recorded lookup.
-            let hit = self.read(py, key, h);
+            // 1. A recorded lookup (counted in the statistics the first time only, as the
+            // pure backend's, whose retries only look for a waiter again).
+            let hit = self.read_uncounted(py, key, h);
             self.collect_events(events);
-            if let Some(v) = hit? {
+            let hit = hit?;
+            if !counted {
+                self.stats.read(hit.is_some());
+                counted = true;
+            }
+            if let Some(v) = hit {
                 return Ok(v);
             }
             // 2. Coalesce on the waiter map.
@@ -648,6 +736,125 @@ impl Moka {
         }
     }
 
+    /// The removal path of every removing call (`remove`, `pop`, `del`, `remove_many`,
+    /// `remove_if`), ending with `finish`: the removed value, or None.
+    ///
+    /// `only`: remove the entry only if its latest write stored this value cell (for
+    /// `remove_if`, whose predicate saw it), expired or not, as the pure backend does.
+    fn remove_impl(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        h: Hashed,
+        only: Option<&Val>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        let at = self.locate(py, key, h)?;
+        let probe = at.probe(key_hash(h.py_hash));
+        let weighted = self.has_weigher;
+        // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
+        let removed = unsafe {
+            self.gated(py, at.token(), None, |c| {
+                if weighted {
+                    // No write of this key may still be queued when its entry leaves the
+                    // map: moka 0.12.16 would skip it and keep `weighted_size` off by the
+                    // weight it changed (see `write_order`). The pure backend does the same.
+                    c.run_pending_tasks();
+                    self.written.store(0, Ordering::Relaxed);
+                }
+                if let Some(val) = only {
+                    // Nothing else reaches moka meanwhile: the GIL, or the gate, is held.
+                    let peek = Peek::new(probe);
+                    c.contains_key(&peek);
+                    if !peek.matched(val) {
+                        return None;
+                    }
+                }
+                c.remove(&probe)
+            })
+        };
+        let out = removed.as_ref().and_then(|v| v.obj.get(py));
+        let f = self.finish(py);
+        if let Some(v) = removed {
+            // The entry has left the cache: release moka's reference now rather than
+            // when the epoch collector frees moka's copy.
+            drop(v.obj.take(py));
+        }
+        f?;
+        Ok(out)
+    }
+
+    /// The live entry of `key` as `get` would find it, without recording a read or
+    /// touching it (see `Peek`).
+    fn peek_cell(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Option<Val>> {
+        let h = hashed(py, key)?;
+        let at = self.locate(py, key, h)?;
+        let peek = Peek::new(at.probe(key_hash(h.py_hash)));
+        Ok(if self.cache.contains_key(&peek) {
+            peek.value()
+        } else {
+            None
+        })
+    }
+
+    /// The live entries, from moka's iterator (which records no read), as
+    /// `(key, value, cell)`; values already taken by a concurrent removal are skipped.
+    fn snapshot(&self, py: Python<'_>) -> Vec<(Py<PyAny>, Py<PyAny>, Val)> {
+        self.cache
+            .iter()
+            .filter_map(|(k, v)| {
+                let value = v.obj.get(py)?;
+                Some((k.object(py), value, v))
+            })
+            .collect()
+    }
+
+    /// `set` of each pair of `items` (see `pairs`), each a whole call (its events
+    /// delivered before the next), stopping at the first error.
+    fn set_pairs(
+        &self,
+        py: Python<'_>,
+        what: &str,
+        items: &Bound<'_, PyAny>,
+        ttl_ns: u64,
+        tti_ns: u64,
+    ) -> PyResult<()> {
+        let set = |k: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>| -> PyResult<()> {
+            let h = hashed(py, k)?;
+            let r = self.insert(py, k, h, v, ttl_ns, tti_ns);
+            let f = self.finish(py);
+            r.and(f)
+        };
+        if let Ok(dict) = items.cast_exact::<PyDict>() {
+            for (k, v) in dict.items().iter().map(|kv| {
+                let kv = kv.cast_into::<PyTuple>().expect("dict items are pairs");
+                (kv.get_item(0).expect("pair"), kv.get_item(1).expect("pair"))
+            }) {
+                set(&k, &v)?;
+            }
+            return Ok(());
+        }
+        if items.hasattr(pyo3::intern!(py, "keys"))? {
+            for k in items.call_method0(pyo3::intern!(py, "keys"))?.try_iter()? {
+                let k = k?;
+                let v = items.get_item(&k)?;
+                set(&k, &v)?;
+            }
+            return Ok(());
+        }
+        let Ok(pairs) = items.try_iter() else {
+            return Err(PyTypeError::new_err(format!(
+                "{what} expects a mapping or an iterable of (key, value) pairs, not {}",
+                args::type_name(items)
+            )));
+        };
+        for (index, pair) in pairs.enumerate() {
+            let pair = pair?;
+            let (k, v) = unpack_pair(py, what, index, &pair)?;
+            set(&k, &v)?;
+        }
+        Ok(())
+    }
+
     /// Move this cache's pending listener events (of the moka call just made) to
     /// `events`. Must follow the moka call with no Python code in between.
     #[inline(always)]
@@ -673,13 +880,17 @@ impl Moka {
     ) -> PyResult<Py<PyAny>> {
         if self.contains(py, key, h)? {
             // Another thread inserted it after our miss.
-            let hit = self.read(py, key, h);
+            let hit = self.read_uncounted(py, key, h);
             self.collect_events(events);
             if let Some(v) = hit? {
                 return Ok(v);
             }
         }
-        let value = init.call0()?;
+        let started = std::time::Instant::now();
+        let value = init.call0();
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.stats.load(ns, value.is_err());
+        let value = value?;
         let r = self.insert(py, key, h, &value, ttl_ns, tti_ns);
         self.collect_events(events);
         r?;
@@ -716,7 +927,9 @@ impl Moka {
                 Policy::TinyLfu => EvictionPolicy::tiny_lfu(),
                 Policy::Lru => EvictionPolicy::lru(),
             })
-            .expire_after(PerEntryExpiry);
+            .expire_after(PerEntryExpiry {
+                track_reads: tti_d.is_some(),
+            });
         if let Some(c) = cap {
             builder = builder.max_capacity(c);
         }
@@ -749,7 +962,10 @@ impl Moka {
             capacity: cap,
             ttl: args::as_float(ttl)?,
             tti: args::as_float(tti)?,
+            ttl_ns: args::nanos(ttl_d),
+            tti_ns: args::nanos(tti_d),
             policy,
+            stats: Stats::default(),
             gc_values: AtomicBool::new(false),
             values_shadowed: AtomicBool::new(false),
             value_inserts_detached: AtomicUsize::new(0),
@@ -836,30 +1052,7 @@ impl Moka {
         default: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let h = hashed(py, key)?;
-        let at = self.locate(py, key, h)?;
-        let probe = at.probe(key_hash(h.py_hash));
-        let weighted = self.has_weigher;
-        // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
-        let removed = unsafe {
-            self.gated(py, at.token(), None, |c| {
-                if weighted {
-                    // No write of this key may still be queued when its entry leaves the
-                    // map: moka 0.12.16 would skip it and keep `weighted_size` off by the
-                    // weight it changed (see `write_order`). The pure backend does the same.
-                    c.run_pending_tasks();
-                    self.written.store(0, Ordering::Relaxed);
-                }
-                c.remove(&probe)
-            })
-        };
-        let out = removed.as_ref().and_then(|v| v.obj.get(py));
-        let f = self.finish(py);
-        if let Some(v) = removed {
-            // The entry has left the cache: release moka's reference now rather than
-            // when the epoch collector frees moka's copy.
-            drop(v.obj.take(py));
-        }
-        f?;
+        let out = self.remove_impl(py, key, h, None)?;
         Ok(out.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
@@ -960,6 +1153,280 @@ impl Moka {
         ))
     }
 
+    // -- looking into the cache, and working in bulk (API.md section 7) --
+
+    /// The number of entries ``get`` would return now: exact, unlike ``count()``.
+    ///
+    /// Not a read; it walks every stored entry (O(n)) and changes nothing.
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        let n = self.cache.iter().count();
+        self.finish(py)?;
+        Ok(n)
+    }
+
+    /// Whether ``len(cache) > 0``.
+    fn __bool__(&self, py: Python<'_>) -> PyResult<bool> {
+        let any = self.cache.iter().next().is_some();
+        self.finish(py)?;
+        Ok(any)
+    }
+
+    /// The keys ``get`` would find now, from a snapshot, in no promised order; not reads.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.keys(py)?.try_iter()
+    }
+
+    /// A snapshot of the live keys, in no promised order (not reads).
+    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let live = self.snapshot(py);
+        let list = PyList::new(py, live.into_iter().map(|(k, _, _)| k));
+        self.finish(py)?;
+        list
+    }
+
+    /// A snapshot of the live values, in no promised order (not reads).
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let live = self.snapshot(py);
+        let list = PyList::new(py, live.into_iter().map(|(_, v, _)| v));
+        self.finish(py)?;
+        list
+    }
+
+    /// A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads).
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let live = self.snapshot(py);
+        let list = PyList::new(py, live.into_iter().map(|(k, v, _)| (k, v)));
+        self.finish(py)?;
+        list
+    }
+
+    /// ``cache[key]``: a recorded read like ``get``; ``KeyError`` when absent or expired.
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let h = hashed(py, key)?;
+        let found = self.read(py, key, h);
+        let f = self.finish(py);
+        let found = found?;
+        f?;
+        found.ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
+    }
+
+    /// ``cache[key] = value``: ``set(key, value)``.
+    fn __setitem__(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let h = hashed(py, key)?;
+        let r = self.insert(py, key, h, value, args::NO_DURATION, args::NO_DURATION);
+        let f = self.finish(py);
+        r.and(f)
+    }
+
+    /// ``del cache[key]``: ``remove(key)``; ``KeyError`` when absent.
+    fn __delitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let h = hashed(py, key)?;
+        match self.remove_impl(py, key, h, None)? {
+            Some(_) => Ok(()),
+            None => Err(PyKeyError::new_err(key.clone().unbind())),
+        }
+    }
+
+    /// Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given.
+    #[pyo3(signature = (key, default=Arg::missing()))]
+    fn pop(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Arg<'_>) -> PyResult<Py<PyAny>> {
+        let h = hashed(py, key)?;
+        match (self.remove_impl(py, key, h, None)?, default.0) {
+            (Some(v), _) => Ok(v),
+            (None, Some(d)) => Ok(d.unbind()),
+            (None, None) => Err(PyKeyError::new_err(key.clone().unbind())),
+        }
+    }
+
+    /// The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
+    ///
+    /// Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
+    #[pyo3(signature = (key, default))]
+    fn setdefault(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let h = hashed(py, key)?;
+        let found = self.read(py, key, h);
+        let f = self.finish(py);
+        let found = found?;
+        f?;
+        if let Some(v) = found {
+            return Ok(v);
+        }
+        let r = self.insert(py, key, h, default, args::NO_DURATION, args::NO_DURATION);
+        let f = self.finish(py);
+        r.and(f)?;
+        Ok(default.clone().unbind())
+    }
+
+    /// ``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``.
+    #[pyo3(signature = (other=Arg::missing(), /, **kwargs), text_signature = "($self, other=(), /, **kwargs)")]
+    fn update(
+        &self,
+        py: Python<'_>,
+        other: Arg<'_>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        if let Some(other) = &other.0 {
+            self.set_pairs(py, "update", other, args::NO_DURATION, args::NO_DURATION)?;
+        }
+        if let Some(kwargs) = kwargs {
+            self.set_pairs(
+                py,
+                "update",
+                kwargs.as_any(),
+                args::NO_DURATION,
+                args::NO_DURATION,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The value of ``key`` without recording a read, or ``default``.
+    ///
+    /// No time-to-idle renewal, no recency or frequency change, not counted in ``stats()``.
+    #[pyo3(signature = (key, default=None))]
+    fn peek(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let found = self.peek_cell(py, key);
+        let f = self.finish(py);
+        let found = found?.and_then(|v| v.obj.get(py));
+        f?;
+        Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
+    }
+
+    /// Seconds until ``key``'s entry expires (``math.inf`` if it never does), or ``default``
+    /// if it is absent or expired.  Not a read.
+    #[pyo3(signature = (key, default=None))]
+    fn expires_in(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let found = self.peek_cell(py, key);
+        let f = self.finish(py);
+        let found = found?;
+        f?;
+        if let Some(v) = found {
+            let at = v.expires_at(self.ttl_ns, self.tti_ns);
+            if at == NO_DEADLINE {
+                return Ok(f64::INFINITY.into_pyobject(py)?.into_any().unbind());
+            }
+            let now = instant_nanos(std::time::Instant::now());
+            if at > now {
+                let left = (at - now) as f64 / 1e9;
+                return Ok(left.into_pyobject(py)?.into_any().unbind());
+            }
+        }
+        Ok(default.unwrap_or_else(|| py.None()))
+    }
+
+    /// ``{key: value}`` of the given keys that are present; each key is a ``get``.
+    fn get_many<'py>(
+        &self,
+        py: Python<'py>,
+        keys: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let found = PyDict::new(py);
+        for key in iterate("get_many", keys)? {
+            let key = key?;
+            let h = hashed(py, &key)?;
+            let hit = self.read(py, &key, h);
+            let f = self.finish(py);
+            let hit = hit?;
+            f?;
+            if let Some(v) = hit {
+                found.set_item(key, v)?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// ``set`` every pair of ``items`` (a mapping or an iterable of pairs), in order.
+    ///
+    /// An error stops it: the pairs before it are stored, the rest are not.
+    #[pyo3(signature = (items, ttl=None, tti=None))]
+    fn set_many(
+        &self,
+        py: Python<'_>,
+        items: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tti: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
+        let tti_ns = args::nanos(args::seconds(tti, "tti")?);
+        self.set_pairs(py, "set_many", items, ttl_ns, tti_ns)
+    }
+
+    /// Remove each key (as ``remove``); return ``{key: value}`` of those that were present.
+    fn remove_many<'py>(
+        &self,
+        py: Python<'py>,
+        keys: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let removed = PyDict::new(py);
+        for key in iterate("remove_many", keys)? {
+            let key = key?;
+            let h = hashed(py, &key)?;
+            if let Some(v) = self.remove_impl(py, &key, h, None)? {
+                removed.set_item(key, v)?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Remove every entry for which ``predicate(key, value)`` is true; return how many.
+    ///
+    /// Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
+    /// snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it
+    /// was written or removed meanwhile.  An exception from ``predicate`` stops the sweep.
+    fn remove_if(&self, py: Python<'_>, predicate: &Bound<'_, PyAny>) -> PyResult<usize> {
+        if !predicate.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "predicate must be callable, not {}",
+                args::type_name(predicate)
+            )));
+        }
+        self.run_pending_tasks(py)?;
+        let live = self.snapshot(py);
+        let mut removed = 0;
+        for (k, v, cell) in live {
+            let k = k.into_bound(py);
+            if !predicate.call1((&k, v))?.is_truthy()? {
+                continue;
+            }
+            let h = hashed(py, &k)?;
+            if self.remove_impl(py, &k, h, Some(&cell))?.is_some() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// A snapshot of the statistics since creation or ``reset_stats()`` (always counted).
+    fn stats(&self) -> CacheStats {
+        self.stats.snapshot()
+    }
+
+    /// Set every statistic to zero.
+    fn reset_stats(&self) {
+        self.stats.reset();
+    }
+
+    /// ``Moka[K, V]``: a generic alias, for type annotations.
     #[doc = moka_doc!(__class_getitem__)]
     #[classmethod]
     fn __class_getitem__(cls: &Bound<'_, PyType>, item: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

@@ -40,6 +40,7 @@
 //! replaced or evicted and still reported to the listener.
 
 use crate::release::{note_reclaimed, Owned};
+use crate::value::{Val, ValueCell};
 use equivalent::Equivalent;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -203,9 +204,16 @@ pub struct Token {
 
 /// moka's `K`: the precomputed key hash plus what moka compares. `Hash` and `Eq`
 /// never call Python.
+///
+/// `val` points to the value written with this key. moka's map stores the key of the
+/// latest write of an entry beside its value, and `contains_key` shows a probe that key
+/// but no value, so a `Peek` finds the value through it without moka recording a
+/// read (see `Peek`). Weak: the key of an entry's first write lives as long as the
+/// entry, and must not keep replaced values alive.
 pub struct Key {
     hash: u64,
     id: KeyId,
+    val: Weak<ValueCell>,
 }
 
 /// The identity moka compares: an int-valued key's value or a `str` key (see
@@ -221,29 +229,32 @@ pub enum KeyId {
 impl Key {
     /// An interned key. Must be called with the GIL held (see "Token liveness").
     #[inline]
-    pub fn interned(_py: Python<'_>, tok: Arc<Token>, hash: u64) -> Key {
+    pub fn interned(_py: Python<'_>, tok: Arc<Token>, hash: u64, val: Weak<ValueCell>) -> Key {
         tok.live.fetch_add(1, Ordering::AcqRel);
         Key {
             hash,
             id: KeyId::Tok(tok),
+            val,
         }
     }
 
     /// An int-valued key.
     #[inline]
-    pub fn int(value: i64, hash: u64) -> Key {
+    pub fn int(value: i64, hash: u64, val: Weak<ValueCell>) -> Key {
         Key {
             hash,
             id: KeyId::Int(value),
+            val,
         }
     }
 
     /// A `str` key (an exact, ready `str`, see `value_key`).
     #[inline]
-    pub fn str(s: &Bound<'_, PyAny>, hash: u64) -> Key {
+    pub fn str(s: &Bound<'_, PyAny>, hash: u64, val: Weak<ValueCell>) -> Key {
         Key {
             hash,
             id: KeyId::Str(Owned::new(s)),
+            val,
         }
     }
 
@@ -306,6 +317,7 @@ impl Eq for Key {}
 /// address is only compared, never dereferenced; callers keep the token alive while
 /// moka may compare (see `TokenPin`) so that the address cannot be reused meanwhile.
 /// A `str` is read (see `str_eq`); callers hold a reference to it meanwhile.
+#[derive(Clone, Copy)]
 pub struct Probe {
     hash: u64,
     id: ProbeId,
@@ -350,6 +362,55 @@ impl Hash for Probe {
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.hash);
+    }
+}
+
+/// A probe that also notes the value of the entry it matched (see `Key::val`):
+/// `contains_key(&peek)` then tells whether that entry is live, as `get` would, and
+/// `value()` gives its value, with no read recorded and no timestamp touched.
+pub struct Peek {
+    probe: Probe,
+    found: RefCell<Option<Weak<ValueCell>>>,
+}
+
+impl Peek {
+    #[inline]
+    pub fn new(probe: Probe) -> Peek {
+        Peek {
+            probe,
+            found: RefCell::new(None),
+        }
+    }
+
+    /// The value written with the matched key (of the last match: moka may probe
+    /// again after a concurrent resize), if it is still stored.
+    pub fn value(&self) -> Option<Val> {
+        self.found.borrow().as_ref().and_then(Weak::upgrade)
+    }
+
+    /// Whether the matched key was written with `val` (by identity), alive or not.
+    pub fn matched(&self, val: &Val) -> bool {
+        self.found
+            .borrow()
+            .as_ref()
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(val)))
+    }
+}
+
+impl Hash for Peek {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.probe.hash);
+    }
+}
+
+impl Equivalent<Key> for Peek {
+    fn equivalent(&self, key: &Key) -> bool {
+        let eq = self.probe.equivalent(key);
+        if eq {
+            *self.found.borrow_mut() = Some(key.val.clone());
+        }
+        eq
     }
 }
 

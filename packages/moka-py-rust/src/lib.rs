@@ -23,6 +23,7 @@ mod events;
 mod hashing;
 mod key;
 mod release;
+mod stats;
 mod value;
 mod value_key;
 mod waiter;
@@ -47,6 +48,7 @@ pub const MOKA_VERSION: &str = env!("MOKA_PY_LINKED_MOKA_VERSION");
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::Moka>()?;
     m.add_class::<cached::CachedFunction>()?;
+    m.add_class::<stats::CacheStats>()?;
     m.add("MOKA_VERSION", MOKA_VERSION)?;
     m.add("__version__", "1.0.0.dev0")?;
     m.add("KEY_HASH_MIX", "fmix64")?;

@@ -5,8 +5,8 @@ use crate::key::Key;
 use crate::release::{note_reclaimed, TakeableRef};
 use moka::Expiry;
 use pyo3::prelude::*;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// moka's `V`. Cloned by moka on every read, so it is an `Arc`.
@@ -23,6 +23,29 @@ pub struct ValueCell {
     pub weight: u32,
     /// `__traverse__` de-duplication stamp (see `Moka::__traverse__`).
     pub mark: AtomicU64,
+    /// What moka knows of this value's entry and does not tell (for `expires_in`), as
+    /// `instant_nanos`, written by the `Expiry` hooks moka calls: the write (moka's
+    /// `last_modified`), the last access (`last_accessed`, kept only in caches with a
+    /// cache-wide tti, see `PerEntryExpiry::track_reads`) and the per-entry deadline
+    /// (`NO_DEADLINE` when none).
+    pub written_ns: AtomicU64,
+    pub accessed_ns: AtomicU64,
+    pub deadline_ns: AtomicU64,
+}
+
+/// `deadline_ns` of a value without a per-entry deadline.
+pub const NO_DEADLINE: u64 = u64::MAX;
+
+/// Nanoseconds from a process-wide origin to `t` (0 before it).
+#[inline]
+pub fn instant_nanos(t: Instant) -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let origin = *ORIGIN.get_or_init(Instant::now);
+    u64::try_from(t.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn plus(t: u64, d: Duration) -> u64 {
+    t.saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl ValueCell {
@@ -33,11 +56,43 @@ impl ValueCell {
             tti_ns,
             weight,
             mark: AtomicU64::new(0),
+            written_ns: AtomicU64::new(0),
+            accessed_ns: AtomicU64::new(0),
+            deadline_ns: AtomicU64::new(NO_DEADLINE),
         })
     }
 
-    fn after_write(&self) -> Option<Duration> {
-        after_write(self.ttl_ns, self.tti_ns)
+    /// The create and update hooks: the write's timestamps and per-entry deadline.
+    fn after_write(&self, at: Instant) -> Option<Duration> {
+        let d = after_write(self.ttl_ns, self.tti_ns);
+        let t = instant_nanos(at);
+        self.written_ns.store(t, Ordering::Relaxed);
+        self.accessed_ns.store(t, Ordering::Relaxed);
+        let deadline = d.map_or(NO_DEADLINE, |d| plus(t, d));
+        self.deadline_ns.store(deadline, Ordering::Relaxed);
+        d
+    }
+
+    /// When this value's entry expires, as `instant_nanos`, given the cache-wide ttl
+    /// and tti (nanoseconds, `NO_DURATION` when not set): the earliest of its deadline,
+    /// `last_modified + ttl` and `last_accessed + tti`; `NO_DEADLINE` when none exists.
+    pub fn expires_at(&self, ttl_ns: u64, tti_ns: u64) -> u64 {
+        let mut t = self.deadline_ns.load(Ordering::Relaxed);
+        if ttl_ns != NO_DURATION {
+            t = t.min(
+                self.written_ns
+                    .load(Ordering::Relaxed)
+                    .saturating_add(ttl_ns),
+            );
+        }
+        if tti_ns != NO_DURATION {
+            t = t.min(
+                self.accessed_ns
+                    .load(Ordering::Relaxed)
+                    .saturating_add(tti_ns),
+            );
+        }
+        t
     }
 }
 
@@ -77,27 +132,32 @@ impl Drop for ValueCell {
 /// create and update -> min(ttl, tti) given to that write, else none;
 /// read -> per-entry tti again, capped by what is left of the per-entry ttl counted
 /// from the last write; entries without a per-entry tti keep their deadline.
-/// Pure Rust: never touches Python.
-pub struct PerEntryExpiry;
+/// Pure Rust: never touches Python. The hooks also note the timestamps moka keeps
+/// for itself (see `ValueCell::written_ns`).
+pub struct PerEntryExpiry {
+    /// The cache has a cache-wide tti: reads note the access time (for `expires_in`);
+    /// without one, an access changes no deadline, and reads skip the clock.
+    pub track_reads: bool,
+}
 
 impl Expiry<Key, Val> for PerEntryExpiry {
     fn expire_after_create(
         &self,
         _key: &Key,
         value: &Val,
-        _created_at: Instant,
+        created_at: Instant,
     ) -> Option<Duration> {
-        value.after_write()
+        value.after_write(created_at)
     }
 
     fn expire_after_update(
         &self,
         _key: &Key,
         value: &Val,
-        _updated_at: Instant,
+        updated_at: Instant,
         _duration_until_expiry: Option<Duration>,
     ) -> Option<Duration> {
-        value.after_write()
+        value.after_write(updated_at)
     }
 
     fn expire_after_read(
@@ -109,16 +169,28 @@ impl Expiry<Key, Val> for PerEntryExpiry {
         last_modified_at: Instant,
     ) -> Option<Duration> {
         // Every read of every entry comes here (moka calls the hook whenever an
-        // `Expiry` is set); without a per-entry tti, skip the clock arithmetic.
+        // `Expiry` is set, and sets `last_accessed` to `read_at` after it); without a
+        // per-entry tti or a cache-wide one, skip the clock arithmetic.
+        if self.track_reads {
+            value
+                .accessed_ns
+                .store(instant_nanos(read_at), Ordering::Relaxed);
+        }
         if value.tti_ns == NO_DURATION {
             return duration_until_expiry;
         }
-        after_read(
+        let d = after_read(
             value.ttl_ns,
             value.tti_ns,
             read_at.saturating_duration_since(last_modified_at),
             duration_until_expiry,
-        )
+        );
+        if let Some(d) = d {
+            value
+                .deadline_ns
+                .store(plus(instant_nanos(read_at), d), Ordering::Relaxed);
+        }
+        d
     }
 }
 
