@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from moka_py import _selection
-from moka_py._protocol import CacheProtocol, Cause, Policy
+from moka_py._protocol import CacheProtocol, CacheStats, Cause, Policy
 from moka_py._selection import AvailableBackend, BackendInfo, available_backends
 
 __all__ = [
     "AvailableBackend",
     "BackendInfo",
     "CacheProtocol",
+    "CacheStats",
     "Cause",
     "Moka",
     "Policy",

@@ -7,11 +7,11 @@ docstrings: the shipped backends carry copies generated from this file by
 and a test fails when a copy or a backend's ``help()`` differs.
 """
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from types import GenericAlias
 from typing import Any, Generic, TypeVar, overload
 
-from moka_py._protocol import Cause, Policy
+from moka_py._protocol import CacheStats, Cause, Policy
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -133,6 +133,95 @@ class Moka(Generic[K, V]):
         Apply the recorded reads and writes, admit or evict by size, remove the
         expired entries, and report them to the eviction listener.
         """
+
+    def __len__(self) -> int:
+        """The number of entries ``get`` would return now: exact, unlike ``count()``.
+
+        Not a read; it walks every stored entry (O(n)) and changes nothing.
+        """
+
+    def __bool__(self) -> bool:
+        """Whether ``len(cache) > 0``."""
+
+    def __iter__(self) -> Iterator[K]:
+        """The keys ``get`` would find now, from a snapshot, in no promised order; not reads."""
+
+    def keys(self) -> list[K]:
+        """A snapshot of the live keys, in no promised order (not reads)."""
+
+    def values(self) -> list[V]:
+        """A snapshot of the live values, in no promised order (not reads)."""
+
+    def items(self) -> list[tuple[K, V]]:
+        """A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads)."""
+
+    def __getitem__(self, key: K) -> V:
+        """``cache[key]``: a recorded read like ``get``; ``KeyError`` when absent or expired."""
+
+    def __setitem__(self, key: K, value: V) -> None:
+        """``cache[key] = value``: ``set(key, value)``."""
+
+    def __delitem__(self, key: K) -> None:
+        """``del cache[key]``: ``remove(key)``; ``KeyError`` when absent."""
+
+    @overload
+    def pop(self, key: K) -> V:
+        """Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given."""
+    @overload
+    def pop(self, key: K, default: D) -> V | D: ...
+    def setdefault(self, key: K, default: V) -> V:
+        """The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
+
+        Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
+        """
+
+    def update(self, other: Mapping[K, V] | Iterable[tuple[K, V]] = (), /, **kwargs: V) -> None:
+        """``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``."""
+
+    @overload
+    def peek(self, key: K) -> V | None:
+        """The value of ``key`` without recording a read, or ``default``.
+
+        No time-to-idle renewal, no recency or frequency change, not counted in ``stats()``.
+        """
+    @overload
+    def peek(self, key: K, default: D) -> V | D: ...
+    @overload
+    def expires_in(self, key: K) -> float | None:
+        """Seconds until ``key``'s entry expires (``math.inf`` if it never does), or ``default``
+        if it is absent or expired.  Not a read."""
+    @overload
+    def expires_in(self, key: K, default: D) -> float | D: ...
+    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        """``{key: value}`` of the given keys that are present; each key is a ``get``."""
+
+    def set_many(
+        self,
+        items: Mapping[K, V] | Iterable[tuple[K, V]],
+        ttl: float | None = None,
+        tti: float | None = None,
+    ) -> None:
+        """``set`` every pair of ``items`` (a mapping or an iterable of pairs), in order.
+
+        An error stops it: the pairs before it are stored, the rest are not.
+        """
+
+    def remove_many(self, keys: Iterable[K]) -> dict[K, V]:
+        """Remove each key (as ``remove``); return ``{key: value}`` of those that were present."""
+
+    def remove_if(self, predicate: Callable[[K, V], object]) -> int:
+        """Remove every entry for which ``predicate(key, value)`` is true; return how many.
+
+        Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
+        snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it
+        was written or removed meanwhile.  An exception from ``predicate`` stops the sweep.
+        """
+
+    def stats(self) -> CacheStats:
+        """A snapshot of the statistics since creation or ``reset_stats()`` (always counted)."""
+
+    def reset_stats(self) -> None:
+        """Set every statistic to zero."""
 
     def __class_getitem__(cls, item: Any, /) -> GenericAlias:
         """``Moka[K, V]``: a generic alias, for type annotations."""

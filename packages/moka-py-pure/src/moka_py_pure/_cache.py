@@ -732,7 +732,8 @@ class Moka(Generic[K, V]):
     def _remove(self, key: Any, h: int, only: Any) -> Any:
         """The removal path of every removing call: the removed value, or ``_MISSING``.
 
-        ``only``: remove the entry only if it holds this very value (``_MISSING``: any value).
+        ``only``: ``(entry, generation)``: remove only that entry, not written since (``_MISSING``:
+        whatever is stored).
         Delivers the call's listener events.
         """
         self._acquire()
@@ -762,14 +763,14 @@ class Moka(Generic[K, V]):
         if e is None:
             return _MISSING
         if e.key is key:
-            if only is not _MISSING and e.value is not only:
+            if only is not _MISSING and (e is not only[0] or e.gen != only[1]):
                 return _MISSING
             del m[h]
             e.retired = True
         else:
             if not e.key == key:  # noqa: SIM201 (dict: ==)
                 e = probe(e, key)  # a hash collision
-            if e is None or (only is not _MISSING and e.value is not only):
+            if e is None or (only is not _MISSING and (e is not only[0] or e.gen != only[1])):
                 return _MISSING
             # unmap by identity: a key's __eq__ may have changed the map meanwhile
             if not unmap(m, e):
@@ -1029,17 +1030,17 @@ class Moka(Generic[K, V]):
         """Remove every entry for which ``predicate(key, value)`` is true; return how many.
 
         Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
-        snapshot of the live entries; an accepted entry is removed as by ``remove``, unless its
-        value was replaced meanwhile.  An exception from ``predicate`` stops the sweep.
+        snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it was
+        written or removed meanwhile.  An exception from ``predicate`` stops the sweep.
         """
         if not callable(predicate):
             raise TypeError(f"predicate must be callable, not {type(predicate).__name__}")
         self.run_pending_tasks()
         with self._lock:
-            snapshot = [(e.mkey, e.value) for e in self._live()]
+            snapshot = [(e.mkey, e.value, (e, e.gen)) for e in self._live()]
         removed = 0
-        for key, value in snapshot:
-            if predicate(key, value) and self._remove(key, hash(key), value) is not _MISSING:
+        for key, value, written in snapshot:
+            if predicate(key, value) and self._remove(key, hash(key), written) is not _MISSING:
                 removed += 1
         return removed
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping
-from typing import NamedTuple
+from dataclasses import dataclass
 
 CAUSES = ("explicit", "size", "expired", "replaced")
 
 
-class CacheStats(NamedTuple):
+@dataclass(frozen=True)
+class CacheStats:
     """What a cache counted since it was created or since ``reset_stats()``.
 
     * ``hits`` / ``misses``: recorded reads (``get``, ``c[k]``, ``get_many``, and the first lookup

@@ -32,8 +32,11 @@ TinyLFU admission, which is why it declares ``exact = False``.
 from __future__ import annotations
 
 import itertools
+import math
+import sys
 import threading
 import time
+import types
 
 # Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
 from builtins import (  # noqa: UP029
@@ -56,9 +59,10 @@ from builtins import (  # noqa: UP029
     type,
 )
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from types import GenericAlias
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, cast, overload
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -130,6 +134,54 @@ class _Entry(Generic[V]):
         # Per-entry expiry on create/update: min(ttl, tti) of those given, else no deadline.
         given = [d for d in (ttl, tti) if d is not None]
         self.deadline = now + min(given) if given else None
+
+
+CAUSES = ("explicit", "size", "expired", "replaced")
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """An immutable snapshot of a cache's counters (see moka-py's API.md section 7)."""
+
+    hits: int
+    misses: int
+    loads: int
+    load_failures: int
+    load_time: float
+    evictions: Mapping[str, int]
+    eviction_weight: int
+
+    @property
+    def hit_rate(self) -> float:
+        reads = self.hits + self.misses
+        return self.hits / reads if reads else 1.0
+
+
+def _pairs(what: str, items: Any) -> Iterator[tuple[Any, Any]]:
+    """The pairs of a mapping (anything with ``keys()``) or of an iterable of pairs."""
+    if hasattr(items, "keys"):
+        for key in items.keys():
+            yield key, items[key]
+        return
+    try:
+        pairs = iter(items)
+    except TypeError:
+        raise TypeError(
+            f"{what} expects a mapping or an iterable of (key, value) pairs, not {type(items).__name__}"
+        ) from None
+    for index, pair in enumerate(pairs):
+        try:
+            key, value = pair
+        except (TypeError, ValueError):
+            raise TypeError(f"{what}: item {index} is not a (key, value) pair: {pair!r}") from None
+        yield key, value
+
+
+def _iterate(what: str, keys: Any) -> Iterator[Any]:
+    try:
+        return iter(keys)
+    except TypeError:
+        raise TypeError(f"{what} expects an iterable of keys, not {type(keys).__name__}") from None
 
 
 class _Waiter:
@@ -211,6 +263,7 @@ class Moka(Generic[K, V]):
         self._reads = 0  # reads since the last housekeeping
         self._last_cycle = self._clock()
         self._waiters: dict[int, list[_Waiter]] = {}  # by hash(key), like the map
+        self._zero_stats()
 
     # --- read-only settings ---------------------------------------------------------------
 
@@ -283,6 +336,8 @@ class Moka(Generic[K, V]):
                 self._log.append((entry, False))
                 cause = "expired" if self._expired_cache_wide(entry, now) else "explicit"
                 events.append((key, entry.value, cause))
+                if cause == "expired" and self._listener is not None:
+                    self._evicted_weight += entry.weight
             self._maybe_housekeep(events, now)
         self._deliver(events)
         return default if entry is None else entry.value
@@ -337,6 +392,172 @@ class Moka(Generic[K, V]):
             self._housekeep(events, self._clock())
         self._deliver(events)
 
+    # --- looking into the cache, and working in bulk (API.md section 7) -------------------
+
+    def _live(self) -> list[_Entry[V]]:
+        now = self._clock()
+        return [e for entries in self._map.values() for e in entries if not self._expired(e, now)]
+
+    def __len__(self) -> int:
+        """The number of live entries (what ``get`` would find); O(n)."""
+        with self._lock:
+            return len(self._live())
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.keys())
+
+    def keys(self) -> list[K]:
+        with self._lock:
+            return [e.key for e in self._live()]
+
+    def values(self) -> list[V]:
+        with self._lock:
+            return [e.value for e in self._live()]
+
+    def items(self) -> list[tuple[K, V]]:
+        with self._lock:
+            return [(e.key, e.value) for e in self._live()]
+
+    def __getitem__(self, key: K) -> V:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return cast(V, value)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.set(key, value)
+
+    def __delitem__(self, key: K) -> None:
+        if self.remove(key, _MISSING) is _MISSING:
+            raise KeyError(key)
+
+    def pop(self, key: K, default: Any = _MISSING) -> Any:
+        value = self.remove(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+
+    def setdefault(self, key: K, default: V) -> V:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            self.set(key, default)
+            return default
+        return cast(V, value)
+
+    def update(self, other: Any = (), /, **kwargs: V) -> None:
+        for key, value in _pairs("update", other):
+            self.set(key, value)
+        for key, value in kwargs.items():
+            self.set(cast(K, key), value)
+
+    def _live_entry(self, key: Any) -> _Entry[V] | None:
+        h = hash(key)
+        with self._lock:
+            entry = self._find(key, h)
+            if entry is None or self._expired(entry, self._clock()):
+                return None
+            return entry
+
+    def peek(self, key: K, default: Any = None) -> Any:
+        """The value without recording a read (no idle-time renewal, no recency change)."""
+        entry = self._live_entry(key)
+        return default if entry is None else entry.value
+
+    def expires_in(self, key: K, default: Any = None) -> Any:
+        """Seconds until the entry expires (``math.inf`` if never), or ``default``."""
+        h = hash(key)
+        with self._lock:
+            now = self._clock()
+            entry = self._find(key, h)
+            if entry is None or self._expired(entry, now):
+                return default
+            deadlines = [entry.deadline] if entry.deadline is not None else []
+            if self._ttl is not None:
+                deadlines.append(entry.written + self._ttl)
+            if self._tti is not None:
+                deadlines.append(entry.accessed + self._tti)
+        return min(deadlines) - now if deadlines else math.inf
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        found: dict[K, V] = {}
+        for key in _iterate("get_many", keys):
+            value = self.get(key, _MISSING)
+            if value is not _MISSING:
+                found[key] = value
+        return found
+
+    def set_many(self, items: Any, ttl: float | None = None, tti: float | None = None) -> None:
+        _seconds("ttl", ttl), _seconds("tti", tti)
+        for key, value in _pairs("set_many", items):
+            self.set(key, value, ttl, tti)
+
+    def remove_many(self, keys: Iterable[K]) -> dict[K, V]:
+        removed: dict[K, V] = {}
+        for key in _iterate("remove_many", keys):
+            value = self.remove(key, _MISSING)
+            if value is not _MISSING:
+                removed[key] = value
+        return removed
+
+    def remove_if(self, predicate: Callable[[K, V], object]) -> int:
+        """Remove the entries ``predicate(key, value)`` accepts (called with no lock held)."""
+        if not callable(predicate):
+            raise TypeError(f"predicate must be callable, not {type(predicate).__name__}")
+        self.run_pending_tasks()
+        with self._lock:
+            snapshot = self._live()
+        removed = 0
+        for entry in snapshot:
+            if not predicate(entry.key, entry.value):
+                continue
+            events: list[Event] = []
+            with self._lock:
+                now = self._clock()
+                if self._unmap(entry):  # by identity: only if not written or removed since
+                    self._log.append((entry, False))
+                    cause = "expired" if self._expired_cache_wide(entry, now) else "explicit"
+                    events.append((entry.key, entry.value, cause))
+                    if cause == "expired" and self._listener is not None:
+                        self._evicted_weight += entry.weight
+                    removed += 1
+                self._maybe_housekeep(events, now)
+            self._deliver(events)
+        return removed
+
+    def _zero_stats(self) -> None:
+        self._hits = self._misses = self._loads = self._load_failures = 0
+        self._load_time = 0.0
+        self._evictions = dict.fromkeys(CAUSES, 0)
+        self._evicted_weight = 0
+
+    def _count_load(self, started: float, failed: bool) -> None:
+        with self._lock:
+            self._loads += 1
+            self._load_failures += failed
+            self._load_time += time.perf_counter() - started
+
+    def stats(self) -> CacheStats:
+        """A snapshot of the counters since creation or ``reset_stats()``."""
+        with self._lock:
+            return CacheStats(
+                self._hits,
+                self._misses,
+                self._loads,
+                self._load_failures,
+                self._load_time,
+                types.MappingProxyType(dict(self._evictions)),
+                self._evicted_weight,
+            )
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._zero_stats()
+
     def count(self) -> int:
         """The number of entries housekeeping has seen (exact after ``run_pending_tasks()``)."""
         with self._lock:
@@ -382,7 +603,9 @@ class Moka(Generic[K, V]):
         self._reads += 1
         if entry is None or self._expired(entry, now):
             value = default
+            self._misses += 1
         else:
+            self._hits += 1
             value = entry.value
             entry.accessed = now
             if entry.entry_tti is not None:
@@ -433,6 +656,8 @@ class Moka(Generic[K, V]):
             if entry.weight > capacity:  # can never fit: reject it
                 if self._unmap(entry):
                     events.append((entry.key, entry.value, "size"))
+                    if self._listener is not None:
+                        self._evicted_weight += entry.weight
                 return
             while self._weighted + entry.weight > capacity and self._lru:
                 self._evict(next(iter(self._lru.values())), "size", events)
@@ -445,6 +670,8 @@ class Moka(Generic[K, V]):
         self._weighted -= entry.weight
         if self._unmap(entry):  # else it was already replaced or removed, and reported
             events.append((entry.key, entry.value, cause))
+            if self._listener is not None:
+                self._evicted_weight += entry.weight
 
     # --- helpers that run without the lock ------------------------------------------------
 
@@ -479,6 +706,8 @@ class Moka(Generic[K, V]):
             if old is not None:
                 cause = "expired" if self._expired_cache_wide(old, now) else "replaced"
                 events.append((key, old.value, cause))
+                if cause == "expired" and self._listener is not None:
+                    self._evicted_weight += old.weight
             self._maybe_housekeep(events, now)
         return events
 
@@ -500,7 +729,11 @@ class Moka(Generic[K, V]):
             if entry is not None and present:
                 value = entry.value
             else:
-                value = initializer()  # outside every lock
+                started = time.perf_counter()
+                try:
+                    value = initializer()  # outside every lock
+                finally:
+                    self._count_load(started, failed=sys.exc_info()[0] is not None)
                 events = self._store(key, h, value, ttl, tti)
         except BaseException as exc:
             waiter.error, waiter.retry = exc, not isinstance(exc, Exception)
@@ -523,6 +756,9 @@ class Moka(Generic[K, V]):
         listener = self._listener
         if listener is None or not events:
             return
+        with self._lock:
+            for _, _, cause in events:
+                self._evictions[cause] += 1
         first: BaseException | None = None
         for key, value, cause in events:
             try:
