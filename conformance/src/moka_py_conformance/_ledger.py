@@ -40,7 +40,7 @@ SYNC_INTERVAL = 0.3
 
 # Operations that record a read or a write, and so may run housekeeping on their own.
 RECORDING = frozenset({"set", "get", "get_with", "remove"})
-HOUSEKEEPING = frozenset({"run_pending_tasks", "clear"})
+HOUSEKEEPING = frozenset({"run_pending_tasks", "clear", "remove_if"})  # remove_if: it runs one first
 
 
 @dataclass
@@ -54,8 +54,12 @@ class Operation:
     # values that may be reported "replaced" during the call (a write issued by a listener, which
     # cannot know whether another event for that key is still queued for delivery)
     may_replace: set[int] = field(default_factory=set)
-    # for clear(): the values that were in the map when it started
+    # for clear() and remove_if(): the values that were in the map when it started (for remove_if,
+    # of the keys it accepts), which it must report
     clearing: set[int] = field(default_factory=set)
+    # for remove_if(): the keys it accepts (a listener may store one of them during the call,
+    # before the predicate sees it: that value may be reported "explicit" too)
+    accepting: set[Hashable] = field(default_factory=set)
     # for remove() in a weighted cache: the value in the map and the cause remove() would give it;
     # the housekeeping that runs first may report it instead ("size" or "expired")
     removing: tuple[int, str] | None = None
@@ -224,6 +228,10 @@ class Ledger:
             return (default,) if self.reported[old] == "size" else (old, default)
         return (old,)
 
+    def count_records(self, n: int) -> None:
+        """``n`` more write records were queued (a ``remove_if``'s removals)."""
+        self._records += n
+
     def _housekeeps_first(self, kind: str) -> bool:
         return kind == "remove" and self.weighted
 
@@ -278,7 +286,7 @@ class Ledger:
             else:
                 self.violate(f"{where} during {op.kind}({op.key!r}): no write hit this value's key")
         elif cause == "explicit":
-            if value not in op.clearing:
+            if value not in op.clearing and self.key_of[value] not in op.accepting:
                 self.violate(f"{where} during {op.kind}({op.key!r}): not a remove of that key nor a clear")
         elif cause == "size":
             if self.capacity is None:

@@ -176,11 +176,27 @@ class CacheMachine(RuleBasedStateMachine):
                 f"{'holds ' + str(self.ledger.latest[key]) if expected else 'is absent'}"
             )
 
-    def do_set(self, key: Hashable, weight: int, ttl: float | None, tti: float | None, certain: bool) -> None:
+    def do_set(
+        self,
+        key: Hashable,
+        weight: int,
+        ttl: float | None,
+        tti: float | None,
+        certain: bool,
+        how: str = "set",
+    ) -> None:
         value = self.ledger.new_value(key, weight)
         with self.ledger.operation("set", key) as op:
             self.ledger.will_store(op, key, value, certain=certain)
-            returned = self.cache.set(key, value, ttl=ttl, tti=tti)
+            if how == "setitem" and ttl is None and tti is None:
+                self.cache[key] = value
+                returned = None
+            elif how == "update" and ttl is None and tti is None:
+                returned = self.cache.update([(key, value)])
+            elif how == "set_many":
+                returned = self.cache.set_many({key: value}, ttl=ttl, tti=tti)
+            else:
+                returned = self.cache.set(key, value, ttl=ttl, tti=tti)
         if returned is not None:
             self.ledger.violate(f"set({key!r}, {value}) returned {returned!r}, not None")
 
@@ -190,12 +206,26 @@ class CacheMachine(RuleBasedStateMachine):
             return self.ledger.visible(key)
         return self.ledger.latest.get(key)  # without a listener, observe() has just checked `in`
 
-    def do_get(self, key: Hashable, default: Any, certain: bool) -> None:
-        """``get(key)``; ``certain``: the ledger knows the key's state (not called from a listener)."""
+    def do_get(self, key: Hashable, default: Any, certain: bool, how: str = "get") -> None:
+        """``get(key)``; ``certain``: the ledger knows the key's state (not called from a listener).
+
+        ``how``: the same read through ``cache[key]``, ``get_many`` or ``peek`` (which is not a
+        recorded read: the ledger's "peek" operation may not deliver events).
+        """
         expected = self.readable(key)
         issued = self.ledger.issued
-        with self.ledger.operation("get", key):
-            got = self.cache.get(key) if default is None else self.cache.get(key, default)
+        with self.ledger.operation("peek" if how == "peek" else "get", key):
+            if how == "getitem":
+                try:
+                    got = self.cache[key]
+                except KeyError:
+                    got = default
+            elif how == "get_many":
+                got = self.cache.get_many([key]).get(key, default)
+            elif how == "peek":
+                got = self.cache.peek(key) if default is None else self.cache.peek(key, default)
+            else:
+                got = self.cache.get(key) if default is None else self.cache.get(key, default)
         if certain:
             want = default if expected is None else expected
             if got is not want:
@@ -236,19 +266,29 @@ class CacheMachine(RuleBasedStateMachine):
         self.note(line)
         self.listener_budget = LISTENER_WRITES_PER_STEP
 
-    @rule(i=key_indexes, weight=weights, ttl=maybe_long, tti=maybe_long)
-    def set(self, i: int, weight: int, ttl: float | None, tti: float | None) -> None:
+    @rule(
+        i=key_indexes,
+        weight=weights,
+        ttl=maybe_long,
+        tti=maybe_long,
+        how=st.sampled_from(["set", "set", "setitem", "set_many", "update"]),
+    )
+    def set(self, i: int, weight: int, ttl: float | None, tti: float | None, how: str = "set") -> None:
         key = self.key(i)
-        self.step(f"set({key!r}, weight={weight}, ttl={ttl}, tti={tti})")
+        self.step(f"{how}({key!r}, weight={weight}, ttl={ttl}, tti={tti})")
         self.observe(key)
-        self.call("set", lambda: self.do_set(key, weight, ttl, tti, certain=True))
+        self.call(how, lambda: self.do_set(key, weight, ttl, tti, certain=True, how=how))
 
-    @rule(i=key_indexes, default=st.sampled_from([None, MISSING]))
-    def get(self, i: int, default: Any) -> None:
+    @rule(
+        i=key_indexes,
+        default=st.sampled_from([None, MISSING]),
+        how=st.sampled_from(["get", "get", "getitem", "get_many", "peek"]),
+    )
+    def get(self, i: int, default: Any, how: str = "get") -> None:
         key = self.key(i)
-        self.step(f"get({key!r})")
+        self.step(f"{how}({key!r})")
         self.observe(key)
-        self.call("get", lambda: self.do_get(key, default, certain=True))
+        self.call(how, lambda: self.do_get(key, default, certain=True, how=how))
 
     @rule(
         i=key_indexes,
@@ -326,10 +366,14 @@ class CacheMachine(RuleBasedStateMachine):
             and self.ledger.key_of.get(got) == key
         )
 
-    @rule(i=key_indexes, default=st.sampled_from([None, MISSING]))
-    def remove(self, i: int, default: Any) -> None:
+    @rule(
+        i=key_indexes,
+        default=st.sampled_from([None, MISSING]),
+        how=st.sampled_from(["remove", "remove", "pop", "del", "remove_many"]),
+    )
+    def remove(self, i: int, default: Any, how: str = "remove") -> None:
         key = self.key(i)
-        self.step(f"remove({key!r})")
+        self.step(f"{how}({key!r})")
         self.observe(key)
 
         def run() -> None:
@@ -337,10 +381,23 @@ class CacheMachine(RuleBasedStateMachine):
                 expected = self.ledger.will_remove(op, key)
                 if not self.ledger.reports:
                     expected = self.ledger.latest.get(key)
-                got = self.cache.remove(key) if default is None else self.cache.remove(key, default)
+                if how == "pop":
+                    got = self.cache.pop(key, default)
+                elif how == "del":
+                    try:
+                        del self.cache[key]
+                        got = expected if expected is not None else "no KeyError"
+                    except KeyError:
+                        got = default
+                elif how == "remove_many":
+                    got = self.cache.remove_many([key]).get(key, default)
+                else:
+                    got = self.cache.remove(key) if default is None else self.cache.remove(key, default)
             wants = self.ledger.removal_results(expected, default)
+            if how == "del" and expected is not None and not self.ledger.reports:
+                wants = (expected, default)  # no listener: `del` of a value that may be gone
             if not any(got is want for want in wants):
-                self.ledger.violate(f"remove({key!r}) returned {got!r}, expected one of {wants!r}")
+                self.ledger.violate(f"{how}({key!r}) returned {got!r}, expected one of {wants!r}")
 
         self.call("remove", run)
         if self.ledger.reports:
@@ -349,6 +406,59 @@ class CacheMachine(RuleBasedStateMachine):
             self.ledger.violate(f"{key!r} is still in the cache after remove()")
         else:
             self.ledger.forget(key)
+
+    @rule(chosen=st.sets(key_indexes, max_size=6))
+    def remove_if(self, chosen: set[int]) -> None:
+        """``remove_if`` accepting the chosen keys: each value of theirs in the map is reported
+        by the time it returns (removed, or evicted by the housekeeping it runs first)."""
+        keys = {self.key(i) for i in chosen}
+        self.step(f"remove_if(key in {sorted(map(repr, keys))})")
+        seen: list[Hashable] = []
+        writes = self.listener_writes
+
+        def predicate(key: Any, value: Any) -> bool:
+            seen.append(key)
+            if self.ledger.key_of.get(value, MISSING) != key:
+                self.ledger.violate(f"remove_if's predicate got ({key!r}, {value!r}), not a stored pair")
+            return key in keys
+
+        def run() -> int:
+            with self.ledger.operation("remove_if") as op:
+                op.accepting = keys
+                if self.ledger.reports:
+                    op.clearing = {v for k, v in self.ledger.stored().items() if k in keys}
+                removed = self.cache.remove_if(predicate)
+            self.ledger.count_records(removed)
+            return int(removed)
+
+        removed = self.call("remove_if", run)
+        if len(set(seen)) != len(seen):
+            self.ledger.violate(f"remove_if called the predicate twice for a key: {seen}")
+        if removed > len(keys):
+            self.ledger.violate(f"remove_if returned {removed}, but accepts {len(keys)} keys")
+        for key in self.keys:
+            if key in keys and self.contains(key) and self.listener_writes == writes:
+                self.ledger.violate(f"{key!r} is still in the cache after remove_if accepted it")
+            self.observe(key)
+
+    @rule()
+    def look(self) -> None:
+        """``len``, iteration and ``items()``: exactly the keys ``in`` finds, changing nothing."""
+        self.step("len(cache), list(cache), cache.items()")
+        with self.ledger.operation("look"):
+            size = len(self.cache)
+            keys = list(self.cache)
+            items = self.cache.items()
+        present = {key for key in self.keys if self.contains(key)}
+        if size != len(present) or set(keys) != present or {k for k, _ in items} != present:
+            self.ledger.violate(
+                f"len()={size}, keys {sorted(map(repr, keys))}, items {sorted(map(repr, items))}, "
+                f"but `in` finds {sorted(map(repr, present))}"
+            )
+        if self.ledger.reports:
+            for key, value in items:
+                if self.ledger.visible(key) != value:
+                    self.ledger.violate(f"items() has ({key!r}, {value!r}); the ledger: {self.ledger.visible(key)}")
 
     @rule(i=key_indexes)
     def contains_key(self, i: int) -> None:
@@ -414,15 +524,17 @@ class CacheMachine(RuleBasedStateMachine):
         self.note(f"burst(seed={seed}, length={length}):")
         for _ in range(length):
             i = rng.randrange(MAX_KEYS)
-            kind = rng.choice(["set", "set", "get", "get", "get_with", "remove", "contains_key"])
+            kind = rng.choice(["set", "set", "get", "get", "get_with", "remove", "contains_key", "peek"])
             if kind == "set":
-                self.set(i, rng.choice([0, 1, 1, 1, 2, 5]), None, None)
+                self.set(i, rng.choice([0, 1, 1, 1, 2, 5]), None, None, rng.choice(["set", "setitem"]))
             elif kind == "get":
-                self.get(i, None)
+                self.get(i, None, rng.choice(["get", "getitem", "get_many"]))
+            elif kind == "peek":
+                self.get(i, None, "peek")
             elif kind == "get_with":
                 self.get_with(i, rng.choice(["value", "raises"]), 1, None, None)
             elif kind == "remove":
-                self.remove(i, MISSING)
+                self.remove(i, MISSING, rng.choice(["remove", "pop", "remove_many"]))
             else:
                 self.contains_key(i)
             self.ledger.check()
