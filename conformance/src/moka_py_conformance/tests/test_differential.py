@@ -31,13 +31,13 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from moka_py_conformance._lockstep import Lockstep, Op, Overran, weigh
+from moka_py_conformance._lockstep import OTHER_KINDS, Lockstep, Op, Overran, weigh
 
 BATCH_TIME_LIMIT = 0.15  # seconds; far below the 300 ms trigger
 ATTEMPTS = 3  # runs of one trace before it is discarded as stalled
 LONG_TRACE = 4_000  # calls: the sketch halves its counters every 10 x max(128, capacity) increments
 
-KINDS = ["set", "get", "get_with", "remove", "contains", "clear", "run_pending_tasks"]
+KINDS = ["set", "get", "get_with", "remove", "contains", "clear", "run_pending_tasks", *OTHER_KINDS]
 
 M61 = (1 << 61) - 1  # CPython's modulus for numeric hashes
 KEY_SHAPES: dict[str, Callable[[int], int]] = {
@@ -48,7 +48,7 @@ KEY_SHAPES: dict[str, Callable[[int], int]] = {
     "beyond i64": lambda i: (1 << 64) + i * M61,  # one hash() for all
 }
 """Distinct int keys for the key indexes of a trace, by shape."""
-KIND_WEIGHTS = [30, 35, 20, 8, 4, 1, 2]
+KIND_WEIGHTS = [30, 35, 20, 8, 4, 1, 2, *([2] * len(OTHER_KINDS))]
 
 
 @st.composite
@@ -74,7 +74,8 @@ def run_calls(reference: Any, Moka: Any, config: dict[str, Any], calls: list[Op]
     pending = 0
     for call in calls:
         if call.kind != "run_pending_tasks":
-            pair.apply(dataclasses.replace(call, key=shape(call.key)))
+            shaped = tuple(shape(k) for k in call.others)
+            pair.apply(dataclasses.replace(call, key=shape(call.key), others=shaped))
             pending += 1
             if pending < config["batch"]:
                 continue
@@ -103,13 +104,17 @@ def run_with_retries(reference: Any, Moka: Any, config: dict[str, Any], calls: l
 @st.composite
 def call_lists(draw: st.DrawFn, keys: int) -> list[Op]:
     kinds = st.sampled_from([kind for kind, weight in zip(KINDS, KIND_WEIGHTS) for _ in range(weight)])
-    drawn = draw(st.lists(st.tuples(kinds, st.integers(0, keys - 1)), max_size=200))
-    return [Op(kind, key, serial) for serial, (kind, key) in enumerate(drawn)]
+    key = st.integers(0, keys - 1)
+    drawn = draw(st.lists(st.tuples(kinds, key, st.lists(key, max_size=3)), max_size=200))
+    return [Op(kind, k, serial, others=tuple(others)) for serial, (kind, k, others) in enumerate(drawn)]
 
 
 def random_calls(rng: random.Random, keys: int, count: int) -> list[Op]:
     kinds = rng.choices(KINDS, weights=KIND_WEIGHTS, k=count)
-    return [Op(kind, rng.randrange(keys), serial) for serial, kind in enumerate(kinds)]
+    return [
+        Op(kind, rng.randrange(keys), serial, others=tuple(rng.randrange(keys) for _ in range(rng.randrange(4))))
+        for serial, kind in enumerate(kinds)
+    ]
 
 
 _TOLERATE_REJECTS = [*settings().suppress_health_check, HealthCheck.filter_too_much]

@@ -30,11 +30,15 @@ from hypothesis import HealthCheck, Phase, event, given, reject, settings
 from hypothesis import strategies as st
 
 from moka_py_conformance._lockstep import Lockstep, Op, weigh
-from moka_py_conformance._ticks import TickSchedule, duration
+from moka_py_conformance._ticks import TICK, TickSchedule, duration
 
 ATTEMPTS = 3
 KEYS = 6
 KINDS = ["set"] * 7 + ["get"] * 6 + ["get_with"] * 3 + ["remove"] * 2 + ["contains"] * 2 + ["clear"]
+# section 7: reads that renew a tti (cache[k], get_many) and ones that must not (peek, expires_in,
+# len, items), writes with per-entry durations (set_many), removals (pop, remove_many, remove_if)
+KINDS += ["getitem", "peek", "peek", "expires_in", "expires_in", "get_many", "set_many", "pop"]
+KINDS += ["remove_many", "remove_if", "len", "items", "stats"]
 
 Burst = tuple[int, list[Op]]  # (ticks since the previous burst, calls)
 
@@ -62,10 +66,13 @@ def schedules(draw: st.DrawFn) -> list[Burst]:
         for _ in range(draw(st.integers(1, 6))):
             kind, key = draw(st.sampled_from(KINDS)), draw(st.integers(0, KEYS - 1))
             ttl, tti = None, None
-            if kind in ("set", "get_with"):
+            if kind in ("set", "get_with", "set_many"):
                 ttl, tti = draw(entry_durations), draw(entry_durations)
+            others: tuple[int, ...] = ()
+            if kind in ("get_many", "set_many", "remove_many", "remove_if"):
+                others = tuple(draw(st.lists(st.integers(0, KEYS - 1), max_size=2)))
             serial += 1
-            calls.append(Op(kind, key, serial, ttl, tti))
+            calls.append(Op(kind, key, serial, ttl, tti, others))
         bursts.append((draw(st.integers(1, 4)), calls))
     return bursts
 
@@ -73,7 +80,7 @@ def schedules(draw: st.DrawFn) -> list[Burst]:
 def run_schedule(reference: Any, Moka: Any, config: dict[str, Any], bursts: list[Burst]) -> bool:
     """Run the bursts in lockstep on real time; False if a burst overran its window."""
     before = time.monotonic()
-    pair = Lockstep(reference, Moka, **config)
+    pair = Lockstep(reference, Moka, quantum=TICK, **config)
     schedule = TickSchedule((before, time.monotonic()))
     for gap, calls in bursts:
         tick = schedule.wait_for_burst(gap)
