@@ -74,6 +74,17 @@ ALLOWED: dict[str, frozenset[type[Fault]]] = {
     "run_pending_tasks": frozenset({ListenerFault}),
     "count": frozenset(),
     "weighted_size": frozenset(),
+    # API.md section 7: peek and the observations deliver nothing; remove_if hashes the stored keys
+    # it removes (housekeeping first, then removals: listener faults)
+    "peek": frozenset(KEYED),
+    "getitem": frozenset({*KEYED, ListenerFault}),
+    "get_many": frozenset({*KEYED, ListenerFault}),
+    "set_many": frozenset({*KEYED, WeigherFault, ListenerFault}),
+    "pop": frozenset({*KEYED, ListenerFault}),
+    "remove_many": frozenset({*KEYED, ListenerFault}),
+    "remove_if": frozenset({*KEYED, ListenerFault}),
+    "len": frozenset(),
+    "stats": frozenset(),
 }
 # A set or get_with that raised one of these changed nothing; one that raised a listener's fault
 # had already stored its value (the listener runs after the change).
@@ -218,6 +229,15 @@ class Workload:
         ("count", 2),
         ("weighted_size", 1),
         ("clear", 0.3),
+        ("peek", 5),
+        ("getitem", 5),
+        ("get_many", 4),
+        ("set_many", 4),
+        ("pop", 3),
+        ("remove_many", 3),
+        ("remove_if", 0.5),
+        ("len", 1),
+        ("stats", 1),
     )
 
     def __init__(
@@ -287,11 +307,14 @@ class Workload:
             return {}
         return {rng.choice(("ttl", "tti")): rng.uniform(0.05, 0.5)}
 
-    def _set(self, rng: random.Random, n: int) -> None:
+    def _set(self, rng: random.Random, n: int, how: str = "set") -> None:
         deadlines = self._deadlines(rng)
         value = self.ledger.new_value(n, may_expire=bool(deadlines) or self.cache_wide_deadline)
         try:
-            self.cache.set(Key(n, self.faults), value, **deadlines)
+            if how == "set_many":  # one pair, so that a fault says whether it was stored
+                self.cache.set_many([(Key(n, self.faults), value)], **deadlines)
+            else:
+                self.cache.set(Key(n, self.faults), value, **deadlines)
         except BEFORE_CHANGE:
             self.ledger.settle(value, stored=False)
             raise
@@ -345,6 +368,37 @@ class Workload:
                     raise AssertionError(f"remove(Key({n})) returned {got!r}, a value of another key")
             elif kind == "contains":
                 _ = Key(n, self.faults) in cache
+            elif kind == "set_many":
+                self._set(rng, n, "set_many")
+            elif kind in ("peek", "getitem", "pop"):
+                key = Key(n, self.faults)
+                if kind == "peek":
+                    got = cache.peek(key)
+                elif kind == "pop":
+                    got = cache.pop(key, None)
+                else:
+                    try:
+                        got = cache[key]
+                    except KeyError:
+                        got = None
+                if got is not None and self.ledger.key_of.get(got) != n:
+                    raise AssertionError(f"{kind}(Key({n})) returned {got!r}, a value of another key")
+            elif kind in ("get_many", "remove_many"):
+                ns = [n, *rng.sample(self.keys, 2)]
+                found = getattr(cache, kind)([Key(i, self.faults) for i in ns])
+                for key, got in found.items():
+                    if self.ledger.key_of.get(got) != key.n:
+                        raise AssertionError(f"{kind} returned {key!r}: {got!r}, a value of another key")
+            elif kind == "remove_if":
+                chosen = set(rng.sample(self.keys, 5))
+                cache.remove_if(lambda key, value: key.n in chosen)
+            elif kind == "len":
+                if not isinstance(len(cache), int):
+                    raise AssertionError("len() is not an int")
+            elif kind == "stats":
+                stats = cache.stats()
+                if stats.hits < 0 or stats.misses < 0:
+                    raise AssertionError(f"stats() counts below 0: {stats!r}")
             else:
                 getattr(cache, kind)()
         except Fault as exc:

@@ -1,7 +1,9 @@
 """Load: many threads run random mixes of every operation; nothing deadlocks, crashes or is lost.
 
 Each run mixes ``set`` (some with a per-entry ttl or tti), ``get``, ``get_with``, ``remove``, ``in``,
-``clear``, ``count``, ``weighted_size`` and ``run_pending_tasks``, with a listener that calls back
+``clear``, ``count``, ``weighted_size`` and ``run_pending_tasks``, and the section-7 operations
+(``peek``, ``c[k]``, ``get_many``, ``set_many``, ``pop``, ``remove_many``, ``remove_if``, ``len``,
+``stats``), with a listener that calls back
 into the cache, for a bounded time under a watchdog. Afterwards, at a settled point, the ledger of
 ``_reliability`` balances (every value stored is readable or was reported exactly once) and the
 cache is within its capacity. ``--moka-soak FACTOR`` runs longer and with twice the threads.
