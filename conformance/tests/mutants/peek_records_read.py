@@ -17,7 +17,8 @@ Moka = pure_copy(
     {
         "_cache": [
             (
-                "                return default\n            return e.value\n\n    @overload\n    def expires_in",
+                "                return default\n            return e.value\n\n"
+                "    @overload\n    def expires_in",
                 "                return default\n        return self._get_locked(key, h, default)\n\n"
                 "    @overload\n    def expires_in",
             )

@@ -17,7 +17,8 @@ Moka = pure_copy(
     {
         "_cache": [
             (
-                "            if predicate(key, value) and self._remove(key, hash(key), written) is not _MISSING:\n"
+                "            if predicate(key, value) and "
+                "self._remove(key, hash(key), written) is not _MISSING:\n"
                 "                removed += 1\n",
                 "            if predicate(key, value):\n"
                 "                with self._lock:\n"

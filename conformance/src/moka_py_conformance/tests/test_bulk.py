@@ -20,7 +20,7 @@ from moka_py_conformance._support import EventLog, run_with_watchdog
 MISSING = object()
 
 
-def filled(Moka: Any, n: int = 3, **kwargs: Any) -> Any:  # noqa: N803
+def filled(Moka: Any, n: int = 3, **kwargs: Any) -> Any:
     cache = Moka(100, **kwargs)
     for i in range(n):
         cache.set(i, i * 10)
@@ -344,7 +344,8 @@ def test_the_predicate_may_use_the_cache(Moka: Any) -> None:
         return True
 
     run_with_watchdog(lambda: cache.remove_if(predicate), 30, "remove_if calling back into the cache")
-    assert sorted(cache.items()) == sorted([(i, i + 100) for i in range(4)] + [(i + 1000, 0) for i in range(4)])
+    expected = [(i, i + 100) for i in range(4)] + [(i + 1000, 0) for i in range(4)]
+    assert sorted(cache.items()) == sorted(expected)
 
 
 # statistics --------------------------------------------------------------------------------------
@@ -414,9 +415,9 @@ def test_statistics_reset_and_are_snapshots(Moka: Any) -> None:
     assert before.hits == 1
     assert cache.stats().hits == 2
     with pytest.raises(AttributeError):
-        before.hits = 5  # type: ignore[misc]
+        before.hits = 5
     with pytest.raises(TypeError):
-        before.evictions["size"] = 1  # type: ignore[index]
+        before.evictions["size"] = 1
     cache.reset_stats()
     stats = cache.stats()
     assert (stats.hits, stats.misses, stats.loads, stats.load_failures) == (0, 0, 0, 0)

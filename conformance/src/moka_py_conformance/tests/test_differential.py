@@ -109,10 +109,14 @@ def call_lists(draw: st.DrawFn, keys: int) -> list[Op]:
     return [Op(kind, k, serial, others=tuple(others)) for serial, (kind, k, others) in enumerate(drawn)]
 
 
+def more_keys(rng: random.Random, keys: int) -> tuple[int, ...]:
+    return tuple(rng.randrange(keys) for _ in range(rng.randrange(4)))
+
+
 def random_calls(rng: random.Random, keys: int, count: int) -> list[Op]:
     kinds = rng.choices(KINDS, weights=KIND_WEIGHTS, k=count)
     return [
-        Op(kind, rng.randrange(keys), serial, others=tuple(rng.randrange(keys) for _ in range(rng.randrange(4))))
+        Op(kind, rng.randrange(keys), serial, others=more_keys(rng, keys))
         for serial, kind in enumerate(kinds)
     ]
 

@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Hashable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pytest
@@ -408,7 +409,7 @@ class CacheMachine(RuleBasedStateMachine):
             self.ledger.forget(key)
 
     @rule(chosen=st.sets(key_indexes, max_size=6))
-    def remove_if(self, chosen: set[int]) -> None:
+    def remove_if(self, chosen: AbstractSet[int]) -> None:
         """``remove_if`` accepting the chosen keys: each value of theirs in the map is reported
         by the time it returns (removed, or evicted by the housekeeping it runs first)."""
         keys = {self.key(i) for i in chosen}
@@ -457,8 +458,8 @@ class CacheMachine(RuleBasedStateMachine):
             )
         if self.ledger.reports:
             for key, value in items:
-                if self.ledger.visible(key) != value:
-                    self.ledger.violate(f"items() has ({key!r}, {value!r}); the ledger: {self.ledger.visible(key)}")
+                if (visible := self.ledger.visible(key)) != value:
+                    self.ledger.violate(f"items() has ({key!r}, {value!r}); the ledger: {visible}")
 
     @rule(i=key_indexes)
     def contains_key(self, i: int) -> None:

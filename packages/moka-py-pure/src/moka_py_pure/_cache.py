@@ -90,14 +90,15 @@ _CHECK_NONE = 0  # no cache-wide ttl/tti, no invalidation: only a per-entry dead
 _CHECK_TTL = 1  # a cache-wide ttl only
 _CHECK_FULL = 2  # anything else: the locked path runs is_valid
 
-_ZERO_STATS = (0, 0, 0, 0, 0, dict.fromkeys(("explicit", "size", "expired", "replaced"), 0), 0)
+_StatTotals = tuple[int, int, int, int, int, dict[str, int], int]
+_ZERO_STATS: _StatTotals = (0, 0, 0, 0, 0, dict.fromkeys(("explicit", "size", "expired", "replaced"), 0), 0)
 
 
 def _pairs(what: str, items: Any) -> Iterator[tuple[Any, Any]]:
     """The ``(key, value)`` pairs of a mapping (anything with ``keys()``, as ``dict.update``
     reads it) or of an iterable of pairs; a bad argument or item raises ``TypeError``."""
     if hasattr(items, "keys"):
-        for key in items.keys():
+        for key in items.keys():  # noqa: SIM118 (as dict.update: keys(), then items[key])
             yield key, items[key]
         return
     try:
@@ -198,11 +199,11 @@ class Moka(Generic[K, V]):
         "_slack",
         "_stats_base",
         "_trigger_at",
-        "_unlogged",
         "_tti",
         "_tti_ns",
         "_ttl",
         "_ttl_ns",
+        "_unlogged",
         "_va",
         "_waiters",
         "_weigher",
@@ -1050,7 +1051,11 @@ class Moka(Generic[K, V]):
             totals = self._stat_totals()
         base = self._stats_base
         return make_stats(
-            *(now - before for now, before in zip(totals[:5], base[:5])),
+            totals[0] - base[0],
+            totals[1] - base[1],
+            totals[2] - base[2],
+            totals[3] - base[3],
+            totals[4] - base[4],
             {cause: totals[5][cause] - base[5][cause] for cause in totals[5]},
             totals[6] - base[6],
         )
@@ -1060,7 +1065,7 @@ class Moka(Generic[K, V]):
         with self._lock:
             self._stats_base = self._stat_totals()
 
-    def _stat_totals(self) -> tuple[int, int, int, int, int, dict[str, int], int]:
+    def _stat_totals(self) -> _StatTotals:
         """Every counter since creation (lock held): read records applied, queued and dropped."""
         policy = self._policy
         hits = policy.read_hits

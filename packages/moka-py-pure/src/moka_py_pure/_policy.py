@@ -46,19 +46,19 @@ class Policy:
     __slots__ = (
         "clock",
         "ec",
-        "evicted_weight",
-        "evictions",
         "events",
+        "evicted_weight",
         "eviction_count",
+        "evictions",
         "has_weigher",
         "map",
         "max_capacity",
         "more_entries_to_evict",
         "notify_enabled",
         "positions_memo",
+        "probation",
         "read_hits",
         "read_misses",
-        "probation",
         "sketch",
         "sketch_enabled",
         "timer_wheel",
@@ -125,7 +125,7 @@ class Policy:
         if self.notify_enabled:
             self.events.append((key, value, cause))
             self.evictions[cause] += 1
-            if cause == SIZE or cause == EXPIRED:
+            if cause in (SIZE, EXPIRED):
                 self.evicted_weight += weight
 
     def _sk(self, e: Entry) -> tuple[int, int, int, int]:

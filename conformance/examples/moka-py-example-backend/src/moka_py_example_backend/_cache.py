@@ -160,7 +160,7 @@ class CacheStats:
 def _pairs(what: str, items: Any) -> Iterator[tuple[Any, Any]]:
     """The pairs of a mapping (anything with ``keys()``) or of an iterable of pairs."""
     if hasattr(items, "keys"):
-        for key in items.keys():
+        for key in items.keys():  # noqa: SIM118 (as dict.update: keys(), then items[key])
             yield key, items[key]
         return
     try:
