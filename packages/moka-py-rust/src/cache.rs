@@ -929,6 +929,7 @@ impl Moka {
             })
             .expire_after(PerEntryExpiry {
                 track_reads: tti_d.is_some(),
+                track_writes: ttl_d.is_some() || tti_d.is_some(),
             });
         if let Some(c) = cap {
             builder = builder.max_capacity(c);

@@ -62,14 +62,21 @@ impl ValueCell {
         })
     }
 
-    /// The create and update hooks: the write's timestamps and per-entry deadline.
-    fn after_write(&self, at: Instant) -> Option<Duration> {
+    /// The create and update hooks: the per-entry deadline, and with `timestamps` (a
+    /// cache-wide ttl or tti, which count from them) the write's time. A new cell per
+    /// write, so what is not stored stays unset.
+    fn after_write(&self, at: Instant, timestamps: bool) -> Option<Duration> {
         let d = after_write(self.ttl_ns, self.tti_ns);
-        let t = instant_nanos(at);
-        self.written_ns.store(t, Ordering::Relaxed);
-        self.accessed_ns.store(t, Ordering::Relaxed);
-        let deadline = d.map_or(NO_DEADLINE, |d| plus(t, d));
-        self.deadline_ns.store(deadline, Ordering::Relaxed);
+        if timestamps || d.is_some() {
+            let t = instant_nanos(at);
+            if timestamps {
+                self.written_ns.store(t, Ordering::Relaxed);
+                self.accessed_ns.store(t, Ordering::Relaxed);
+            }
+            if let Some(d) = d {
+                self.deadline_ns.store(plus(t, d), Ordering::Relaxed);
+            }
+        }
         d
     }
 
@@ -138,6 +145,9 @@ pub struct PerEntryExpiry {
     /// The cache has a cache-wide tti: reads note the access time (for `expires_in`);
     /// without one, an access changes no deadline, and reads skip the clock.
     pub track_reads: bool,
+    /// The cache has a cache-wide ttl or tti: writes note their time (without one, no
+    /// deadline counts from it, and writes without per-entry durations skip the clock).
+    pub track_writes: bool,
 }
 
 impl Expiry<Key, Val> for PerEntryExpiry {
@@ -147,7 +157,7 @@ impl Expiry<Key, Val> for PerEntryExpiry {
         value: &Val,
         created_at: Instant,
     ) -> Option<Duration> {
-        value.after_write(created_at)
+        value.after_write(created_at, self.track_writes)
     }
 
     fn expire_after_update(
@@ -157,7 +167,7 @@ impl Expiry<Key, Val> for PerEntryExpiry {
         updated_at: Instant,
         _duration_until_expiry: Option<Duration>,
     ) -> Option<Duration> {
-        value.after_write(updated_at)
+        value.after_write(updated_at, self.track_writes)
     }
 
     fn expire_after_read(
