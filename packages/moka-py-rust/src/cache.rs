@@ -1247,13 +1247,15 @@ impl Moka {
     /// The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
     ///
     /// Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
-    #[pyo3(signature = (key, default))]
+    #[pyo3(signature = (key, default=None))]
     fn setdefault(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
-        default: &Bound<'_, PyAny>,
+        default: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        let none = py.None().into_bound(py);
+        let default = default.unwrap_or(&none);
         let h = hashed(py, key)?;
         let found = self.read(py, key, h);
         let f = self.finish(py);

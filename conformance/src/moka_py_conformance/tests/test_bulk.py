@@ -107,8 +107,10 @@ def test_setdefault(Moka: Any) -> None:
     cache = Moka(10)
     assert cache.setdefault("k", 1) == 1
     assert cache.setdefault("k", 2) == 1
+    assert cache.setdefault("none") is None
+    assert "none" in cache and cache.setdefault("none", 3) is None
     stats = cache.stats()
-    assert (stats.hits, stats.misses) == (1, 1)  # each call reads once
+    assert (stats.hits, stats.misses) == (2, 2)  # each call reads once
     assert cache["k"] == 1
 
 

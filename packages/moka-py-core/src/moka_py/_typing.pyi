@@ -169,11 +169,14 @@ class Moka(Generic[K, V]):
         """Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given."""
     @overload
     def pop(self, key: K, default: D) -> V | D: ...
-    def setdefault(self, key: K, default: V) -> V:
+    @overload
+    def setdefault(self, key: K) -> V | None:
         """The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
 
         Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
         """
+    @overload
+    def setdefault(self, key: K, default: V) -> V: ...
 
     def update(self, other: Mapping[K, V] | Iterable[tuple[K, V]] = (), /, **kwargs: V) -> None:
         """``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``."""

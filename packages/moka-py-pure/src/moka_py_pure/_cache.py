@@ -934,7 +934,13 @@ class Moka(Generic[K, V]):
             raise KeyError(key)
         return default
 
-    def setdefault(self, key: K, default: V) -> V:
+    @overload
+    def setdefault(self, key: K) -> V | None: ...
+
+    @overload
+    def setdefault(self, key: K, default: V) -> V: ...
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
         """The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
 
         Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
@@ -943,7 +949,7 @@ class Moka(Generic[K, V]):
         if value is _MISSING:
             self.set(key, default)
             return default
-        return cast(V, value)
+        return value
 
     def update(self, other: Any = (), /, **kwargs: V) -> None:
         """``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``."""

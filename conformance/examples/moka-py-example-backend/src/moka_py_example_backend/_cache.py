@@ -442,12 +442,12 @@ class Moka(Generic[K, V]):
             raise KeyError(key)
         return default
 
-    def setdefault(self, key: K, default: V) -> V:
+    def setdefault(self, key: K, default: Any = None) -> Any:
         value = self.get(key, _MISSING)
         if value is _MISSING:
             self.set(key, default)
             return default
-        return cast(V, value)
+        return value
 
     def update(self, other: Any = (), /, **kwargs: V) -> None:
         for key, value in _pairs("update", other):
