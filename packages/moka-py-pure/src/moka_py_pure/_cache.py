@@ -1037,8 +1037,8 @@ class Moka(Generic[K, V]):
         """Remove every entry for which ``predicate(key, value)`` is true; return how many.
 
         Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
-        snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it was
-        written or removed meanwhile.  An exception from ``predicate`` stops the sweep.
+        snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it
+        was written or removed meanwhile.  An exception from ``predicate`` stops the sweep.
         """
         if not callable(predicate):
             raise TypeError(f"predicate must be callable, not {type(predicate).__name__}")
