@@ -1156,28 +1156,26 @@ impl Moka {
 
     // -- looking into the cache, and working in bulk (API.md section 7) --
 
-    /// The number of entries ``get`` would return now: exact, unlike ``count()``.
-    ///
-    /// Not a read; it walks every stored entry (O(n)) and changes nothing.
+    // A slot: Python shows no docstring of its own for it.
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
         let n = self.cache.iter().count();
         self.finish(py)?;
         Ok(n)
     }
 
-    /// Whether ``len(cache) > 0``.
+    // A slot: Python shows no docstring of its own for it.
     fn __bool__(&self, py: Python<'_>) -> PyResult<bool> {
         let any = self.cache.iter().next().is_some();
         self.finish(py)?;
         Ok(any)
     }
 
-    /// The keys ``get`` would find now, from a snapshot, in no promised order; not reads.
+    // A slot: Python shows no docstring of its own for it.
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
         self.keys(py)?.try_iter()
     }
 
-    /// A snapshot of the live keys, in no promised order (not reads).
+    #[doc = moka_doc!(keys)]
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let live = self.snapshot(py);
         let list = PyList::new(py, live.into_iter().map(|(k, _, _)| k));
@@ -1185,7 +1183,7 @@ impl Moka {
         list
     }
 
-    /// A snapshot of the live values, in no promised order (not reads).
+    #[doc = moka_doc!(values)]
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let live = self.snapshot(py);
         let list = PyList::new(py, live.into_iter().map(|(_, v, _)| v));
@@ -1193,7 +1191,7 @@ impl Moka {
         list
     }
 
-    /// A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads).
+    #[doc = moka_doc!(items)]
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let live = self.snapshot(py);
         let list = PyList::new(py, live.into_iter().map(|(k, v, _)| (k, v)));
@@ -1201,7 +1199,7 @@ impl Moka {
         list
     }
 
-    /// ``cache[key]``: a recorded read like ``get``; ``KeyError`` when absent or expired.
+    // A slot: Python shows no docstring of its own for it.
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let h = hashed(py, key)?;
         let found = self.read(py, key, h);
@@ -1211,7 +1209,7 @@ impl Moka {
         found.ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
     }
 
-    /// ``cache[key] = value``: ``set(key, value)``.
+    // A slot: Python shows no docstring of its own for it.
     fn __setitem__(
         &self,
         py: Python<'_>,
@@ -1224,7 +1222,7 @@ impl Moka {
         r.and(f)
     }
 
-    /// ``del cache[key]``: ``remove(key)``; ``KeyError`` when absent.
+    // A slot: Python shows no docstring of its own for it.
     fn __delitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
         let h = hashed(py, key)?;
         match self.remove_impl(py, key, h, None)? {
@@ -1233,7 +1231,7 @@ impl Moka {
         }
     }
 
-    /// Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given.
+    #[doc = moka_doc!(pop)]
     #[pyo3(signature = (key, default=Arg::missing()))]
     fn pop(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Arg<'_>) -> PyResult<Py<PyAny>> {
         let h = hashed(py, key)?;
@@ -1244,9 +1242,7 @@ impl Moka {
         }
     }
 
-    /// The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
-    ///
-    /// Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
+    #[doc = moka_doc!(setdefault)]
     #[pyo3(signature = (key, default=None))]
     fn setdefault(
         &self,
@@ -1270,7 +1266,7 @@ impl Moka {
         Ok(default.clone().unbind())
     }
 
-    /// ``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``.
+    #[doc = moka_doc!(update)]
     #[pyo3(signature = (other=Arg::missing(), /, **kwargs), text_signature = "($self, other=(), /, **kwargs)")]
     fn update(
         &self,
@@ -1293,9 +1289,7 @@ impl Moka {
         Ok(())
     }
 
-    /// The value of ``key`` without recording a read, or ``default``.
-    ///
-    /// No time-to-idle renewal, no recency or frequency change, not counted in ``stats()``.
+    #[doc = moka_doc!(peek)]
     #[pyo3(signature = (key, default=None))]
     fn peek(
         &self,
@@ -1310,8 +1304,7 @@ impl Moka {
         Ok(found.unwrap_or_else(|| default.unwrap_or_else(|| py.None())))
     }
 
-    /// Seconds until ``key``'s entry expires (``math.inf`` if it never does), or ``default``
-    /// if it is absent or expired.  Not a read.
+    #[doc = moka_doc!(expires_in)]
     #[pyo3(signature = (key, default=None))]
     fn expires_in(
         &self,
@@ -1337,7 +1330,7 @@ impl Moka {
         Ok(default.unwrap_or_else(|| py.None()))
     }
 
-    /// ``{key: value}`` of the given keys that are present; each key is a ``get``.
+    #[doc = moka_doc!(get_many)]
     fn get_many<'py>(
         &self,
         py: Python<'py>,
@@ -1358,9 +1351,7 @@ impl Moka {
         Ok(found)
     }
 
-    /// ``set`` every pair of ``items`` (a mapping or an iterable of pairs), in order.
-    ///
-    /// An error stops it: the pairs before it are stored, the rest are not.
+    #[doc = moka_doc!(set_many)]
     #[pyo3(signature = (items, ttl=None, tti=None))]
     fn set_many(
         &self,
@@ -1374,7 +1365,7 @@ impl Moka {
         self.set_pairs(py, "set_many", items, ttl_ns, tti_ns)
     }
 
-    /// Remove each key (as ``remove``); return ``{key: value}`` of those that were present.
+    #[doc = moka_doc!(remove_many)]
     fn remove_many<'py>(
         &self,
         py: Python<'py>,
@@ -1391,11 +1382,7 @@ impl Moka {
         Ok(removed)
     }
 
-    /// Remove every entry for which ``predicate(key, value)`` is true; return how many.
-    ///
-    /// Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
-    /// snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it
-    /// was written or removed meanwhile.  An exception from ``predicate`` stops the sweep.
+    #[doc = moka_doc!(remove_if)]
     fn remove_if(&self, py: Python<'_>, predicate: &Bound<'_, PyAny>) -> PyResult<usize> {
         if !predicate.is_callable() {
             return Err(PyTypeError::new_err(format!(
@@ -1419,17 +1406,16 @@ impl Moka {
         Ok(removed)
     }
 
-    /// A snapshot of the statistics since creation or ``reset_stats()`` (always counted).
+    #[doc = moka_doc!(stats)]
     fn stats(&self) -> CacheStats {
         self.stats.snapshot()
     }
 
-    /// Set every statistic to zero.
+    #[doc = moka_doc!(reset_stats)]
     fn reset_stats(&self) {
         self.stats.reset();
     }
 
-    /// ``Moka[K, V]``: a generic alias, for type annotations.
     #[doc = moka_doc!(__class_getitem__)]
     #[classmethod]
     fn __class_getitem__(cls: &Bound<'_, PyType>, item: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

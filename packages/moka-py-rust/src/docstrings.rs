@@ -91,6 +91,59 @@ unless other threads have inserted meanwhile."#
 Apply the recorded reads and writes, admit or evict by size, remove the
 expired entries, and report them to the eviction listener."#
     };
+    (keys) => {
+        r#"A snapshot of the live keys, in no promised order (not reads)."#
+    };
+    (values) => {
+        r#"A snapshot of the live values, in no promised order (not reads)."#
+    };
+    (items) => {
+        r#"A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads)."#
+    };
+    (pop) => {
+        r#"Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given."#
+    };
+    (setdefault) => {
+        r#"The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
+
+Two calls, not one atomic step: use ``get_with`` for one value per key across threads."#
+    };
+    (update) => {
+        r#"``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``."#
+    };
+    (peek) => {
+        r#"The value of ``key`` without recording a read, or ``default``.
+
+No time-to-idle renewal, no recency or frequency change, not counted in ``stats()``."#
+    };
+    (expires_in) => {
+        r#"Seconds until ``key``'s entry expires (``math.inf`` if it never does), or ``default``
+if it is absent or expired.  Not a read."#
+    };
+    (get_many) => {
+        r#"``{key: value}`` of the given keys that are present; each key is a ``get``."#
+    };
+    (set_many) => {
+        r#"``set`` every pair of ``items`` (a mapping or an iterable of pairs), in order.
+
+An error stops it: the pairs before it are stored, the rest are not."#
+    };
+    (remove_many) => {
+        r#"Remove each key (as ``remove``); return ``{key: value}`` of those that were present."#
+    };
+    (remove_if) => {
+        r#"Remove every entry for which ``predicate(key, value)`` is true; return how many.
+
+Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
+snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it
+was written or removed meanwhile.  An exception from ``predicate`` stops the sweep."#
+    };
+    (stats) => {
+        r#"A snapshot of the statistics since creation or ``reset_stats()`` (always counted)."#
+    };
+    (reset_stats) => {
+        r#"Set every statistic to zero."#
+    };
     (__class_getitem__) => {
         r#"``Moka[K, V]``: a generic alias, for type annotations."#
     };

@@ -28,7 +28,8 @@ def _declared() -> dict[str, Params]:
     """The parameters of ``__init__`` and of every public method the stub declares.
 
     An overloaded method (``get``, ``remove``) takes the union of its overloads: a parameter that
-    only the wider overload has is optional, with the contract's default ``None``.
+    only the wider overload has is optional, with the contract's default ``None``, or the default
+    that overload gives it (``pop``'s ``...``: no default, ``KeyError``).
     """
     tree = ast.parse(STUB.read_text(encoding="utf-8"))
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Moka")
@@ -43,7 +44,9 @@ def _declared() -> dict[str, Params]:
         narrower = declared.get(node.name) if "overload" in decorators else None
         if narrower is not None:
             known = {name for name, _, _ in narrower}
-            params = [(n, k, d if n in known else None) for n, k, d in params]
+            params = [
+                (n, k, d if n in known else None if d is inspect.Parameter.empty else d) for n, k, d in params
+            ]
         declared[node.name] = params
     return declared
 
@@ -55,8 +58,12 @@ def _params(node: ast.FunctionDef) -> Params:
     defaults: list[Any] = [inspect.Parameter.empty] * (len(positional) - len(args.defaults))
     defaults += [ast.literal_eval(d) for d in args.defaults]
     params: Params = [(name, kind, d) for (name, kind), d in zip(positional, defaults)][1:]  # no self
+    if args.vararg is not None:
+        params.append((args.vararg.arg, "VAR_POSITIONAL", inspect.Parameter.empty))
     for a, d in zip(args.kwonlyargs, args.kw_defaults):
         params.append((a.arg, "KEYWORD_ONLY", inspect.Parameter.empty if d is None else ast.literal_eval(d)))
+    if args.kwarg is not None:
+        params.append((args.kwarg.arg, "VAR_KEYWORD", inspect.Parameter.empty))
     return params
 
 

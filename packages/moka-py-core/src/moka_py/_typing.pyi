@@ -134,17 +134,11 @@ class Moka(Generic[K, V]):
         expired entries, and report them to the eviction listener.
         """
 
-    def __len__(self) -> int:
-        """The number of entries ``get`` would return now: exact, unlike ``count()``.
+    def __len__(self) -> int: ...
 
-        Not a read; it walks every stored entry (O(n)) and changes nothing.
-        """
+    def __bool__(self) -> bool: ...
 
-    def __bool__(self) -> bool:
-        """Whether ``len(cache) > 0``."""
-
-    def __iter__(self) -> Iterator[K]:
-        """The keys ``get`` would find now, from a snapshot, in no promised order; not reads."""
+    def __iter__(self) -> Iterator[K]: ...
 
     def keys(self) -> list[K]:
         """A snapshot of the live keys, in no promised order (not reads)."""
@@ -155,20 +149,17 @@ class Moka(Generic[K, V]):
     def items(self) -> list[tuple[K, V]]:
         """A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads)."""
 
-    def __getitem__(self, key: K) -> V:
-        """``cache[key]``: a recorded read like ``get``; ``KeyError`` when absent or expired."""
+    def __getitem__(self, key: K) -> V: ...
 
-    def __setitem__(self, key: K, value: V) -> None:
-        """``cache[key] = value``: ``set(key, value)``."""
+    def __setitem__(self, key: K, value: V) -> None: ...
 
-    def __delitem__(self, key: K) -> None:
-        """``del cache[key]``: ``remove(key)``; ``KeyError`` when absent."""
+    def __delitem__(self, key: K) -> None: ...
 
     @overload
     def pop(self, key: K) -> V:
         """Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given."""
     @overload
-    def pop(self, key: K, default: D) -> V | D: ...
+    def pop(self, key: K, default: D = ...) -> V | D: ...
     @overload
     def setdefault(self, key: K) -> V | None:
         """The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.

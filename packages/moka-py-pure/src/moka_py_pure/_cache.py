@@ -866,15 +866,10 @@ class Moka(Generic[K, V]):
         return live
 
     def __len__(self) -> int:
-        """The number of entries ``get`` would return now: exact, unlike ``count()``.
-
-        Not a read; it walks every stored entry (O(n)) and changes nothing.
-        """
         with self._lock:
             return len(self._live())
 
     def __bool__(self) -> bool:
-        """Whether ``len(cache) > 0``."""
         with self._lock:
             now = self._clock() - self._origin
             ttl, tti, va = self._ttl_ns, self._tti_ns, self._va
@@ -885,37 +880,30 @@ class Moka(Generic[K, V]):
             return False
 
     def __iter__(self) -> Iterator[K]:
-        """The keys ``get`` would find now, from a snapshot, in no promised order; not reads."""
         return iter(self.keys())
 
     def keys(self) -> list[K]:
-        """A snapshot of the live keys, in no promised order (not reads)."""
         with self._lock:
             return [e.mkey for e in self._live()]
 
     def values(self) -> list[V]:
-        """A snapshot of the live values, in no promised order (not reads)."""
         with self._lock:
             return [e.value for e in self._live()]
 
     def items(self) -> list[tuple[K, V]]:
-        """A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads)."""
         with self._lock:
             return [(e.mkey, e.value) for e in self._live()]
 
     def __getitem__(self, key: K) -> V:
-        """``cache[key]``: a recorded read like ``get``; ``KeyError`` when absent or expired."""
         value = self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return cast(V, value)
 
     def __setitem__(self, key: K, value: V) -> None:
-        """``cache[key] = value``: ``set(key, value)``."""
         self.set(key, value)
 
     def __delitem__(self, key: K) -> None:
-        """``del cache[key]``: ``remove(key)``; ``KeyError`` when absent."""
         if self._remove(key, hash(key), _MISSING) is _MISSING:
             raise KeyError(key)
 
@@ -926,7 +914,6 @@ class Moka(Generic[K, V]):
     def pop(self, key: K, default: D) -> V | D: ...
 
     def pop(self, key: Any, default: Any = _MISSING) -> Any:
-        """Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given."""
         value = self._remove(key, hash(key), _MISSING)
         if value is not _MISSING:
             return value
@@ -941,10 +928,6 @@ class Moka(Generic[K, V]):
     def setdefault(self, key: K, default: V) -> V: ...
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        """The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
-
-        Two calls, not one atomic step: use ``get_with`` for one value per key across threads.
-        """
         value = self.get(key, _MISSING)
         if value is _MISSING:
             self.set(key, default)
@@ -952,7 +935,6 @@ class Moka(Generic[K, V]):
         return value
 
     def update(self, other: Any = (), /, **kwargs: V) -> None:
-        """``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``."""
         for key, value in _pairs("update", other):
             self.set(key, value)
         for key, value in kwargs.items():
@@ -965,10 +947,6 @@ class Moka(Generic[K, V]):
     def peek(self, key: K, default: D) -> V | D: ...
 
     def peek(self, key: Any, default: Any = None) -> Any:
-        """The value of ``key`` without recording a read, or ``default``.
-
-        No time-to-idle renewal, no recency or frequency change, not counted in ``stats()``.
-        """
         h = hash(key)
         with self._lock:
             e = find(self._map, h, key)
@@ -986,8 +964,6 @@ class Moka(Generic[K, V]):
     def expires_in(self, key: K, default: D) -> float | D: ...
 
     def expires_in(self, key: Any, default: Any = None) -> Any:
-        """Seconds until ``key``'s entry expires (``math.inf`` if it never does), or ``default``
-        if it is absent or expired.  Not a read."""
         h = hash(key)
         with self._lock:
             e = find(self._map, h, key)
@@ -1000,7 +976,6 @@ class Moka(Generic[K, V]):
         return math.inf if deadline is None else (deadline - now) / 1e9
 
     def get_many(self, keys: Iterable[K]) -> dict[K, V]:
-        """``{key: value}`` of the given keys that are present; each key is a ``get``."""
         found: dict[K, V] = {}
         for key in _iterate("get_many", keys):
             value = self.get(key, _MISSING)
@@ -1014,10 +989,6 @@ class Moka(Generic[K, V]):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> None:
-        """``set`` every pair of ``items`` (a mapping or an iterable of pairs), in order.
-
-        An error stops it: the pairs before it are stored, the rest are not.
-        """
         if ttl is not None or tti is not None:
             duration_ns("ttl", ttl)
             duration_ns("tti", tti)
@@ -1025,7 +996,6 @@ class Moka(Generic[K, V]):
             self.set(key, value, ttl, tti)
 
     def remove_many(self, keys: Iterable[K]) -> dict[K, V]:
-        """Remove each key (as ``remove``); return ``{key: value}`` of those that were present."""
         removed: dict[K, V] = {}
         for key in _iterate("remove_many", keys):
             value = self._remove(key, hash(key), _MISSING)
@@ -1034,12 +1004,6 @@ class Moka(Generic[K, V]):
         return removed
 
     def remove_if(self, predicate: Callable[[K, V], object]) -> int:
-        """Remove every entry for which ``predicate(key, value)`` is true; return how many.
-
-        Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
-        snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it
-        was written or removed meanwhile.  An exception from ``predicate`` stops the sweep.
-        """
         if not callable(predicate):
             raise TypeError(f"predicate must be callable, not {type(predicate).__name__}")
         self.run_pending_tasks()
@@ -1052,7 +1016,6 @@ class Moka(Generic[K, V]):
         return removed
 
     def stats(self) -> CacheStats:
-        """A snapshot of the statistics since creation or ``reset_stats()`` (always counted)."""
         with self._lock:
             totals = self._stat_totals()
         base = self._stats_base
@@ -1067,7 +1030,6 @@ class Moka(Generic[K, V]):
         )
 
     def reset_stats(self) -> None:
-        """Set every statistic to zero."""
         with self._lock:
             self._stats_base = self._stat_totals()
 
@@ -1112,5 +1074,12 @@ def _show_public_face(cls: type, docs: dict[str, str]) -> None:
             )
 
 
+# pop's "no default given" is a sentinel; its signature shows it as `...`, as the Rust backend's does
+_pop_signature = inspect.signature(Moka.pop)
+Moka.pop.__signature__ = _pop_signature.replace(  # type: ignore[attr-defined]
+    parameters=[
+        p.replace(default=...) if p.name == "default" else p for p in _pop_signature.parameters.values()
+    ]
+)
 _show_public_face(Moka, MOKA_DOCS)
 

@@ -62,6 +62,31 @@ unless other threads have inserted meanwhile.""",
 
 Apply the recorded reads and writes, admit or evict by size, remove the
 expired entries, and report them to the eviction listener.""",
+    "keys": """A snapshot of the live keys, in no promised order (not reads).""",
+    "values": """A snapshot of the live values, in no promised order (not reads).""",
+    "items": """A snapshot of the live ``(key, value)`` pairs, in no promised order (not reads).""",
+    "pop": """Remove ``key`` and return its value, else ``default``; ``KeyError`` if none is given.""",
+    "setdefault": """The value of ``key`` (a recorded read); if absent, ``set(key, default)`` and return it.
+
+Two calls, not one atomic step: use ``get_with`` for one value per key across threads.""",
+    "update": """``set`` each pair of ``other`` (a mapping or an iterable of pairs), then of ``kwargs``.""",
+    "peek": """The value of ``key`` without recording a read, or ``default``.
+
+No time-to-idle renewal, no recency or frequency change, not counted in ``stats()``.""",
+    "expires_in": """Seconds until ``key``'s entry expires (``math.inf`` if it never does), or ``default``
+if it is absent or expired.  Not a read.""",
+    "get_many": """``{key: value}`` of the given keys that are present; each key is a ``get``.""",
+    "set_many": """``set`` every pair of ``items`` (a mapping or an iterable of pairs), in order.
+
+An error stops it: the pairs before it are stored, the rest are not.""",
+    "remove_many": """Remove each key (as ``remove``); return ``{key: value}`` of those that were present.""",
+    "remove_if": """Remove every entry for which ``predicate(key, value)`` is true; return how many.
+
+Runs the pending housekeeping first, then calls ``predicate`` with no lock held on a
+snapshot of the live entries; an accepted entry is removed as by ``remove``, unless it
+was written or removed meanwhile.  An exception from ``predicate`` stops the sweep.""",
+    "stats": """A snapshot of the statistics since creation or ``reset_stats()`` (always counted).""",
+    "reset_stats": """Set every statistic to zero.""",
     "__class_getitem__": """``Moka[K, V]``: a generic alias, for type annotations.""",
 }
 """``{name: docstring}``: the class under ``'Moka'``, then its members."""
