@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -33,11 +32,21 @@ class ReSTRoles(griffe.Extension):
             if not overloads or name in cls.members:
                 continue
             widest = max(overloads, key=lambda f: len(f.parameters))
-            parameters = copy.deepcopy(widest.parameters)
-            for parameter in parameters:
-                omitted = any(parameter.name not in f.parameters for f in overloads)
-                if omitted and parameter.default is None:
-                    parameter.default = "None"
+            # New parameters, sharing the annotations: a deep copy would copy what the annotation
+            # expressions refer to (their modules), which grows with every overload-only method.
+            parameters = griffe.Parameters(
+                *(
+                    griffe.Parameter(
+                        p.name,
+                        annotation=p.annotation,
+                        kind=p.kind,
+                        default="None"
+                        if p.default is None and any(p.name not in f.parameters for f in overloads)
+                        else p.default,
+                    )
+                    for p in widest.parameters
+                )
+            )
             docstring = next((f.docstring for f in overloads if f.docstring is not None), None)
             for overload in overloads:
                 overload.docstring = None

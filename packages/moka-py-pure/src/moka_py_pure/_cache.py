@@ -882,15 +882,15 @@ class Moka(Generic[K, V]):
     def __iter__(self) -> Iterator[K]:
         return iter(self.keys())
 
-    def keys(self) -> list[K]:
+    def keys(self, /) -> list[K]:
         with self._lock:
             return [e.mkey for e in self._live()]
 
-    def values(self) -> list[V]:
+    def values(self, /) -> list[V]:
         with self._lock:
             return [e.value for e in self._live()]
 
-    def items(self) -> list[tuple[K, V]]:
+    def items(self, /) -> list[tuple[K, V]]:
         with self._lock:
             return [(e.mkey, e.value) for e in self._live()]
 
@@ -908,12 +908,12 @@ class Moka(Generic[K, V]):
             raise KeyError(key)
 
     @overload
-    def pop(self, key: K) -> V: ...
+    def pop(self, /, key: K) -> V: ...
 
     @overload
-    def pop(self, key: K, default: D) -> V | D: ...
+    def pop(self, /, key: K, default: D) -> V | D: ...
 
-    def pop(self, key: Any, default: Any = _MISSING) -> Any:
+    def pop(self, /, key: Any, default: Any = _MISSING) -> Any:
         value = self._remove(key, hash(key), _MISSING)
         if value is not _MISSING:
             return value
@@ -922,12 +922,12 @@ class Moka(Generic[K, V]):
         return default
 
     @overload
-    def setdefault(self, key: K) -> V | None: ...
+    def setdefault(self, /, key: K) -> V | None: ...
 
     @overload
-    def setdefault(self, key: K, default: V) -> V: ...
+    def setdefault(self, /, key: K, default: V) -> V: ...
 
-    def setdefault(self, key: Any, default: Any = None) -> Any:
+    def setdefault(self, /, key: Any, default: Any = None) -> Any:
         value = self.get(key, _MISSING)
         if value is _MISSING:
             self.set(key, default)
@@ -941,12 +941,12 @@ class Moka(Generic[K, V]):
             self.set(cast(K, key), value)
 
     @overload
-    def peek(self, key: K) -> V | None: ...
+    def peek(self, /, key: K) -> V | None: ...
 
     @overload
-    def peek(self, key: K, default: D) -> V | D: ...
+    def peek(self, /, key: K, default: D) -> V | D: ...
 
-    def peek(self, key: Any, default: Any = None) -> Any:
+    def peek(self, /, key: Any, default: Any = None) -> Any:
         h = hash(key)
         with self._lock:
             e = find(self._map, h, key)
@@ -958,12 +958,12 @@ class Moka(Generic[K, V]):
             return e.value
 
     @overload
-    def expires_in(self, key: K) -> float | None: ...
+    def expires_in(self, /, key: K) -> float | None: ...
 
     @overload
-    def expires_in(self, key: K, default: D) -> float | D: ...
+    def expires_in(self, /, key: K, default: D) -> float | D: ...
 
-    def expires_in(self, key: Any, default: Any = None) -> Any:
+    def expires_in(self, /, key: Any, default: Any = None) -> Any:
         h = hash(key)
         with self._lock:
             e = find(self._map, h, key)
@@ -975,7 +975,7 @@ class Moka(Generic[K, V]):
             deadline = deadline_of(e, self._ttl_ns, self._tti_ns)
         return math.inf if deadline is None else (deadline - now) / 1e9
 
-    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+    def get_many(self, /, keys: Iterable[K]) -> dict[K, V]:
         found: dict[K, V] = {}
         for key in _iterate("get_many", keys):
             value = self.get(key, _MISSING)
@@ -985,6 +985,7 @@ class Moka(Generic[K, V]):
 
     def set_many(
         self,
+        /,
         items: Mapping[K, V] | Iterable[tuple[K, V]],
         ttl: float | None = None,
         tti: float | None = None,
@@ -995,7 +996,7 @@ class Moka(Generic[K, V]):
         for key, value in _pairs("set_many", items):
             self.set(key, value, ttl, tti)
 
-    def remove_many(self, keys: Iterable[K]) -> dict[K, V]:
+    def remove_many(self, /, keys: Iterable[K]) -> dict[K, V]:
         removed: dict[K, V] = {}
         for key in _iterate("remove_many", keys):
             value = self._remove(key, hash(key), _MISSING)
@@ -1003,7 +1004,7 @@ class Moka(Generic[K, V]):
                 removed[key] = value
         return removed
 
-    def remove_if(self, predicate: Callable[[K, V], object]) -> int:
+    def remove_if(self, /, predicate: Callable[[K, V], object]) -> int:
         if not callable(predicate):
             raise TypeError(f"predicate must be callable, not {type(predicate).__name__}")
         self.run_pending_tasks()
@@ -1015,7 +1016,7 @@ class Moka(Generic[K, V]):
                 removed += 1
         return removed
 
-    def stats(self) -> CacheStats:
+    def stats(self, /) -> CacheStats:
         with self._lock:
             totals = self._stat_totals()
         base = self._stats_base
@@ -1029,7 +1030,7 @@ class Moka(Generic[K, V]):
             totals[6] - base[6],
         )
 
-    def reset_stats(self) -> None:
+    def reset_stats(self, /) -> None:
         with self._lock:
             self._stats_base = self._stat_totals()
 

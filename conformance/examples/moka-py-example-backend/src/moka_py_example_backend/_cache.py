@@ -31,6 +31,7 @@ TinyLFU admission, which is why it declares ``exact = False``.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import sys
@@ -768,3 +769,13 @@ class Moka(Generic[K, V]):
                     first = exc
         if first is not None:
             raise first
+
+
+# pop's "no default given" is a private sentinel; its signature shows it as `...`, as moka-py's
+# backends do (moka-py's conformance suite compares signatures with its stub)
+_pop_signature = inspect.signature(Moka.pop)
+Moka.pop.__signature__ = _pop_signature.replace(  # type: ignore[attr-defined]
+    parameters=[
+        p.replace(default=...) if p.name == "default" else p for p in _pop_signature.parameters.values()
+    ]
+)
