@@ -865,11 +865,11 @@ class Moka(Generic[K, V]):
                     live.append(e)
         return live
 
-    def __len__(self) -> int:
+    def __len__(self, /) -> int:
         with self._lock:
             return len(self._live())
 
-    def __bool__(self) -> bool:
+    def __bool__(self, /) -> bool:
         with self._lock:
             now = self._clock() - self._origin
             ttl, tti, va = self._ttl_ns, self._tti_ns, self._va
@@ -879,7 +879,7 @@ class Moka(Generic[K, V]):
                         return True
             return False
 
-    def __iter__(self) -> Iterator[K]:
+    def __iter__(self, /) -> Iterator[K]:
         return iter(self.keys())
 
     def keys(self, /) -> list[K]:
@@ -894,16 +894,16 @@ class Moka(Generic[K, V]):
         with self._lock:
             return [(e.mkey, e.value) for e in self._live()]
 
-    def __getitem__(self, key: K) -> V:
+    def __getitem__(self, key: K, /) -> V:
         value = self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return cast(V, value)
 
-    def __setitem__(self, key: K, value: V) -> None:
+    def __setitem__(self, key: K, value: V, /) -> None:
         self.set(key, value)
 
-    def __delitem__(self, key: K) -> None:
+    def __delitem__(self, key: K, /) -> None:
         if self._remove(key, hash(key), _MISSING) is _MISSING:
             raise KeyError(key)
 
