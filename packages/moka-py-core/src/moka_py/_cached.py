@@ -619,7 +619,7 @@ def cache_info_of(
     """
     hits, misses = counts
     if hasattr(type(cache), "__len__"):
-        size = len(cache)  # type: ignore[arg-type]
+        size = len(cache)
     else:
         cache.run_pending_tasks()
         size = cache.count()

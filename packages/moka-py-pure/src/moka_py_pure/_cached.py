@@ -85,7 +85,7 @@ def plain_wrapper(
         value = func(*args, **kwargs)
         events = insert(k, h, value, None, None)  # Moka.set, with the hash already known
         if events:
-            deliver(c._listener, events)  # type: ignore[arg-type]
+            deliver(c._listener, events)
         return value
 
     return wrapper
