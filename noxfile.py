@@ -303,9 +303,12 @@ def wheels(session: nox.Session) -> None:
     session.run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                 "pytest>=8", "hypothesis>=6.100", "pytest-timeout", external=True)  # fmt: skip
     install_from_dist(session, python, "moka-py[rust]", "moka-py-conformance")
-    # Every other one: its own wheel, through the demo's self-check on the Rust backend.
+    # Every other one: its own wheel, through the demo's self-check on the Rust backend. The core's
+    # third-party dependencies (typing_extensions before 3.10) come from the index, as pytest does.
     for interpreter in interpreters[1:]:
         other = release_venv(session, tmp / f"release-venv-{Path(interpreter).name}", interpreter)
+        session.run(other, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    *third_party_dependencies(CORE), external=True)  # fmt: skip
         install_from_dist(session, other, "moka-py[rust]")
         session.run(other, "-m", "moka_py", env={"MOKA_PY_BACKEND": "rust"}, external=True)
     for backend in BACKENDS:
@@ -314,6 +317,14 @@ def wheels(session: nox.Session) -> None:
             "--pyargs", "moka_py_conformance", "-m", "contract", "--moka-backend", backend,
             *session.posargs, env=examples_env(session), external=True,
         )  # fmt: skip
+
+
+def third_party_dependencies(package: Path) -> list[str]:
+    """The requirements of ``package``'s pyproject that are not moka-py's own distributions."""
+    import tomllib  # the session runs on 3.11
+
+    project = tomllib.loads((package / "pyproject.toml").read_text())["project"]
+    return [req for req in project.get("dependencies", []) if not req.startswith("moka-py")]
 
 
 def release_venv(session: nox.Session, venv: Path, interpreter: str) -> str:
