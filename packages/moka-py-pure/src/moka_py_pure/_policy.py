@@ -33,6 +33,17 @@ EVICTION_BATCH_SIZE = 384
 MAX_CONSECUTIVE_RETRIES = 5
 POSITIONS_MEMO_LIMIT = 1 << 16
 
+
+def _entry_of_wo(node: DeqNode[Entry]) -> Entry:
+    """The write-order deque holds nodes that point to entries."""
+    return node.elem
+
+
+def _entry_of_ao(node: Entry) -> Entry:
+    """The probation deque links the entries themselves."""
+    return node
+
+
 Event = tuple[Any, Any, str]
 # Write records: an upsert is (entry, entry_gen, old_weight, new_weight, key given to the insert);
 # a remove is the entry itself: once unmapped nothing bumps its entry_gen again, so the generation
@@ -619,87 +630,58 @@ class Policy:
         """``Inner::evict_expired_entries_using_deqs``: TTL and TTI and ``invalidate_all``."""
         now = self.clock()
         if self.write_order_enabled:
-            self.remove_expired_wo(now)
+            # ``Inner::remove_expired_wo``: TTL / ``invalidate_all`` from the write-order front.
+            self._remove_expired(now, self.write_order, _entry_of_wo, "lm", self.ttl, self._skip_updated_entry_wo)
         if self.tti is not None or self.va is not None:
+            # ``Inner::remove_expired_ao`` on probation: TTI / ``invalidate_all`` from the LRU end.
             # The window and protected deques are always empty in moka 0.12: only probation matters.
-            self.remove_expired_ao(now)
+            self._remove_expired(now, self.probation, _entry_of_ao, "la", self.tti, self._skip_updated_entry_ao)
 
-    def remove_expired_wo(self, now: int) -> None:
-        """``Inner::remove_expired_wo``: TTL / ``invalidate_all`` from the write-order front."""
-        ttl = self.ttl
+    def _remove_expired(
+        self,
+        now: int,
+        deq: Deque[Any],
+        entry_of: Callable[[Any], Entry],
+        stamp: str,
+        duration: int | None,
+        skip_updated: Callable[[Entry], None],
+    ) -> None:
+        """The walk moka writes twice (``remove_expired_wo`` and ``remove_expired_ao``): from the front
+        of ``deq``, remove the entries whose ``stamp`` (last modified or last accessed) is ``duration``
+        old or older than ``invalidate_all``, up to a batch, stopping at the first live one."""
         va = self.va
         m = self.map
-        deq = self.write_order
         more_to_evict = True
         for _ in range(EVICTION_BATCH_SIZE):
             node = deq.head
             if node is None:
                 more_to_evict = False
                 break
-            info = node.elem
-            key = info.key
+            info = entry_of(node)
             if info.gen != info.pgen:
-                self._skip_updated_entry_wo(info)
+                skip_updated(info)
                 more_to_evict = False
                 continue
-            lm = info.lm
-            if ttl is not None and sat_add(lm, ttl) <= now:
+            at = getattr(info, stamp)
+            if duration is not None and sat_add(at, duration) <= now:
                 cause = EXPIRED
-            elif va is not None and lm < va:
+            elif va is not None and at < va:
                 cause = EXPLICIT
             else:
                 more_to_evict = False
                 break
             cur = current(m, info)
+            if cur is not None:
+                at = getattr(cur, stamp)
             if cur is not None and (
-                (va is not None and cur.lm < va) or (ttl is not None and sat_add(cur.lm, ttl) <= now)
+                (va is not None and at < va) or (duration is not None and sat_add(at, duration) <= now)
             ):
                 unmap(m, cur)
-                self._notify(key, cur, cause)
+                self._notify(info.key, cur, cause)
                 self.eviction_count += 1
                 self.handle_remove(cur)
             else:
-                self._skip_updated_entry_wo(info)
-                more_to_evict = False
-        if more_to_evict:
-            self.more_entries_to_evict = True
-
-    def remove_expired_ao(self, now: int) -> None:
-        """``Inner::remove_expired_ao`` on probation: TTI / ``invalidate_all`` from the LRU end."""
-        tti = self.tti
-        va = self.va
-        m = self.map
-        deq = self.probation
-        more_to_evict = True
-        for _ in range(EVICTION_BATCH_SIZE):
-            node = deq.head
-            if node is None:
-                more_to_evict = False
-                break
-            info = node
-            key = info.key
-            if info.gen != info.pgen:
-                self._skip_updated_entry_ao(info)
-                more_to_evict = False
-                continue
-            la = info.la
-            if tti is not None and sat_add(la, tti) <= now:
-                cause = EXPIRED
-            elif va is not None and la < va:
-                cause = EXPLICIT
-            else:
-                more_to_evict = False
-                break
-            cur = current(m, info)
-            if cur is not None and (
-                (va is not None and cur.la < va) or (tti is not None and sat_add(cur.la, tti) <= now)
-            ):
-                unmap(m, cur)
-                self._notify(key, cur, cause)
-                self.eviction_count += 1
-                self.handle_remove(cur)
-            else:
-                self._skip_updated_entry_ao(info)
+                skip_updated(info)
                 more_to_evict = False
         if more_to_evict:
             self.more_entries_to_evict = True
