@@ -460,15 +460,23 @@ class Moka(Generic[K, V]):
         finally:
             self._release()
 
+    def _find_live(self, key: Any, h: int) -> tuple[Entry, int] | None:
+        """The live entry of ``key`` and the time it was judged at; under the lock, touches nothing."""
+        e = find(self._map, h, key)
+        if e is None:
+            return None
+        now = self._clock() - self._origin
+        if not is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
+            return None
+        return e, now
+
     def _peek(self, key: Any, h: int) -> Any:
         """moka's ``get_with_hash_without_recording``: touches the entry, records nothing."""
         with self._lock:
-            e = find(self._map, h, key)
-            if e is None:
+            found = self._find_live(key, h)
+            if found is None:
                 return _MISSING
-            now = self._clock() - self._origin
-            if not is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
-                return _MISSING
+            e, now = found
             if e.ptti is not None:
                 if e.lm > now:
                     now = e.lm
@@ -792,10 +800,7 @@ class Moka(Generic[K, V]):
         # moka's contains_key: not a recorded read
         h = hash(key)
         with self._lock:
-            e = find(self._map, h, key)
-            if e is None:
-                return False
-            return is_valid(e, self._clock() - self._origin, self._ttl_ns, self._tti_ns, self._va)
+            return self._find_live(key, h) is not None
 
     def clear(self, /) -> None:
         # moka's invalidate_all, then a housekeeping run (pending inserts are settled first)
@@ -949,13 +954,8 @@ class Moka(Generic[K, V]):
     def peek(self, /, key: Any, default: Any = None) -> Any:
         h = hash(key)
         with self._lock:
-            e = find(self._map, h, key)
-            if e is None:
-                return default
-            now = self._clock() - self._origin
-            if not is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
-                return default
-            return e.value
+            found = self._find_live(key, h)
+            return default if found is None else found[0].value
 
     @overload
     def expires_in(self, /, key: K) -> float | None: ...
@@ -966,12 +966,10 @@ class Moka(Generic[K, V]):
     def expires_in(self, /, key: Any, default: Any = None) -> Any:
         h = hash(key)
         with self._lock:
-            e = find(self._map, h, key)
-            if e is None:
+            found = self._find_live(key, h)
+            if found is None:
                 return default
-            now = self._clock() - self._origin
-            if not is_valid(e, now, self._ttl_ns, self._tti_ns, self._va):
-                return default
+            e, now = found
             deadline = deadline_of(e, self._ttl_ns, self._tti_ns)
         return math.inf if deadline is None else (deadline - now) / 1e9
 
