@@ -1,4 +1,4 @@
-"""moka-py's Rust backend: a PyO3 bridge over the ``moka`` crate (0.12.14)."""
+"""moka-py's Rust backend: a PyO3 bridge over the ``moka`` crate (0.12.16)."""
 
 from typing import Final
 

@@ -1,6 +1,6 @@
 """Type information for ``moka_py_rust._native``, the compiled extension.
 
-The module wraps the Rust ``moka`` crate (``sync::Cache``, version 0.12.14).
+The module wraps the Rust ``moka`` crate (``sync::Cache``, version 0.12.16).
 """
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
@@ -15,7 +15,7 @@ _Cause = Literal["explicit", "size", "expired", "replaced"]
 _Policy = Literal["tiny_lfu", "lru"]
 
 MOKA_VERSION: Final[str]
-"""The version of the ``moka`` crate linked into this module (always "0.12.14")."""
+"""The version of the ``moka`` crate linked into this module (always "0.12.16")."""
 
 __version__: Final[str]
 """The version of the ``moka-py-rust`` distribution."""
