@@ -3,7 +3,9 @@
 A backend is any importable object (usually a module) registered under the
 ``moka_py.backends`` entry-point group that satisfies :class:`Backend`.  Its
 ``Moka`` class must satisfy :class:`CacheProtocol`.  Nothing in this module is
-on a cache's hot path: ``moka_py.Moka`` is the backend's own class.
+on a cache's hot path: ``moka_py.Moka`` is the backend's own class.  :class:`CacheProtocol` repeats
+the signatures of ``_typing.pyi``'s ``Moka`` on purpose: a protocol only takes keys in (``K`` is
+contravariant) and a class cannot be both what users construct and a structural contract.
 """
 
 from __future__ import annotations

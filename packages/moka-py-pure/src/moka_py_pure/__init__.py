@@ -27,6 +27,7 @@ exact = True
 
 def __getattr__(attr: str) -> Any:
     # ``cached`` needs moka_py, which this package does not depend on: built on first access.
+    # (moka_py_rust/__init__.py has the same lazy import: neither package depends on the other.)
     if attr == "cached":
         try:
             # moka_py first: initialising it asks this module for `cached` (this function again),

@@ -26,6 +26,7 @@ exact = True
 def __getattr__(attr: str) -> Any:
     # ``cached`` is built on moka_py's generic decorator, which this package does not depend on:
     # imported on first access (moka_py first: initialising it may ask this module for `cached`).
+    # (moka_py_pure/__init__.py has the same lazy import: neither package depends on the other.)
     if attr == "cached":
         try:
             import moka_py  # noqa: F401

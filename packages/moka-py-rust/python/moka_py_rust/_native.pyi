@@ -1,6 +1,8 @@
 """Type information for ``moka_py_rust._native``, the compiled extension.
 
-The module wraps the Rust ``moka`` crate (``sync::Cache``, version 0.12.16).
+The module wraps the Rust ``moka`` crate (``sync::Cache``, version 0.12.16).  The signatures repeat
+``moka_py/_typing.pyi`` because this package does not depend on ``moka_py``; the typecheck session
+checks that this ``Moka`` satisfies ``moka_py.CacheProtocol``.
 """
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
