@@ -631,11 +631,13 @@ class Policy:
         now = self.clock()
         if self.write_order_enabled:
             # ``Inner::remove_expired_wo``: TTL / ``invalidate_all`` from the write-order front.
-            self._remove_expired(now, self.write_order, _entry_of_wo, "lm", self.ttl, self._skip_updated_entry_wo)
+            skip_wo = self._skip_updated_entry_wo
+            self._remove_expired(now, self.write_order, _entry_of_wo, "lm", self.ttl, skip_wo)
         if self.tti is not None or self.va is not None:
             # ``Inner::remove_expired_ao`` on probation: TTI / ``invalidate_all`` from the LRU end.
             # The window and protected deques are always empty in moka 0.12: only probation matters.
-            self._remove_expired(now, self.probation, _entry_of_ao, "la", self.tti, self._skip_updated_entry_ao)
+            skip_ao = self._skip_updated_entry_ao
+            self._remove_expired(now, self.probation, _entry_of_ao, "la", self.tti, skip_ao)
 
     def _remove_expired(
         self,
