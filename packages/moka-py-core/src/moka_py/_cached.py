@@ -289,10 +289,11 @@ def cached(
     by qualified name.  For a per-instance cache on methods, see
     :func:`cachedmethod`.
     """
-    return _configure(None, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+    return _configure(_Settings, None, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
 
 def _configure(
+    settings_type: type[_Settings],
     plain: PlainWrapperFactory | None,
     maxsize: int | Callable[..., Any] | None,
     typed: bool,
@@ -303,22 +304,27 @@ def _configure(
     weigher: Callable[[Any, Any], int] | None,
     key: Callable[..., Hashable] | None,
 ) -> CachedFunction[..., Any] | CachedDecorator:
-    """The body of ``cached``, with the backend's plain-wrapper factory (or None)."""
+    """The body of ``cached``, with the backend's settings class and plain-wrapper factory (or None)."""
     if callable(maxsize) and not isinstance(maxsize, int):
-        return _Settings(128, False, None, None, False, "tiny_lfu", None, None, plain)(maxsize)
+        return settings_type(*_DEFAULTS, plain)(maxsize)  # bare @cached
     _check_settings(maxsize, key)
     # A _Settings decorates any callable; the protocol adds what it keeps of the callable's type.
-    settings = _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, plain)
+    settings = settings_type(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, plain)
     return cast("CachedDecorator", settings)
 
 
-def cached_with(plain: PlainWrapperFactory) -> Callable[..., Any]:
+def cached_with(
+    plain: PlainWrapperFactory | None = None, settings_type: type[_Settings] | None = None
+) -> Callable[..., Any]:
     """A ``cached`` identical to :func:`cached` except for its plain sync wrapper.
 
     For backends (API.md §2: a backend may provide a faster ``cached``): the
     backend module sets ``cached = cached_with(factory)``; see
-    :data:`PlainWrapperFactory` for what ``factory`` must build.
+    :data:`PlainWrapperFactory` for what ``factory`` must build.  A backend
+    whose wrapper is more than a function (the Rust backend's counts in native
+    code) passes a subclass of ``_Settings`` that builds it instead.
     """
+    make = _Settings if settings_type is None else settings_type
 
     def backend_cached(
         maxsize: int | Callable[..., Any] | None = 128,
@@ -331,7 +337,7 @@ def cached_with(plain: PlainWrapperFactory) -> Callable[..., Any]:
         weigher: Callable[[Any, Any], int] | None = None,
         key: Callable[..., Hashable] | None = None,
     ) -> CachedFunction[..., Any] | CachedDecorator:
-        return _configure(plain, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+        return _configure(make, plain, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
     return present_as_cached(backend_cached)
 
@@ -397,8 +403,7 @@ def cachedmethod(
       ``obj.method.cache_parameters()`` are those of ``obj``'s cache.
     """
     if callable(maxsize) and not isinstance(maxsize, int):
-        defaults = _Settings(128, False, None, None, False, "tiny_lfu", None, None)
-        return CachedMethod(maxsize, defaults)
+        return CachedMethod(maxsize, _Settings(*_DEFAULTS))  # bare @cachedmethod
     _check_settings(maxsize, key)
     settings = _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
 
@@ -479,6 +484,19 @@ class CachedMethod(Generic[S, P, R]):
 
     def __repr__(self) -> str:
         return f"<cachedmethod {self._name}>"
+
+
+_DEFAULTS: tuple[int, bool, None, None, bool, Policy, None, None] = (
+    128,
+    False,
+    None,
+    None,
+    False,
+    "tiny_lfu",
+    None,
+    None,
+)
+"""``cached``'s and ``cachedmethod``'s defaults in ``_Settings`` order, for the bare decorators."""
 
 
 class _Settings:
@@ -687,8 +705,10 @@ def _wrap(
                 hit()  # another caller's result (it was computing, or stored it meanwhile)
             return value
 
-    elif fast_key and settings.plain is not None and (
-        backend_wrapper := settings.plain(func, cache, hit, miss)
+    elif (
+        fast_key
+        and settings.plain is not None
+        and (backend_wrapper := settings.plain(func, cache, hit, miss))
     ):
         wrapper = backend_wrapper
 

@@ -21,19 +21,15 @@ import sys
 import threading
 from collections.abc import Callable, Hashable
 from functools import _CacheInfo, update_wrapper
-from typing import Any, overload
+from typing import Any
 
 from moka_py._cached import (
     _KWARGS_MARK,
-    CachedDecorator,
-    CachedFunction,
-    _check_settings,
     _document_methods,
     _Settings,
     cache_info_of,
-    present_as_cached,
+    cached_with,
 )
-from moka_py._protocol import Policy
 
 from moka_py_rust._native import CachedFunction as NativeCachedFunction
 from moka_py_rust._native import Moka
@@ -130,35 +126,4 @@ class _NativeSettings(_Settings):
         return _wrap_native(func, cache, self)
 
 
-@overload
-def cached(maxsize: Callable[..., Any], /) -> CachedFunction[..., Any]: ...
-@overload
-def cached(
-    maxsize: int | None = 128,
-    typed: bool = False,
-    *,
-    ttl: float | None = None,
-    tti: float | None = None,
-    wait_concurrent: bool = False,
-    policy: Policy = "tiny_lfu",
-    weigher: Callable[[Any, Any], int] | None = None,
-    key: Callable[..., Hashable] | None = None,
-) -> CachedDecorator: ...
-def cached(
-    maxsize: int | Callable[..., Any] | None = 128,
-    typed: bool = False,
-    *,
-    ttl: float | None = None,
-    tti: float | None = None,
-    wait_concurrent: bool = False,
-    policy: Policy = "tiny_lfu",
-    weigher: Callable[[Any, Any], int] | None = None,
-    key: Callable[..., Hashable] | None = None,
-) -> CachedFunction[..., Any] | CachedDecorator:
-    if callable(maxsize) and not isinstance(maxsize, int):
-        return _NativeSettings(128, False, None, None, False, "tiny_lfu", None, None)(maxsize)  # type: ignore[no-any-return]
-    _check_settings(maxsize, key)
-    return _NativeSettings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
-
-
-present_as_cached(cached)
+cached = cached_with(settings_type=_NativeSettings)
