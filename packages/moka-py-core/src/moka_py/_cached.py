@@ -359,6 +359,8 @@ def _document_methods(*methods: Callable[..., Any]) -> None:
         method.__doc__ = getattr(CachedFunction, method.__name__).__doc__
 
 
+# cachedmethod's parameters are cached's, written out again: type checkers need each function's
+# overloads spelled in full (the settings themselves are checked and stored once, by _Settings).
 @overload
 def cachedmethod(maxsize: Callable[Concatenate[S, P], R], /) -> CachedMethod[S, P, R]: ...
 @overload

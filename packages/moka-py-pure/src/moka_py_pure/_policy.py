@@ -361,7 +361,8 @@ class Policy:
                 e = op
                 if e.admitted and e.tn is None and e.won is None:
                     # Fast path of handle_remove for an admitted entry without timer or write-order
-                    # node (the common case): counters, probation unlink.
+                    # node (the common case): counters, probation unlink (Deque.unlink inlined: the
+                    # call would cost more than the unlink on this per-record path).
                     e.admitted = False
                     ec -= 1
                     ws -= e.weight
