@@ -17,10 +17,10 @@ Moka = pure_copy(
     {
         "_cache": [
             (
-                "                return default\n            return e.value\n\n"
+                "        with self._lock:\n            found = self._find_live(key, h)\n"
+                "            return default if found is None else found[0].value\n\n"
                 "    @overload\n    def expires_in",
-                "                return default\n        return self._get_locked(key, h, default)\n\n"
-                "    @overload\n    def expires_in",
+                "        return self._get_locked(key, h, default)\n\n    @overload\n    def expires_in",
             )
         ]
     },
