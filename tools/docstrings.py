@@ -11,6 +11,9 @@ So this script writes a copy into each:
 * ``packages/moka-py-rust/src/docstrings.rs``, a ``moka_doc!(name)`` macro that the ``#[doc]``
   attributes of the Rust ``Moka`` expand.
 
+It also copies ``moka_py_pure/_aload.py`` (``aget_with``'s asyncio part) to
+``moka_py_rust/_aload.py``, for the same reason: neither backend depends on another package.
+
 ``python tools/docstrings.py`` rewrites both; ``--check`` only reports (exit 1) a copy that differs
 from what it would write.  The lint session runs the check, and the backend-parity test compares
 what ``help()`` shows on each backend.
@@ -29,6 +32,10 @@ SOURCE = ROOT / "packages" / "moka-py-core" / "src" / "moka_py" / "_typing.pyi"
 PURE = ROOT / "packages" / "moka-py-pure" / "src" / "moka_py_pure" / "_docstrings.py"
 RUST = ROOT / "packages" / "moka-py-rust" / "src" / "docstrings.rs"
 CLASS = "Moka"
+# ``aget_with``'s asyncio coalescing, written once in the pure backend and copied into the Rust
+# backend's Python part: the two packages share no dependency (API.md section 1).
+ALOAD = ROOT / "packages" / "moka-py-pure" / "src" / "moka_py_pure" / "_aload.py"
+ALOAD_COPY = ROOT / "packages" / "moka-py-rust" / "python" / "moka_py_rust" / "_aload.py"
 
 _HEADER = f"generated from {SOURCE.relative_to(ROOT)}\nby tools/docstrings.py: do not edit"
 
@@ -101,7 +108,12 @@ def render_rust(docs: dict[str, str]) -> str:
 def outputs(source: Path = SOURCE) -> dict[Path, str]:
     """Every generated file and the text it must have."""
     docs = read(source)
-    return {PURE: render_python(docs), RUST: render_rust(docs)}
+    header = f"# generated from {ALOAD.relative_to(ROOT)} by tools/docstrings.py: do not edit\n"
+    return {
+        PURE: render_python(docs),
+        RUST: render_rust(docs),
+        ALOAD_COPY: header + ALOAD.read_text(encoding="utf-8"),
+    }
 
 
 def stale(source: Path = SOURCE) -> list[Path]:
@@ -120,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         out_of_date = stale()
         for path in out_of_date:
-            print(f"{path.relative_to(ROOT)} differs from {SOURCE.relative_to(ROOT)}: "
+            origin = ALOAD if path == ALOAD_COPY else SOURCE
+            print(f"{path.relative_to(ROOT)} differs from {origin.relative_to(ROOT)}: "
                   "run python tools/docstrings.py", file=sys.stderr)
         return 1 if out_of_date else 0
     for path, text in outputs().items():

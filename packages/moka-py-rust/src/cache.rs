@@ -82,6 +82,7 @@ use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyIterator, PyList, PyTuple, PyType};
 use pyo3::PyTraverseError;
 use std::cell::UnsafeCell;
@@ -1042,6 +1043,39 @@ impl Moka {
         delivered?;
         f?;
         Ok(v)
+    }
+
+    #[doc = moka_doc!(aget_with)]
+    #[pyo3(signature = (key, initializer, ttl=None, tti=None))]
+    fn aget_with<'py>(
+        slf: &Bound<'py, Self>,
+        key: &Bound<'py, PyAny>,
+        initializer: &Bound<'py, PyAny>,
+        ttl: Option<&Bound<'py, PyAny>>,
+        tti: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // The coalescing is asyncio code, in moka_py_rust._aload (as in the pure backend);
+        // the arguments are checked here, when the coroutine is made, as get_with checks them.
+        static LOAD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        if !initializer.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "initializer must be callable, not {}",
+                args::type_name(initializer)
+            )));
+        }
+        args::seconds(ttl, "ttl")?;
+        args::seconds(tti, "tti")?;
+        let py = slf.py();
+        let load = LOAD.get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("moka_py_rust._aload")?.getattr("aget_with")?.unbind())
+        })?;
+        load.bind(py).call1((slf, key, initializer, ttl, tti))
+    }
+
+    /// An initializer of `aget_with` ran for `ns` nanoseconds (and raised, if `failed`).
+    #[pyo3(name = "_record_load", signature = (ns, failed, /))]
+    fn record_load(&self, ns: u64, failed: bool) {
+        self.stats.load(ns, failed);
     }
 
     #[doc = moka_doc!(remove)]

@@ -66,6 +66,18 @@ then).  An initializer that calls ``get_with`` for its own key gets
 ``RuntimeError``.  ``ttl`` / ``tti`` apply to a stored value as in
 ``set``."#
     };
+    (aget_with) => {
+        r#"``get_with`` for ``asyncio``: on a miss, await ``initializer()``, store its result, return it.
+
+One load per key and event loop at a time: concurrent awaiters share it
+and get the same value, or the same exception (nothing is stored then).
+The load runs as a task on the running loop; cancelling an awaiter does
+not cancel it, and when every awaiter has been cancelled it still runs
+to the end and stores its result.  A load that awaits ``aget_with`` for
+its own key (directly or from a task it started) gets ``RuntimeError``.
+Arguments are checked when it is called, the key when it is awaited;
+``ttl`` / ``tti`` apply to a stored value as in ``set``."#
+    };
     (remove) => {
         r#"Remove ``key`` and return its value, or ``default`` if it is absent.
 

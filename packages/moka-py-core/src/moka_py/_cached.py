@@ -29,7 +29,6 @@ respect except the plain sync wrapper (default key, not ``typed``, no
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import sys
 import threading
@@ -269,10 +268,10 @@ def cached(
     * ``typed``: cache arguments of different types separately (``1`` vs ``1.0``).
     * ``ttl`` / ``tti``: time to live / time to idle in seconds, or ``None``.
     * ``wait_concurrent``: at most one computation per key at a time.  Threads
-      wait for the running one (``Moka.get_with``); coroutines share one
-      ``asyncio.Task`` per key and event loop.  Cancelling one awaiter does not
-      cancel the shared task.  Every caller gets the same result or the same
-      exception, and exceptions are not cached.
+      wait for the running one (``Moka.get_with``); coroutines share one load
+      per key and event loop (``Moka.aget_with``).  Cancelling one awaiter, or
+      all of them, does not cancel the shared load.  Every caller gets the
+      same result or the same exception, and exceptions are not cached.
     * ``policy``: ``"tiny_lfu"`` or ``"lru"``; ``weigher(key, value) -> int`` makes
       ``maxsize`` a total weight.
     * ``key(*args, **kwargs) -> Hashable`` replaces the default key.
@@ -673,7 +672,23 @@ def _wrap(
     wrapper: Any
     if inspect.iscoroutinefunction(func):
         if settings.wait_concurrent:
-            wrapper = _async_coalescing(func, get, set_, build, hit, miss)
+            aget_with = cache.aget_with
+
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                # One shared load per key and event loop: the cache's aget_with.
+                k = build(args, kwargs)
+                ran: list[bool] = []
+
+                def load() -> Awaitable[Any]:
+                    ran.append(True)
+                    miss()  # counted when the function runs: misses == runs
+                    return func(*args, **kwargs)  # type: ignore[no-any-return]
+
+                value = await aget_with(k, load)
+                if not ran:
+                    hit()  # a stored value, or another awaiter's load
+                return value
+
         else:
 
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -761,65 +776,3 @@ def _wrap(
     wrapper.cache_parameters = cache_parameters
     wrapper.cache = cache
     return cast("CachedFunction[..., Any]", wrapper)
-
-
-def _async_coalescing(
-    func: Callable[..., Awaitable[Any]],
-    get: Callable[[Hashable, Any], Any],
-    set_: Callable[[Hashable, Any], None],
-    build: Callable[..., Hashable],
-    hit: Callable[[], object],
-    miss: Callable[[], object],
-) -> Callable[..., Coroutine[Any, Any, Any]]:
-    """The ``async`` wrapper with ``wait_concurrent``: one shared task per (event loop, key).
-
-    A slot is touched only by the thread running its loop, so the dict needs
-    no lock.  The task removes its own slot as it finishes (before any awaiter
-    resumes), so a later miss starts a fresh computation instead of seeing a
-    finished one; a done-callback covers a task cancelled before it started.
-    """
-    in_flight: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Task[Any]] = {}
-    missing = _MISSING
-    name = f"moka_py.cached({getattr(func, '__qualname__', func)!r})"
-
-    def forget(slot: tuple[asyncio.AbstractEventLoop, Hashable], task: asyncio.Task[Any]) -> None:
-        if in_flight.get(slot) is task:
-            del in_flight[slot]
-
-    def on_done(slot: tuple[asyncio.AbstractEventLoop, Hashable], task: asyncio.Task[Any]) -> None:
-        forget(slot, task)
-        if not task.cancelled():
-            task.exception()  # retrieved: no "exception was never retrieved" if every awaiter left
-
-    async def compute(
-        slot: tuple[asyncio.AbstractEventLoop, Hashable], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        try:
-            miss()  # counted when the function runs: misses == runs
-            value = await func(*args, **kwargs)
-            set_(slot[1], value)
-            return value
-        finally:
-            task = asyncio.current_task()
-            if task is not None:
-                forget(slot, task)
-
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        k = build(args, kwargs)
-        value = get(k, missing)
-        if value is not missing:
-            hit()
-            return value
-        loop = asyncio.get_running_loop()
-        slot = (loop, k)
-        task = in_flight.get(slot)
-        if task is None:
-            task = loop.create_task(compute(slot, args, kwargs), name=name)
-            in_flight[slot] = task
-            task.add_done_callback(lambda t: on_done(slot, t))
-            return await asyncio.shield(task)
-        value = await asyncio.shield(task)
-        hit()  # another awaiter's computation
-        return value
-
-    return wrapper

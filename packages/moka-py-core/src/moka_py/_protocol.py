@@ -10,7 +10,7 @@ contravariant) and a class cannot be both what users construct and a structural 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Iterator, Mapping
 from typing import Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
 __all__ = [
@@ -95,6 +95,13 @@ class CacheProtocol(Protocol[K, V]):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> V: ...
+    def aget_with(
+        self,
+        key: K,
+        initializer: Callable[[], Awaitable[V]],
+        ttl: float | None = None,
+        tti: float | None = None,
+    ) -> Coroutine[Any, Any, V]: ...
     @overload
     def remove(self, key: K) -> V | None: ...
     @overload

@@ -7,7 +7,7 @@ docstrings: the shipped backends carry copies generated from this file by
 and a test fails when a copy or a backend's ``help()`` differs.
 """
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Iterator, Mapping
 from types import GenericAlias
 from typing import Any, Generic, TypeVar, overload
 
@@ -101,6 +101,25 @@ class Moka(Generic[K, V]):
         then).  An initializer that calls ``get_with`` for its own key gets
         ``RuntimeError``.  ``ttl`` / ``tti`` apply to a stored value as in
         ``set``.
+        """
+
+    def aget_with(
+        self,
+        key: K,
+        initializer: Callable[[], Awaitable[V]],
+        ttl: float | None = None,
+        tti: float | None = None,
+    ) -> Coroutine[Any, Any, V]:
+        """``get_with`` for ``asyncio``: on a miss, await ``initializer()``, store its result, return it.
+
+        One load per key and event loop at a time: concurrent awaiters share it
+        and get the same value, or the same exception (nothing is stored then).
+        The load runs as a task on the running loop; cancelling an awaiter does
+        not cancel it, and when every awaiter has been cancelled it still runs
+        to the end and stores its result.  A load that awaits ``aget_with`` for
+        its own key (directly or from a task it started) gets ``RuntimeError``.
+        Arguments are checked when it is called, the key when it is awaited;
+        ``ttl`` / ``tti`` apply to a stored value as in ``set``.
         """
 
     @overload

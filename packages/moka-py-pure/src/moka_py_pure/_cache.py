@@ -25,9 +25,10 @@ import types
 
 # Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
 from builtins import bool, callable, float, hash, int, len, next, object, str, type  # noqa: UP029
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
+from ._aload import aget_with as load_async
 from ._docstrings import MOKA as MOKA_DOCS
 from ._entry import Entry
 from ._expiry import (
@@ -663,6 +664,21 @@ class Moka(Generic[K, V]):
         value: V = self._init_or_read(key, h, initializer, pttl, ptti)
         return value
 
+    def aget_with(
+        self,
+        /,
+        key: K,
+        initializer: Callable[[], Awaitable[V]],
+        ttl: float | None = None,
+        tti: float | None = None,
+    ) -> Coroutine[Any, Any, V]:
+        if not callable(initializer):
+            check_initializer(initializer)
+        if ttl is not None or tti is not None:
+            duration_ns("ttl", ttl)
+            duration_ns("tti", tti)
+        return load_async(self, key, initializer, ttl, tti)
+
     def _init_or_read(
         self,
         key: Any,
@@ -852,7 +868,10 @@ class Moka(Generic[K, V]):
         return default
 
     def _count_load(self, started: int, failed: bool) -> None:
-        elapsed = time.perf_counter_ns() - started
+        self._record_load(time.perf_counter_ns() - started, failed)
+
+    def _record_load(self, elapsed: int, failed: bool, /) -> None:
+        """An initializer ran for ``elapsed`` ns (and raised, if ``failed``): the load statistics."""
         with self._lock:
             self._loads += 1
             self._load_ns += elapsed

@@ -5,7 +5,7 @@ The module wraps the Rust ``moka`` crate (``sync::Cache``, version 0.12.16).  Th
 checks that this ``Moka`` satisfies ``moka_py.CacheProtocol``.
 """
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Iterator, Mapping
 from types import GenericAlias, MappingProxyType
 from typing import Any, Final, Generic, Literal, TypeVar, overload
 
@@ -53,6 +53,7 @@ class Moka(Generic[_K, _V]):
     @property
     def policy(self) -> _Policy: ...
     def set(self, key: _K, value: _V, ttl: float | None = None, tti: float | None = None) -> None: ...
+    def _record_load(self, ns: int, failed: bool, /) -> None: ...
     @overload
     def get(self, key: _K) -> _V | None: ...
     @overload
@@ -64,6 +65,13 @@ class Moka(Generic[_K, _V]):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> _V: ...
+    def aget_with(
+        self,
+        key: _K,
+        initializer: Callable[[], Awaitable[_V]],
+        ttl: float | None = None,
+        tti: float | None = None,
+    ) -> Coroutine[Any, Any, _V]: ...
     @overload
     def remove(self, key: _K) -> _V | None: ...
     @overload
