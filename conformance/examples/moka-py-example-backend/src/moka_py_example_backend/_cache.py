@@ -22,6 +22,9 @@ moka-py's backends, so the suite is seen to pass on an implementation written fr
   by the thread whose call produced them, before that call returns.
 * ``get_with`` coalesces callers on a per-key waiter; waiters sleep on a bare lock without
   holding the cache's lock, waking every 100 ms so that signal handlers (Ctrl-C) run.
+* ``aget_with`` runs one load task per (event loop, key), which its awaiters share through
+  ``asyncio.shield``; a context variable (inherited by the tasks a load creates) names the loads
+  a task descends from, so that a load awaiting its own key raises instead of waiting forever.
 * No builtin is looked up at call time (they are bound at import), and nothing on the call path
   runs library code that does (``threading.Event`` does): user code may replace a builtin with
   a cached version of itself (API.md section 9).
@@ -32,6 +35,8 @@ TinyLFU admission, which is why it declares ``exact = False``.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
 import itertools
 import math
@@ -61,7 +66,7 @@ from builtins import (  # noqa: UP029
     type,
 )
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import GenericAlias
 from typing import Any, Generic, TypeVar, cast, overload
@@ -80,6 +85,11 @@ FLUSH_POINT = 64  # pending reads or writes that make an ordinary call run house
 SYNC_INTERVAL = 0.3  # seconds after which an ordinary call runs housekeeping
 WAKE_INTERVAL = 0.1  # seconds between wake-ups of a get_with waiter
 RECURSION_MESSAGE = "get_with: the initializer for this key called get_with for the same key"
+ASYNC_RECURSION_MESSAGE = "aget_with: the initializer for this key awaited aget_with for the same key"
+_LOADS: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, ...]] = contextvars.ContextVar(
+    "moka_py_example_loads", default=()
+)
+
 _MISSING: Any = object()
 
 
@@ -265,6 +275,7 @@ class Moka(Generic[K, V]):
         self._reads = 0  # reads since the last housekeeping
         self._last_cycle = self._clock()
         self._waiters: dict[int, list[_Waiter]] = {}  # by hash(key), like the map
+        self._async_loads: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Task[Any]] = {}
         self._zero_stats()
 
     # --- read-only settings ---------------------------------------------------------------
@@ -375,6 +386,66 @@ class Moka(Generic[K, V]):
             if waiter.error is not None:
                 raise waiter.error  # the same exception object in every caller
             return waiter.value  # type: ignore[no-any-return]
+
+    def aget_with(
+        self,
+        key: K,
+        initializer: Callable[[], Awaitable[V]],
+        ttl: float | None = None,
+        tti: float | None = None,
+    ) -> Coroutine[Any, Any, V]:
+        """The value under ``key``; on a miss, await ``initializer()`` once per event loop and store it."""
+        if not callable(initializer):
+            raise TypeError(f"initializer must be callable, not {type(initializer).__name__}")
+        return self._aget_with(key, initializer, _seconds("ttl", ttl), _seconds("tti", tti))
+
+    async def _aget_with(
+        self, key: K, initializer: Callable[[], Awaitable[V]], ttl: float | None, tti: float | None
+    ) -> V:
+        found = self.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+        loop = asyncio.get_running_loop()
+        slot = (loop, key)
+        load = self._async_loads.get(slot)
+        if load is None:
+            load = loop.create_task(self._load_async(slot, initializer, ttl, tti))
+            self._async_loads[slot] = load
+            load.add_done_callback(lambda done: self._landed(slot, done))
+        elif load in _LOADS.get():
+            raise RuntimeError(ASYNC_RECURSION_MESSAGE)
+        return await asyncio.shield(load)  # type: ignore[no-any-return]
+
+    async def _load_async(
+        self,
+        slot: tuple[asyncio.AbstractEventLoop, Hashable],
+        initializer: Callable[[], Awaitable[V]],
+        ttl: float | None,
+        tti: float | None,
+    ) -> V:
+        me = asyncio.current_task()
+        _LOADS.set((*_LOADS.get(), me))
+        key = cast("K", slot[1])
+        try:
+            found = self.peek(key, _MISSING)  # stored meanwhile: no second load
+            if found is not _MISSING:
+                return found  # type: ignore[no-any-return]
+            started = time.perf_counter()
+            try:
+                value = await initializer()
+            finally:
+                self._count_load(started, failed=sys.exc_info()[0] is not None)
+            self._deliver(self._store(key, hash(key), value, ttl, tti))
+            return value
+        finally:
+            self._landed(slot, me)
+
+    def _landed(self, slot: tuple[asyncio.AbstractEventLoop, Hashable], load: asyncio.Task[Any] | None) -> None:
+        """Forget a finished load (before its awaiters resume); retrieve its exception."""
+        if self._async_loads.get(slot) is load:
+            del self._async_loads[slot]
+        if load is not None and load.done() and not load.cancelled():
+            load.exception()  # retrieved, even when every awaiter was cancelled
 
     def clear(self) -> None:
         """Settle pending writes, then remove every entry and report it."""
