@@ -1067,7 +1067,11 @@ impl Moka {
         args::seconds(tti, "tti")?;
         let py = slf.py();
         let load = LOAD.get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("moka_py_rust._aload")?.getattr("aget_with")?.unbind())
+            Ok::<_, PyErr>(
+                py.import("moka_py_rust._aload")?
+                    .getattr("aget_with")?
+                    .unbind(),
+            )
         })?;
         load.bind(py).call1((slf, key, initializer, ttl, tti))
     }

@@ -67,7 +67,7 @@ then).  An initializer that calls ``get_with`` for its own key gets
 ``set``."#
     };
     (aget_with) => {
-        r#"``get_with`` for ``asyncio``: on a miss, await ``initializer()``, store its result, return it.
+        r#"``get_with`` for asyncio: on a miss, await ``initializer()``, store the result, return it.
 
 One load per key and event loop at a time: concurrent awaiters share it
 and get the same value, or the same exception (nothing is stored then).

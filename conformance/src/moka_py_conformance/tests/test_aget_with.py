@@ -27,7 +27,7 @@ def run(main: Callable[[], Awaitable[Any]]) -> Any:
     results: list[Any] = []
 
     def target() -> None:
-        results.append(asyncio.run(asyncio.wait_for(main(), WATCHDOG)))  # type: ignore[arg-type]
+        results.append(asyncio.run(asyncio.wait_for(main(), WATCHDOG)))
 
     run_with_watchdog(target, WATCHDOG + 10, "an asyncio test")
     return results[0]

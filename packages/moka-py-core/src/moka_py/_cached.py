@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from functools import _CacheInfo, update_wrapper
 from itertools import chain, count
 from types import MethodType
-from typing import TYPE_CHECKING, Any, Generic, Optional, Protocol, TypeVar, cast, overload
+from typing import Any, Generic, Optional, Protocol, TypeVar, cast, overload
 
 from moka_py._protocol import CacheProtocol, Policy
 
@@ -48,9 +48,6 @@ if sys.version_info >= (3, 10):
     from typing import Concatenate, ParamSpec
 else:
     from typing_extensions import Concatenate, ParamSpec
-
-if TYPE_CHECKING:
-    from collections.abc import Coroutine
 
 __all__ = [
     "OWN_KEY_TYPES",

@@ -110,7 +110,7 @@ class Moka(Generic[K, V]):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> Coroutine[Any, Any, V]:
-        """``get_with`` for ``asyncio``: on a miss, await ``initializer()``, store its result, return it.
+        """``get_with`` for asyncio: on a miss, await ``initializer()``, store the result, return it.
 
         One load per key and event loop at a time: concurrent awaiters share it
         and get the same value, or the same exception (nothing is stored then).

@@ -47,7 +47,7 @@ wait and get the same value, or the same exception (nothing is stored
 then).  An initializer that calls ``get_with`` for its own key gets
 ``RuntimeError``.  ``ttl`` / ``tti`` apply to a stored value as in
 ``set``.""",
-    "aget_with": """``get_with`` for ``asyncio``: on a miss, await ``initializer()``, store its result, return it.
+    "aget_with": """``get_with`` for asyncio: on a miss, await ``initializer()``, store the result, return it.
 
 One load per key and event loop at a time: concurrent awaiters share it
 and get the same value, or the same exception (nothing is stored then).

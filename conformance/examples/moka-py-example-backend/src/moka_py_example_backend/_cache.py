@@ -440,7 +440,9 @@ class Moka(Generic[K, V]):
         finally:
             self._landed(slot, me)
 
-    def _landed(self, slot: tuple[asyncio.AbstractEventLoop, Hashable], load: asyncio.Task[Any] | None) -> None:
+    def _landed(
+        self, slot: tuple[asyncio.AbstractEventLoop, Hashable], load: asyncio.Task[Any] | None
+    ) -> None:
         """Forget a finished load (before its awaiters resume); retrieve its exception."""
         if self._async_loads.get(slot) is load:
             del self._async_loads[slot]
