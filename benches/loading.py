@@ -1,0 +1,127 @@
+"""Loading benchmarks (issue 25): the cost of ``aget_with`` on a hit, per backend.
+
+    python benches/loading.py --backend pure
+    python benches/loading.py --backend rust --repeats 7
+
+Measures, in one event loop, nanoseconds per call of
+
+* ``await cache.aget_with(k, init)`` on a hit, against
+* ``cache.get_with(k, init)`` on a hit plus one ``await`` of a finished coroutine (what a caller
+  pays without ``aget_with``), and their ratio (issue 25's target: at most 1.5).
+
+Each figure is the best of ``--repeats`` runs of ``--calls`` calls over ``--keys`` stored keys (the
+best run is the one least disturbed by other processes; the machine may be shared). Standard
+library only at import; the backend is imported by name (``moka_py_pure`` or ``moka_py_rust``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+BACKENDS = {"pure": "moka_py_pure", "rust": "moka_py_rust"}
+
+
+async def _finished() -> None:
+    return None
+
+
+async def _never() -> int:
+    raise AssertionError("a hit ran the initializer")
+
+
+def _never_sync() -> int:
+    raise AssertionError("a hit ran the initializer")
+
+
+async def _aget_with_hits(cache: Any, keys: list[int], calls: int) -> int:
+    aget_with = cache.aget_with
+    n = len(keys)
+    started = time.perf_counter_ns()
+    for i in range(calls):
+        await aget_with(keys[i % n], _never)
+    return time.perf_counter_ns() - started
+
+
+async def _get_with_hits_and_an_await(cache: Any, keys: list[int], calls: int) -> int:
+    get_with = cache.get_with
+    n = len(keys)
+    started = time.perf_counter_ns()
+    for i in range(calls):
+        get_with(keys[i % n], _never_sync)
+        await _finished()
+    return time.perf_counter_ns() - started
+
+
+Run = Callable[[Any, list[int], int], Awaitable[int]]
+
+
+def _best(run: Run, cache: Any, keys: list[int], calls: int, repeats: int) -> float:
+    """Nanoseconds per call of the least disturbed of ``repeats`` runs."""
+
+    async def runs() -> list[int]:
+        await run(cache, keys, calls // 10)  # warm-up
+        return [await run(cache, keys, calls) for _ in range(repeats)]
+
+    return min(asyncio.run(runs())) / calls
+
+
+def measure(backend: str, calls: int, keys: int, repeats: int) -> dict[str, Any]:
+    module = importlib.import_module(BACKENDS[backend])
+    cache = module.Moka(keys * 2)
+    stored = list(range(keys))
+    for k in stored:
+        cache.set(k, k)
+    cache.run_pending_tasks()
+    # Interleaved, so that a burst of load from other processes hits both alike.
+    baseline: list[float] = []
+    loading: list[float] = []
+    for _ in range(3):
+        baseline.append(_best(_get_with_hits_and_an_await, cache, stored, calls, repeats))
+        loading.append(_best(_aget_with_hits, cache, stored, calls, repeats))
+    base, aget = min(baseline), min(loading)
+    return {
+        "backend": backend,
+        "version": getattr(module, "__version__", "?"),
+        "python": sys.version.split()[0],
+        "calls": calls,
+        "keys": keys,
+        "repeats": repeats,
+        "get_with_hit_plus_await_ns": round(base, 1),
+        "aget_with_hit_ns": round(aget, 1),
+        "ratio": round(aget / base, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--backend", choices=sorted(BACKENDS), action="append",
+                        help="a backend to measure (repeatable; default: every importable one)")
+    parser.add_argument("--calls", type=int, default=200_000, help="calls per run")
+    parser.add_argument("--keys", type=int, default=1_000, help="stored keys, read in turn")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per figure (the best counts)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per backend")
+    args = parser.parse_args(argv)
+    chosen = args.backend or [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]
+    for backend in chosen:
+        result = measure(backend, args.calls, args.keys, args.repeats)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(
+                f"{backend:5} get_with hit + await: {result['get_with_hit_plus_await_ns']:7.1f} ns   "
+                f"aget_with hit: {result['aget_with_hit_ns']:7.1f} ns   ratio {result['ratio']:.2f}"
+                f"   (target <= 1.5; python {result['python']}, {args.calls} calls x {args.repeats})"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
