@@ -337,3 +337,42 @@ def test_cached_async_load_survives_the_cancellation_of_every_caller() -> None:
         assert runs == 1
 
     run(main)
+
+
+def test_a_value_stored_before_the_load_starts_is_not_loaded_again(Moka: Any) -> None:
+    # The load looks once more, without recording a read, before it awaits the initializer.
+    cache = Moka(100)
+
+    async def never() -> str:
+        raise AssertionError("loaded although a value was stored meanwhile")
+
+    async def main() -> object:
+        awaiter = asyncio.ensure_future(cache.aget_with("key", never))
+        await asyncio.sleep(0)  # the awaiter missed and created the load, which has not run yet
+        cache.set("key", "stored meanwhile")
+        return await awaiter
+
+    cache.reset_stats()
+    assert run(main) == "stored meanwhile"
+    stats = cache.stats()
+    assert (stats.hits, stats.misses, stats.loads) == (0, 1, 0)
+
+
+def test_a_load_that_outlives_clear_stores_its_value_and_reports_like_a_write(Moka: Any) -> None:
+    events: list[tuple[object, object, str]] = []
+    cache = Moka(100, eviction_listener=lambda k, v, cause: events.append((k, v, cause)))
+    cache.set("key", "old")
+
+    async def main() -> None:
+        gate = Gate("new")
+        cache.remove("key")
+        awaiter = asyncio.ensure_future(cache.aget_with("key", gate.load))
+        await gate.started.wait()
+        cache.clear()  # nothing stored for the key: the load in flight is not affected
+        gate.released.set()
+        assert await awaiter == "new"
+
+    run(main)
+    cache.run_pending_tasks()
+    assert cache.get("key") == "new"
+    assert events == [("key", "old", "explicit")]
