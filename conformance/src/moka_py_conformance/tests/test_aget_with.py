@@ -18,7 +18,7 @@ from moka_py_conformance._support import run_with_watchdog
 
 pytestmark = pytest.mark.contract  # the contract tier (conformance README)
 
-AWAITERS = 50
+AWAITERS = 100
 WATCHDOG = 30.0  # seconds: only a deadlock gets near it
 
 
