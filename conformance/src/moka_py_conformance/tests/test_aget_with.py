@@ -376,3 +376,21 @@ def test_a_load_that_outlives_clear_stores_its_value_and_reports_like_a_write(Mo
     cache.run_pending_tasks()
     assert cache.get("key") == "new"
     assert events == [("key", "old", "explicit")]
+
+
+def test_a_cache_of_capacity_zero_shares_a_load_and_stores_nothing(Moka: Any) -> None:
+    cache = Moka(0)
+
+    async def main() -> list[object]:
+        gate = Gate("v")
+        awaiters = [asyncio.ensure_future(cache.aget_with("key", gate.load)) for _ in range(5)]
+        await gate.started.wait()
+        gate.released.set()
+        results = await asyncio.gather(*awaiters)
+        assert gate.calls == 1
+        assert await cache.aget_with("key", gate.load) == "v"
+        assert gate.calls == 2, "nothing was stored: the next call loads again"
+        return results
+
+    assert run(main) == ["v"] * 5
+    assert "key" not in cache
