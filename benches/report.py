@@ -2,12 +2,11 @@
 
 Files written into the output folder (``benches/results/`` by default):
 
-* ``results.json``: everything measured (every sample), the machine, versions, the
-  ratios and the target table;
-* ``results.md``: the tables, ready to paste into the README "Performance" section;
-* ``speed.png`` (median ns/op per operation, one panel each), ``hit_ratio.png``
-  (hit ratio against capacity, one panel per trace), ``memory.png`` and
-  ``threads.png``.
+* ``results.json``: everything measured (every sample), the machine, versions and the ratios;
+* ``results.md``: the headline table (as the README shows it), then every table;
+* ``speed.png`` (median ns/op per operation, one panel each), ``hit_ratio-FAMILY.png``
+  (one per trace family: a panel per trace, hit ratio per subject at each capacity, Belady's
+  optimum as a black mark), ``memory.png`` and ``threads.png``.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import floor
-import pure_floor
 
 __all__ = ["ratio_tables", "write_all"]
 
@@ -30,6 +28,11 @@ CACHE_OPS: tuple[str, ...] = (
 OTHER_OPS: tuple[str, ...] = (
     "get_with_hit", "get_with_miss", "remove", "get_hit_ttl", "cached_hit", "cached_ttl_hit",
 )
+MAPPING_OPS: tuple[str, ...] = (
+    "getitem_hit", "peek_hit", "len", "iter", "get_many", "set_many", "remove_many",
+)
+HEADLINE_OPS: tuple[str, ...] = ("get_hit_int", "get_miss_int", "set_replace", "set_evict", "get_with_hit", "cached_hit")
+PEERS = ("cachetools.LRUCache", "cachetools.LFUCache", "cachebox.LRUCache", "cachebox.LFUCache", "lru-dict", "theine")
 
 QUICK_NOTE = " (quick smoke run: the numbers are NOT representative)."
 
@@ -114,31 +117,15 @@ def markdown(results: dict[str, Any]) -> str:
         "Speed figures are medians of several loops, in ns per operation, loop overhead included "
         "(see *Loop overhead*). Ratios below 1.0 mean moka-py is faster.",
     ]
-    targets = results.get("targets", [])
-    if targets:
-        rows = [
-            [
-                t["target"],
-                _fmt(t["ratio"], ".3f")
-                if t["ratio"] is not None
-                else (
-                    "; ".join(t.get("differences", [])[:3]) or "identical" if t["status"] != "missing" else ""
-                ),
-                t["status"],
-            ]
-            for t in targets
-        ]
-        met = sum(t["status"] == "met" for t in targets)
-        parts += [
-            "",
-            f"## Targets ({met} of {len(targets)} met)",
-            "",
-            _table(["target", "measured", "status"], rows),
-        ]
+    parts += headline(results)
     speed = results.get("speed", {})
     if speed:
         subjects = [s for s in results["subject_order"] if any(s in v["results"] for v in speed.values())]
-        for title, ops in (("Cache operations", CACHE_OPS), ("More operations", OTHER_OPS)):
+        for title, ops in (
+            ("Cache operations", CACHE_OPS),
+            ("More operations", OTHER_OPS),
+            ("Mapping methods and bulk calls", MAPPING_OPS),
+        ):
             ops = tuple(op for op in ops if op in speed)
             if not ops:
                 continue
@@ -173,8 +160,6 @@ def markdown(results: dict[str, Any]) -> str:
         ]
     if results.get("floor"):
         parts += _floor_section(results)
-    if results.get("pure_floor"):
-        parts += _pure_floor_section(results)
     mem = results.get("memory")
     if mem:
         rows = [
@@ -193,20 +178,8 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             _table(["subject", "bytes/entry", "entries held", "note"], rows),
         ]
-    hr = results.get("hit_ratio")
-    if hr and hr.get("results"):
-        cols = [(trace, cap) for trace, by_cap in hr["results"].items() for cap in by_cap]
-        subjects = [s for s in results["subject_order"] if any(s in hr["results"][t][c] for t, c in cols)]
-        rows = [
-            [labels.get(s, s), *(_fmt(hr["results"][t][c].get(s, {}).get("ratio"), ".4f") for t, c in cols)]
-            for s in subjects
-        ]
-        parts += [
-            "",
-            f"## Hit ratio ({hr['accesses']:,} accesses over {hr['universe']:,} keys; get, set on miss)",
-            "",
-            _table(["subject", *(f"{t} @{c}" for t, c in cols)], rows),
-        ]
+    if results.get("hit_ratio", {}).get("results"):
+        parts += _hit_ratio_section(results)
     th = results.get("threads")
     if th:
         rows = [
@@ -238,204 +211,87 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _floor_section(results: dict[str, Any]) -> list[str]:
-    """moka alone beside each Rust target in ns, then moka alone for every operation."""
-    fl = results["floor"]
-    versions = list(fl.get("versions", {}))
-    pinned, peer = fl.get("pinned", floor.PINNED_MOKA), fl.get("peer", floor.PEER_MOKA)
-    parts = ["", "## moka alone: the floor under the Rust targets (median ns/op)", ""]
-    if not versions:
-        return [*parts, "Not measured: " + ("; ".join(fl.get("notes", [])) or "no build") + "."]
-    others = [v for v in versions if v != pinned]
+def headline(results: dict[str, Any]) -> list[str]:
+    """The headline table: ours (both backends), moka-py 0.5.0, the fastest peer, ``lru_cache``."""
+    speed = results.get("speed", {})
+    ops = [op for op in HEADLINE_OPS if op in speed]
+    if not ops:
+        return []
+    labels = _labels(results)
     rows = []
-    for r in floor.target_rows(results):
-        if r["below_floor"]:
-            verdict = "**below** moka + call"
-        elif r["below_least"]:
-            verdict = "**below** the least binding"
-        elif r["below_floor"] is None and r["below_least"] is None:
-            verdict = ""
-        else:
-            verdict = "above"
-        rows.append(
-            [
-                r["target"],
-                _fmt(r["peer_ns"], ".0f"),
-                _fmt(r["target_ns"], ".0f"),
-                _fmt(r["moka_ns"].get(pinned), ".0f"),
-                f"{_fmt(r['call_ns'], '.0f')} (`{r['call'].split(': ', 1)[1]}`)",
-                _fmt(r["sum_ns"], ".0f"),
-                _fmt(r["floor_ratio"], ".2f"),
-                _fmt(r["least_ns"], ".0f"),
-                _fmt(r["least_ratio"], ".2f"),
-                _fmt(r["ours_ns"], ".0f"),
-                verdict,
-                *(_fmt(r["moka_ns"].get(v), ".0f") for v in others),
-            ]
-        )
-    header = [
-        "target",
-        "peer ns",
-        "target ns",
-        f"moka {pinned} alone",
-        "call floor",
-        "moka + call floor",
-        "sum ÷ peer",
-        "least binding",
-        "least ÷ peer",
-        "ours",
-        "target vs floors",
-        *(f"moka {v} alone" for v in others),
+    for sid in ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]"):
+        cells = [_fmt(_median(results, op, sid), ".0f") for op in ops]
+        if any(cells):
+            rows.append([labels.get(sid, sid), *cells])
+    fastest = []
+    for op in ops:
+        best = min(((m, p) for p in PEERS if (m := _median(results, op, p)) is not None), default=None)
+        fastest.append("" if best is None else f"{best[0]:.0f} ({labels.get(best[1], best[1])})")
+    rows.append(["fastest peer", *fastest])
+    rows.append(["functools.lru_cache", *(_fmt(_median(results, op, "lru_cache"), ".0f") for op in ops)])
+    titles = [speed[op]["title"] for op in ops]
+    return ["", "## Headline (median ns/op, lower is better)", "", _table(["", *titles], rows)]
+
+
+def hit_ratio_table(results: dict[str, Any], traces: Sequence[str] | None = None) -> str:
+    """One row per subject (Belady first), one column per trace and capacity."""
+    hr = results["hit_ratio"]["results"]
+    labels = {"belady": "Belady (optimal, offline)", **_labels(results)}
+    cols = [(t, c) for t in (traces or hr) if t in hr for c in hr[t]]
+    subjects = [s for s in ["belady", *results["subject_order"]] if any(s in hr[t][c] for t, c in cols)]
+    rows = [
+        [labels.get(s, s), *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for t, c in cols)] for s in subjects
     ]
-    parts += [
-        f"`benches/moka_floor` times moka {pinned} (the version the Rust backend pins) on its own: "
-        "a Rust loop over `u64` keys (the pre-mixed hash, through a pass-through hasher) and `u64` "
-        "values, the cache built as the backend builds it (`expire_after`, capacity 10,000, the "
-        "same policy, ttl 60 s for `get_hit_ttl`), with the loops, repeats and settling of the "
-        "Python harness. *target ns* is the target's limit times the peer's median in this run; "
-        "*call floor* is the loop-overhead baseline of the same call shape; "
-        "*moka + call floor* is their sum, and *sum ÷ peer* the ratio that a binding costing exactly "
-        "that sum would score, to read against the target's limit. The sum is a lower-bound model, "
-        "not a measurement "
-        "of a possible binding: the two parts are separate loops and a binding also converts keys "
-        "and values. Where the target is **below** the sum, it is below what moka and one Python "
-        "call cost together. *least binding* is `benches/least_binding`: moka behind PyO3 doing "
-        "one `hash(key)`, the moka call and one value reference per call and nothing else (keys "
-        "are their hash: a floor, not a cache), same policy, same rounds, with *least ÷ peer* "
-        "the ratio it scores; where the target is **below** it, no PyO3 binding of this moka "
-        "meets it (decorator rows: it has no decorator, and the call floor stands in). "
-        "For str-key and decorator rows moka runs its int-key `get` (it sees "
-        "a 64-bit hash either way). moka alone and the call floor are subjects of the speed "
-        "group: they are timed in each operation's own alternating rounds, with the peer and ours."
-        + (
-            f" *moka {peer} alone* is the same source built against the version moka-py 0.5.0 links."
-            if peer in others
-            else ""
+    return _table(["subject", *(f"{t} @{c}" for t, c in cols)], rows)
+
+
+def _hit_ratio_section(results: dict[str, Any]) -> list[str]:
+    hr = results["hit_ratio"]
+    traces = hr["traces"]
+    parts = [
+        "",
+        f"## Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)",
+        "",
+        _table(
+            ["trace", "accesses", "distinct keys", "capacities"],
+            [[t, f"{v['accesses']:,}", f"{v['distinct']:,}", ", ".join(map(str, v["capacities"]))] for t, v in traces.items()],
         ),
+    ]
+    by_family: dict[str, list[str]] = {}
+    for t in traces:
+        by_family.setdefault(t.split("-", 1)[0], []).append(t)
+    for fam, names in by_family.items():
+        parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", hr["credits"].get(fam, "")]
+    return parts
+
+
+def _floor_section(results: dict[str, Any]) -> list[str]:
+    """moka alone and the least binding beside the Rust backend, per operation and policy."""
+    fl = results["floor"]
+    parts = ["", f"## The limit: moka {fl['moka_version']} alone and the least binding (median ns/op)", ""]
+    rows = []
+    for op in results.get("speed", {}):
+        if op not in fl["moka_op"]:
+            continue
+        cells = []
+        for p in floor.POLICIES:
+            cells += [
+                _fmt(fl["moka"].get(op, {}).get(p, {}).get("median_ns"), ".0f"),
+                _fmt(fl["least"].get(op, {}).get(p, {}).get("median_ns"), ".0f"),
+                _fmt(_median(results, op, f"rust[{p}]"), ".0f"),
+            ]
+        rows.append([op, f"`{fl['moka_op'][op]}`", *cells])
+    header = ["operation", "moka runs"] + [f"{w} [{p}]" for p in floor.POLICIES for w in ("moka alone", "least binding", "rust")]
+    parts += [
+        "Timed in each operation's alternating rounds with every subject. *moka alone*: "
+        "`benches/moka_floor`, a Rust loop over `u64` keys; *least binding*: `benches/least_binding`, "
+        "moka behind PyO3 with one `hash(key)` and nothing else (a floor, not a cache).",
         "",
         _table(header, rows),
-    ]
-    ops: list[str] = []
-    for by_op in fl["versions"].values():
-        ops += [op for op in by_op if op not in ops]
-    moka_op = fl.get("moka_op", floor.FLOOR_OP)
-    cols = [(v, p) for v in versions for p in ("tiny_lfu", "lru")]
-    rows = [
-        [
-            op,
-            f"`{moka_op.get(op, op)}`",
-            *(_fmt(fl["versions"][v].get(op, {}).get(p, {}).get("median_ns"), ".0f") for v, p in cols),
-        ]
-        for op in ops
-    ]
-    parts += [
-        "",
-        "### moka alone, every operation (median ns/op, no Python)",
-        "",
-        "Each row was timed in that operation's rounds of the speed group; *moka runs* is the "
-        "moka-alone loop it timed there.",
-        "",
-        _table(["operation", "moka runs", *(f"moka {v} [{p}]" for v, p in cols)], rows),
     ]
     if fl.get("notes"):
         parts += ["", "Notes: " + "; ".join(fl["notes"]) + "."]
     return parts
-
-
-def _pure_floor_section(results: dict[str, Any]) -> list[str]:
-    """The pure floor beside each pure target in ns, then the floor's pieces timed alone."""
-    pf = results["pure_floor"]
-    parts = ["", "## Pure floor: the least CPython under the pure targets (median ns/op)", ""]
-    if not pf.get("ops"):
-        return [*parts, "Not measured: " + ("; ".join(pf.get("notes", [])) or "no run") + "."]
-    rows = []
-    for r in pure_floor.target_rows(results):
-        below, below_logged, below_write = r["below_floor"], r["below_logged_floor"], r["below_write_floor"]
-        if below is None:
-            verdict = ""
-        elif below:
-            verdict = "**below**: not in CPython"
-        elif below_logged:
-            verdict = "**below** the logged floor"
-        elif below_write:
-            verdict = "**below** the write floor"
-        else:
-            verdict = "above: room"
-        rows.append(
-            [
-                r["target"],
-                _fmt(r["peer_ns"], ".0f"),
-                _fmt(r["target_ns"], ".0f"),
-                _fmt(r["floor_ns"], ".0f"),
-                _fmt(r["floor_ratio"], ".2f"),
-                _fmt(r["logged_floor_ns"], ".0f"),
-                _fmt(r["write_floor_ns"], ".0f"),
-                _fmt(r["ours_ns"], ".0f"),
-                verdict,
-            ]
-        )
-    parts += [
-        "`benches/pure_floor.py` times, for each pure target, a *floor*: the smallest straight-line "
-        "CPython that makes the state changes moka's algorithm requires for the operation (map "
-        "lookup, the tiny_lfu sketch increment with moka's arithmetic and reset, the LRU move, "
-        "admission, eviction, the ttl clock read) and nothing more, on the harness's own cache shape, "
-        "keys and loops (`timing.OPS`), in alternating rounds with the peer. It leaves out the "
-        "deferred logs (changes are applied at once), locks, checks, listeners, weights and the "
-        "`hash(key)`-keyed map; its docstring lists what each operation keeps. *target ns* is the "
-        "limit times the peer's median from the same rounds; *floor ÷ peer* is the ratio the floor "
-        "itself scores, to read against the limit; *ours* is the pure backend in the same rounds "
-        "(its decorators in a `MOKA_PY_BACKEND=pure` worker). Where the target is **below** the "
-        "floor it cannot be met in CPython without changing moka's algorithm; *above* means the "
-        "floor leaves room. *logged floor* (lru rows, and the tiny_lfu `get` hit rows) is the floor "
-        "plus what moka's deferral costs each call: the clock read (the 300 ms trigger) and the read "
-        "or write record, drained and applied every 64 records, reads first (`LruLoggedFloor`, "
-        "`LfuFloor(logged=True)`: when a cycle runs decides which entry an insert evicts and which "
-        "candidate is admitted, so exact decisions need both); **below** the logged floor "
-        "means the target is below what the deferral alone adds to the floor. *write floor* (`set` "
-        "rows) is `WriteFloor`: moka's insert as an exact, thread-safe cache must make it, and "
-        "nothing more: a lock around the write, one clock read, moka's per-entry record (key, "
-        "value, generation, both timestamps) stamped on every write, the write record queued and "
-        "applied every 64 records like `apply_writes` (move to the MRU end, TinyLFU admission with "
-        "its dirty-victim skips, the policy generation) and the size eviction after it, over one "
-        "`OrderedDict` keyed by `hash(key)`; **below** the write floor means the target is below "
-        "what moka's deferred write costs behind a lock in CPython. "
-        "Before timing, the run asserts that the floors' sketch counters, size and admission "
-        "decisions equal the pure backend's `FrequencySketch` on the same keys, and that the write "
-        "floor keeps and evicts exactly the keys the pure backend does on a stream of `set` calls.",
-        "",
-        _table(
-            [
-                "target",
-                "peer ns",
-                "target ns",
-                "floor",
-                "floor ÷ peer",
-                "logged floor",
-                "write floor",
-                "ours",
-                "target vs floor",
-            ],
-            rows,
-        ),
-    ]
-    comps = pf.get("components", {})
-    if comps:
-        parts += [
-            "",
-            "### Where a floor's time goes: each piece alone (median ns/op, loop and call included)",
-            "",
-            "Each piece runs in a Python function called like the floors (`for k in keys: f(k)`), "
-            "so subtract the *Python call* row for the piece itself; sketch rows loop over the "
-            "entries' counter positions.",
-            "",
-            _table(["piece", "ns/op"], [[n, _fmt(r.get("median_ns"), ".0f")] for n, r in comps.items()]),
-        ]
-    if pf.get("notes"):
-        parts += ["", "Notes: " + "; ".join(pf["notes"]) + "."]
-    return parts
-
-
-# -------------------------------------------------------------------------------------------- charts
 
 
 def _color(sid: str) -> str:
@@ -483,32 +339,44 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
         fig.savefig(out / "speed.png", dpi=110)
         plt.close(fig)
         written.append("speed.png")
-    hr = results.get("hit_ratio", {}).get("results")
-    if hr:
-        fig, axes = plt.subplots(1, len(hr), figsize=(5.5 * len(hr), 4), squeeze=False)
-        for ax, (trace, by_cap) in zip(axes.flat, hr.items()):
+    hr = results.get("hit_ratio", {}).get("results", {})
+    families: dict[str, list[str]] = {}
+    for t in hr:
+        families.setdefault(t.split("-", 1)[0], []).append(t)
+    labels["belady"] = "Belady (optimal)"
+    for fam, traces in families.items():
+        cols = min(len(traces), 3)
+        nrows = (len(traces) + cols - 1) // cols
+        fig, axes = plt.subplots(nrows, cols, figsize=(5.5 * cols, 4 * nrows), squeeze=False)
+        for ax, trace in zip(axes.flat, traces):
+            by_cap = hr[trace]
             caps = sorted(by_cap, key=int)
-            subjects = [s for s in results["subject_order"] if any(s in by_cap[c] for c in caps)]
+            subjects = [s for s in ["belady", *results["subject_order"]] if any(s in by_cap[c] for c in caps)]
             for i, sid in enumerate(subjects):
-                ys = [by_cap[c].get(sid, {}).get("ratio") for c in caps]
                 ax.plot(
                     [int(c) for c in caps],
-                    ys,
+                    [by_cap[c].get(sid, {}).get("ratio") for c in caps],
                     marker="os^vD<>ph*"[i % 10],
                     label=labels.get(sid, sid),
-                    color=_color(sid) if sid.startswith(("rust", "pure", "moka")) else None,
+                    color="black" if sid == "belady" else _color(sid) if sid.startswith(("rust", "pure", "moka")) else None,
+                    linewidth=2.5 if sid == "belady" else 1.2,
                     linestyle="--" if sid.endswith("[lru]") else "-",
                 )
             ax.set_xscale("log")
             ax.set_title(trace)
             ax.set_xlabel("capacity (entries)")
-            ax.set_ylabel("hit ratio")
+            ax.set_ylabel("hit ratio (higher is better)")
             ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(traces) :]:
+            ax.axis("off")
         axes.flat[0].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / "hit_ratio.png", dpi=110)
+        credit = results["hit_ratio"].get("credits", {}).get(fam, "")
+        fig.text(0.01, 0.005, credit, fontsize=6, wrap=True)
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        name = f"hit_ratio-{fam}.png"
+        fig.savefig(out / name, dpi=100)
         plt.close(fig)
-        written.append("hit_ratio.png")
+        written.append(name)
     mem = {s: m["bytes_per_entry"] for s, m in results.get("memory", {}).items() if "bytes_per_entry" in m}
     if mem:
         fig, ax = plt.subplots(figsize=(7, 0.4 * len(mem) + 1.2))

@@ -96,6 +96,27 @@ class Adapter:
         """Remove one key, returning its value or a default."""
         return Call("call2", cache.pop, None)
 
+    def peek(self, cache: Any) -> Call | None:
+        """``cache.peek(k)`` (a read that records nothing), if the library has one."""
+        peek = getattr(cache, "peek", None)
+        return None if peek is None else Call("call1", peek)
+
+    def get_many(self, cache: Any) -> Callable[[Any], Any] | None:
+        """The bulk read taking a list of keys, if any."""
+        return getattr(cache, "get_many", None)
+
+    def set_many(self, cache: Any) -> Callable[[Any], Any] | None:
+        """The bulk write taking a dict: ``set_many``, else the mapping's ``update``."""
+        return getattr(cache, "set_many", None) or getattr(cache, "update", None)
+
+    def remove_many(self, cache: Any) -> Callable[[Any], Any] | None:
+        """The bulk remove taking a list of keys, if any."""
+        return getattr(cache, "remove_many", None)
+
+    def mapping(self, cache: Any, kind: str) -> bool:
+        """Whether the cache offers ``c[k]`` / ``len(c)`` / iteration (``kind``: getitem, len, iter)."""
+        return hasattr(cache, {"getitem": "__getitem__", "len": "__len__", "iter": "__iter__"}[kind])
+
     def decorate(
         self, func: Callable[[Any], Any], maxsize: int, ttl: float | None
     ) -> Callable[[Any], Any] | None:

@@ -42,7 +42,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from subjects import SUBJECTS, Adapter, Call, load_adapter
+from subjects import SUBJECTS, VALUE, Adapter, Call, load_adapter
 
 __all__ = [
     "OPS",
@@ -168,6 +168,28 @@ def _loop_setitem(c: Any, keys: list[Any], arg: Any) -> int:
     return time.perf_counter_ns() - t0
 
 
+def _loop_getitem(c: Any, keys: list[Any], arg: Any) -> int:
+    t0 = time.perf_counter_ns()
+    for k in keys:
+        c[k]
+    return time.perf_counter_ns() - t0
+
+
+def _loop_len(c: Any, keys: list[Any], arg: Any) -> int:
+    t0 = time.perf_counter_ns()
+    for _k in keys:
+        len(c)
+    return time.perf_counter_ns() - t0
+
+
+def _loop_iter(c: Any, keys: list[Any], arg: Any) -> int:
+    t0 = time.perf_counter_ns()
+    for _k in keys:
+        for _ in c:
+            pass
+    return time.perf_counter_ns() - t0
+
+
 def _loop_empty(f: Any, keys: list[Any], arg: Any) -> int:
     t0 = time.perf_counter_ns()
     for _k in keys:
@@ -179,6 +201,9 @@ LOOPS: dict[str, Callable[[Any, list[Any], Any], int]] = {
     "call1": _loop_call1,
     "call2": _loop_call2,
     "setitem": _loop_setitem,
+    "getitem": _loop_getitem,
+    "len": _loop_len,
+    "iter": _loop_iter,
     "empty": _loop_empty,
 }
 
@@ -219,6 +244,8 @@ class Prepared:
     """Objects that must live as long as the measurement (the cache, the wrapper)."""
     adapter: Adapter | None = None
     """Set by :func:`prepare`; :meth:`dispose` hands it the kept objects."""
+    per: int = 1
+    """Entries each call handles (bulk calls, iteration): figures are ns per entry."""
 
     def dispose(self) -> None:
         """Release the cache or wrapper (some libraries run background work until told to stop)."""
@@ -236,14 +263,16 @@ class Prepared:
         if self.fixed_n:
             self.n = len(self.keys)
             self.run_once()  # warm up
-            ns = self.run_once() * self.n
+            ns = self.run_once() * self.n * self.per
             most = max(1, cfg.max_keys // max(self.n, 1))
             self.passes = max(1, min(most, round(cfg.target_s * 1e9 / max(ns, 1.0))))
             return
         probe = min(2_000, cfg.max_keys)
         self.run_once(probe)  # warm up
-        ns = self.run_once(probe)
+        ns = self.run_once(probe) * self.per
         self.n = max(probe // 2, min(cfg.max_keys, round(cfg.target_s * 1e9 / max(ns, 1.0))))
+        if self.before is None:
+            self.n = min(self.n, len(self.keys))  # iteration's key list is short
 
     def run_once(self, n: int | None = None) -> float:
         """One sample: a timed loop (``passes`` of them for ``fixed_n``); returns ns per operation."""
@@ -253,7 +282,7 @@ class Prepared:
             keys = self.before(n) if self.before is not None else self.keys[:n]
             total += timed(self.call, keys)
             calls += len(keys)
-        return total / calls
+        return total / (calls * self.per)
 
 
 @dataclass(frozen=True)
@@ -339,6 +368,60 @@ def _remove(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
     return Prepared(call, order, before=before, fixed_n=True, keep=[cache])
 
 
+BATCH = 100
+"""Keys per bulk call (``get_many``, ``set_many``, ``remove_many``)."""
+
+
+def _batches(keys: list[Any], pairs: bool = False) -> list[Any]:
+    chunks = [keys[i : i + BATCH] for i in range(0, len(keys) - BATCH + 1, BATCH)]
+    return [dict.fromkeys(c, VALUE) for c in chunks] if pairs else chunks
+
+
+def _bulk_op(method: str) -> Builder:
+    """``get_many`` / ``set_many`` of 100 present keys per call (peers: ``update`` for set_many)."""
+
+    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
+        cache = _filled(adapter, keyset("int", cfg))
+        target = getattr(adapter, method)(cache) if cache is not None else None
+        if target is None:
+            return None
+        batches = _batches(keyset("order:int", cfg), pairs=method == "set_many")
+        return Prepared(Call("call1", target), batches, keep=[cache], per=BATCH)
+
+    return build
+
+
+def _remove_many(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
+    """``remove_many`` of every stored key, 100 per call, refilled (untimed) before each pass."""
+    keys = int_keys(cfg.n_keys, 5)
+    cache = adapter.new_cache(cfg.n_keys)
+    target = adapter.remove_many(cache) if cache is not None else None
+    if target is None:
+        return None
+    batches = _batches(keys)
+
+    def before(_n: int) -> list[Any]:
+        adapter.fill(cache, keys)
+        adapter.settle(cache)
+        return batches
+
+    return Prepared(Call("call1", target), batches, before=before, fixed_n=True, keep=[cache], per=BATCH)
+
+
+def _mapping_op(kind: str) -> Builder:
+    """``c[k]`` (hit), ``len(c)`` and iteration (ns per entry) on a full cache of ``n_keys``."""
+
+    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
+        cache = _filled(adapter, keyset("int", cfg))
+        if cache is None or not adapter.mapping(cache, kind):
+            return None
+        if kind == "iter":
+            return Prepared(Call("iter", cache), [0] * 50, keep=[cache], per=cfg.n_keys)
+        return Prepared(Call(kind, cache), keyset("order:int", cfg), keep=[cache])
+
+    return build
+
+
 def _decorated(ttl: float | None) -> Builder:
     def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
         wrapper = adapter.decorate(_identity, cfg.n_keys, ttl)
@@ -367,6 +450,13 @@ OPS: dict[str, OpDef] = {
         OpDef("get_hit_ttl", "get, hit, cache with ttl=60", _lookup_op("int", "get", ttl=60.0)),
         OpDef("cached_hit", "@cached hit, no ttl", _decorated(None)),
         OpDef("cached_ttl_hit", "@cached(ttl=60) hit", _decorated(60.0)),
+        OpDef("getitem_hit", "c[k], hit", _mapping_op("getitem")),
+        OpDef("peek_hit", "peek(k), hit", _lookup_op("int", "peek")),
+        OpDef("len", "len(c), 10,000 entries", _mapping_op("len")),
+        OpDef("iter", "iterate the keys (ns per entry)", _mapping_op("iter")),
+        OpDef("get_many", "get_many of 100 present keys (ns per key)", _bulk_op("get_many")),
+        OpDef("set_many", "set_many / update of 100 present keys (ns per key)", _bulk_op("set_many")),
+        OpDef("remove_many", "remove_many of 100 keys (ns per key)", _remove_many),
     ]
 }
 """Every timed operation, in report order.  Each cache holds ``n_keys`` entries at capacity ``n_keys``."""
