@@ -188,11 +188,11 @@ def run_speed(
         return ex.for_subject(sid, op)  # also the least binding's: this process
 
     speed: dict[str, Any] = {}
-    for op, opdef in timing.OPS.items():
+    for op, (title, _) in timing.OPS.items():
         t0 = time.perf_counter()
         extra = floors.subject_ids(op) if floors is not None else []
         res = timing.run_speed(op, subjects + extra, executor_for, cfg, log)
-        speed[op] = {"title": opdef.title, "results": res}
+        speed[op] = {"title": title, "results": res}
         if floors is not None:
             floors.record(op, res, log)  # logged before the subjects' line: read them together
         best = sorted((r["median_ns"], s) for s, r in res.items() if "median_ns" in r)

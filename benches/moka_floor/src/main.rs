@@ -10,12 +10,10 @@
 //! The operations and the method are those of `benches/timing.py`: calibrated loops
 //! of about `--target-s`, `--repeats` loops per subject, median ns/op, the cache
 //! settled with `run_pending_tasks()` before each loop, keys that a loop consumes
-//! made (or the cache refilled) before it, untimed. The two policies alternate
-//! between repeats. The result is one JSON document on stdout.
+//! made (or the cache refilled) before it, untimed.
 //!
-//! With `--serve` it runs nothing by itself: it answers one command per stdin line,
-//! so that the harness can time moka alone in the same alternating rounds as the
-//! Python subjects (`benches/floor.py`, `FloorExecutor`):
+//! It answers one command per stdin line, so that the harness times moka alone in the
+//! same alternating rounds as the Python subjects (`benches/floor.py`, `FloorExecutor`):
 //!
 //! * `prepare OP POLICY`: build, fill and calibrate; replies `{"handle": H, "n": N}`;
 //! * `measure H`: one loop; replies `{"ns": X}` (ns/op);
@@ -23,8 +21,7 @@
 //!
 //! and `{"error": "..."}` to a command it cannot run.
 //!
-//! Usage: `moka-floor [--serve] [--target-s S] [--repeats N] [--n-keys N]
-//! [--max-keys N] [--ops a,b,...]`
+//! Usage: `moka-floor --serve [--target-s S] [--n-keys N] [--max-keys N]`
 
 mod backend_like;
 
@@ -240,11 +237,8 @@ impl Prepared {
 
 struct Config {
     target_s: f64,
-    repeats: usize,
     n_keys: usize,
     max_keys: usize,
-    ops: Vec<String>,
-    serve: bool,
 }
 
 const OPS: [&str; 7] = [
@@ -317,27 +311,6 @@ fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
     }
 }
 
-/// Repeat 0 forward, repeat 1 backward, then the same rotated (as `timing.alternating`).
-fn alternating(len: usize, repeat: usize) -> Vec<usize> {
-    let shift = (repeat / 2) % len;
-    let mut idx: Vec<usize> = (0..len).map(|i| (i + shift) % len).collect();
-    if repeat % 2 == 1 {
-        idx.reverse();
-    }
-    idx
-}
-
-fn median(samples: &[f64]) -> f64 {
-    let mut s = samples.to_vec();
-    s.sort_by(f64::total_cmp);
-    let m = s.len() / 2;
-    if s.len() % 2 == 1 {
-        s[m]
-    } else {
-        (s[m - 1] + s[m]) / 2.0
-    }
-}
-
 fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> T {
     value
         .parse()
@@ -347,42 +320,25 @@ fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> T {
 fn parse_args() -> Config {
     let mut cfg = Config {
         target_s: 0.1,
-        repeats: 7,
         n_keys: 10_000,
         max_keys: 1 << 22,
-        ops: OPS.iter().map(|s| s.to_string()).collect(),
-        serve: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if flag == "--serve" {
-            cfg.serve = true;
-            continue;
+            continue; // the only mode
         }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--target-s" => cfg.target_s = parse(flag, value),
-            "--repeats" => cfg.repeats = parse(flag, value),
             "--n-keys" => cfg.n_keys = parse(flag, value),
             "--max-keys" => cfg.max_keys = parse(flag, value),
-            "--ops" => cfg.ops = value.split(',').map(str::to_string).collect(),
             _ => panic!("unknown option {flag}"),
         }
     }
-    assert!(cfg.repeats > 0 && cfg.n_keys > 0 && cfg.max_keys >= 2);
+    assert!(cfg.n_keys > 0 && cfg.max_keys >= 2);
     cfg
-}
-
-/// `text` as the inside of a JSON string (the commands are ASCII words; this keeps a bad one valid).
-fn json_text(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '"' | '\\' => '\'',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect()
 }
 
 /// The `--serve` loop: one command per stdin line, one JSON reply per stdout line.
@@ -408,16 +364,16 @@ fn serve(cfg: &Config) {
                     let n = p.n;
                     format!("{{\"ns\": {:.3}}}", p.run_once(n, &mut fresh))
                 }
-                _ => format!("{{\"error\": \"no such handle: {}\"}}", json_text(words[1])),
+                _ => "{\"error\": \"no such handle\"}".to_string(),
             },
             ["release", _] => match handle(words.get(1)).and_then(|h| prepared.get_mut(h)) {
                 Some(slot @ Some(_)) => {
                     *slot = None;
                     "{\"ok\": true}".to_string()
                 }
-                _ => format!("{{\"error\": \"no such handle: {}\"}}", json_text(words[1])),
+                _ => "{\"error\": \"no such handle\"}".to_string(),
             },
-            _ => format!("{{\"error\": \"cannot run: {}\"}}", json_text(line.trim())),
+            _ => "{\"error\": \"unknown command\"}".to_string(),
         };
         let mut out = stdout.lock();
         writeln!(out, "{reply}")
@@ -427,52 +383,5 @@ fn serve(cfg: &Config) {
 }
 
 fn main() {
-    let cfg = parse_args();
-    if cfg.serve {
-        serve(&cfg);
-        return;
-    }
-    let mut fresh = Fresh(1 << 50);
-    let mut ops_json = Vec::new();
-    for op in &cfg.ops {
-        let mut subjects: Vec<Prepared> = POLICIES
-            .iter()
-            .map(|policy| {
-                let mut p = prepare(op, policy, &cfg);
-                p.calibrate(&cfg, &mut fresh);
-                p
-            })
-            .collect();
-        let mut samples = vec![Vec::new(); subjects.len()];
-        for r in 0..cfg.repeats {
-            for i in alternating(subjects.len(), r) {
-                let n = subjects[i].n;
-                samples[i].push(subjects[i].run_once(n, &mut fresh));
-            }
-        }
-        let per_policy: Vec<String> = POLICIES
-            .iter()
-            .zip(&subjects)
-            .zip(&samples)
-            .map(|((policy, p), s)| {
-                let list: Vec<String> = s.iter().map(|x| format!("{x:.3}")).collect();
-                format!(
-                    "\"{policy}\": {{\"median_ns\": {:.3}, \"n\": {}, \"samples\": [{}]}}",
-                    median(s),
-                    p.n * p.passes,
-                    list.join(", ")
-                )
-            })
-            .collect();
-        ops_json.push(format!("\"{op}\": {{{}}}", per_policy.join(", ")));
-    }
-    println!(
-        "{{\"config\": {{\"target_s\": {}, \"repeats\": {}, \"n_keys\": {}, \
-         \"max_keys\": {}}}, \"results\": {{{}}}}}",
-        cfg.target_s,
-        cfg.repeats,
-        cfg.n_keys,
-        cfg.max_keys,
-        ops_json.join(", ")
-    );
+    serve(&parse_args());
 }
