@@ -45,43 +45,11 @@ from subjects import SUBJECTS, load_adapter  # noqa: E402
 
 GROUPS = ("speed", "floor", "memory", "hit_ratio", "threads", "loading")
 
-MEMORY_SUBJECTS = (
-    "rust[tiny_lfu]",
-    "rust[lru]",
-    "pure[tiny_lfu]",
-    "pure[lru]",
-    "moka-py-0.5.0[tiny_lfu]",
-    "cachetools.LRUCache",
-    "cachetools.LFUCache",
-    "cachebox.LRUCache",
-    "lru-dict",
-    "theine",
-    "lru_cache",
-    "dict",
-)
-HIT_RATIO_SUBJECTS = (
-    "rust[tiny_lfu]",
-    "pure[tiny_lfu]",
-    "rust[lru]",
-    "pure[lru]",
-    "moka-py-0.5.0[tiny_lfu]",
-    "moka-py-0.5.0[lru]",
-    "cachetools.LRUCache",
-    "cachetools.LFUCache",
-    "cachebox.LRUCache",
-    "cachebox.LFUCache",
-    "lru-dict",
-    "theine",
-)
-THREAD_SUBJECTS = (
-    "rust[tiny_lfu]",
-    "pure[tiny_lfu]",
-    "moka-py-0.5.0[tiny_lfu]",
-    "cachetools.LRUCache",
-    "cachebox.LRUCache",
-    "lru-dict",
-    "theine",
-)
+MOKA = ("rust[tiny_lfu]", "rust[lru]", "pure[tiny_lfu]", "pure[lru]", "moka-py-0.5.0[tiny_lfu]")
+PEERS = ("cachetools.LRUCache", "cachetools.LFUCache", "cachebox.LRUCache", "cachebox.LFUCache", "lru-dict", "theine")
+MEMORY_SUBJECTS = (*MOKA, *PEERS, "lru_cache", "dict")
+HIT_RATIO_SUBJECTS = (*MOKA, "moka-py-0.5.0[lru]", *PEERS)
+THREAD_SUBJECTS = ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]", *PEERS)
 
 
 _LOG_LOCK = threading.Lock()
@@ -96,14 +64,11 @@ def log(msg: str) -> None:
 def machine() -> str:
     """CPU model, core count and OS, as one line for the report."""
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    info = Path("/proc/cpuinfo")
+    for line in info.read_text().splitlines() if info.exists() else ():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
@@ -117,17 +82,14 @@ class Executors:
 
     def worker(self, key: str) -> timing.Executor | None:
         """A worker process, started on first use: ``"legacy"`` or a backend name."""
+        if key == "legacy" and self.legacy_python is None:
+            return None
         if key not in self.workers:
-            if key == "legacy":
-                if self.legacy_python is None:
-                    return None
-                self.workers[key] = timing.RemoteExecutor(
-                    "moka-py 0.5.0 venv", self.legacy_python, isolated=True
-                )
-            else:
-                self.workers[key] = timing.RemoteExecutor(
-                    f"MOKA_PY_BACKEND={key}", sys.executable, {"MOKA_PY_BACKEND": key}
-                )
+            self.workers[key] = (
+                timing.RemoteExecutor("moka-py 0.5.0 venv", self.legacy_python, isolated=True)  # type: ignore[arg-type]
+                if key == "legacy"
+                else timing.RemoteExecutor(f"MOKA_PY_BACKEND={key}", sys.executable, {"MOKA_PY_BACKEND": key})
+            )
         return self.workers[key]
 
     def for_subject(self, subject: str, op: str = "") -> timing.Executor | None:
@@ -329,26 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the chosen groups, write the reports."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, few repeats (seconds)")
-    ap.add_argument(
-        "--only",
-        action="append",
-        choices=GROUPS,
-        metavar="GROUP",
-        help=f"run only this group (repeatable): {', '.join(GROUPS)}",
-    )
-    ap.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output folder (default benches/results, or benches/results/quick with --quick)",
-    )
-    ap.add_argument("--subjects", default=None, help="comma-separated subject ids (default: all installed)")
-    ap.add_argument(
-        "--traces",
-        type=Path,
-        default=HERE.parent.parent / "shared" / "traces",
-        help="folder of the published traces (default ../shared/traces beside the repository)",
-    )
+    ap.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP", help=f"run only this group "
+                    f"(repeatable): {', '.join(GROUPS)}")  # fmt: skip
+    ap.add_argument("--out", type=Path, help="output folder (default benches/results, or its quick/ with --quick)")
+    ap.add_argument("--subjects", help="comma-separated subject ids (default: all installed)")
+    ap.add_argument("--traces", type=Path, default=HERE.parent.parent / "shared" / "traces",
+                    help="folder of the published traces (default ../shared/traces beside the repository)")  # fmt: skip
     ap.add_argument("--no-legacy", action="store_true", help="skip moka-py 0.5.0 (no venv is created)")
     args = ap.parse_args(argv)
 
@@ -368,31 +316,24 @@ def main(argv: list[str] | None = None) -> int:
     log(f"moka-py benchmarks: {machine()}; Python {platform.python_version()}")
     legacy_python = None if args.no_legacy else legacy.legacy_python(log)
     ex = Executors(legacy_python)
-    results: dict[str, Any] = {
-        "meta": {
-            "machine": machine(),
-            "python": f"{platform.python_implementation()} {platform.python_version()}",
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": "nox -s bench" + ("" if not sys.argv[1:] else " -- " + shlex.join(sys.argv[1:]))
-            if os.environ.get("NOX_CURRENT_SESSION")
-            else "python benches/run.py " + shlex.join(sys.argv[1:]),
-            "quick": args.quick,
-            "groups": groups,
-            "config": {
-                **cfg.__dict__,
-                "memory_entries": mem_entries,
-                "trace_accesses": accesses,
-                "zipf_accesses": zipf,
-                "thread_seconds": thread_s,
-                "thread_rounds": thread_rounds,
-            },
-        },
-    }
+    argv_text = shlex.join(sys.argv[1:])
+    meta = {
+        "machine": machine(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": ("nox -s bench" + (f" -- {argv_text}" if argv_text else ""))
+        if os.environ.get("NOX_CURRENT_SESSION")
+        else f"python benches/run.py {argv_text}",
+        "load_before": os.getloadavg()[0],  # the machine may be shared: the report says how busy it was
+        "quick": args.quick,
+        "groups": groups,
+        "config": {**cfg.__dict__, "memory_entries": mem_entries, "trace_accesses": accesses,
+                   "zipf_accesses": zipf, "thread_seconds": thread_s, "thread_rounds": thread_rounds},
+    }  # fmt: skip
+    results: dict[str, Any] = {"meta": meta}
     try:
-        subjects = discover(ex, wanted)
-        results["subjects"] = subjects
-        order = list(subjects)
-        results["subject_order"] = order
+        results["subjects"] = subjects = discover(ex, wanted)
+        results["subject_order"] = order = list(subjects)
         log("subjects: " + ", ".join(order))
         if "speed" in groups:
             floors = None
@@ -431,9 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         for where in workers:
             info["where"] = f"{info['where']}; decorators in a {where} worker"
-    results["meta"]["seconds"] = round(time.perf_counter() - started, 1)
+    meta["seconds"] = round(time.perf_counter() - started, 1)
+    meta["load_after"] = os.getloadavg()[0]
     paths = report.write_all(results, out)
-    log(f"wrote {', '.join(str(p) for p in paths)} in {results['meta']['seconds']}s")
+    log(f"wrote {', '.join(str(p) for p in paths)} in {meta['seconds']}s")
     return 0
 
 
