@@ -80,10 +80,13 @@ def _args(cfg: SpeedConfig) -> list[str]:
     # moka alone runs a loop in tens of ns: allow enough keys for a target_s loop at 25 ns/op.
     max_keys = max(cfg.max_keys, round(cfg.target_s * 1e9 / 25))
     return [
-        "--target-s", str(cfg.target_s),
-        "--n-keys", str(cfg.n_keys),
-        "--max-keys", str(max_keys),
-    ]  # fmt: skip
+        "--target-s",
+        str(cfg.target_s),
+        "--n-keys",
+        str(cfg.n_keys),
+        "--max-keys",
+        str(max_keys),
+    ]
 
 
 POLICIES = ("tiny_lfu", "lru")

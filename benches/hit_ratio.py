@@ -35,9 +35,16 @@ from subjects import load_adapter
 __all__ = ["CREDITS", "REAL", "belady", "family", "prepare_traces", "replay_file"]
 
 REAL = (
-    "lirs-loop", "lirs-multi2", "lirs-sprite", "lirs-ps", "lirs-2_pools",
-    "cache2k-web07", "cache2k-web12", "cache2k-orm-busy", "corda-vaultservice",
-)  # fmt: skip
+    "lirs-loop",
+    "lirs-multi2",
+    "lirs-sprite",
+    "lirs-ps",
+    "lirs-2_pools",
+    "cache2k-web07",
+    "cache2k-web12",
+    "cache2k-orm-busy",
+    "corda-vaultservice",
+)
 MAX_ACCESSES = 1_000_000
 """Accesses kept from the start of each trace (the longer ones are cut there)."""
 FRACTIONS = (0.05, 0.2)
@@ -51,8 +58,8 @@ KEY_BASE = 1_000_000_000
 SCAN_BASE = 10**13
 
 CREDITS = {
-    "lirs": "LIRS traces: S. Jiang and X. Zhang, \"LIRS: An Efficient Low Inter-reference Recency Set "
-    "Replacement Policy to Improve Buffer Cache Performance\", SIGMETRICS 2002.",
+    "lirs": 'LIRS traces: S. Jiang and X. Zhang, "LIRS: An Efficient Low Inter-reference Recency Set '
+    'Replacement Policy to Improve Buffer Cache Performance", SIGMETRICS 2002.',
     "cache2k": "cache2k traces: copyright headissue GmbH, Jens Wilke, licensed CC BY 4.0 "
     "(https://creativecommons.org/licenses/by/4.0/); web07/web12: HTTP requests of a product page, "
     "orm-*: database object accesses of an e-commerce application.",
@@ -68,7 +75,8 @@ def family(trace: str) -> str:
 
 
 def read_real(path: Path, limit: int) -> array[int]:
-    """One trace of ``../shared/traces`` (LIRS: gzip text; cache2k: xz int32; Corda: gzip int64, big-endian)."""
+    """One trace of ``../shared/traces`` (LIRS: gzip text; cache2k: xz int32; Corda: gzip int64;
+    big-endian)."""
     name = path.name
     if name.startswith("lirs-"):
         out = array("q")
@@ -179,4 +187,9 @@ def replay_file(subject_id: str, path: str, capacity: int) -> dict[str, Any]:
     hits = adapter.replay(cache, trace)
     elapsed = time.perf_counter_ns() - t0
     adapter.dispose(cache)
-    return {"hits": hits, "accesses": len(trace), "ratio": hits / len(trace), "ns_per_access": elapsed / len(trace)}
+    return {
+        "hits": hits,
+        "accesses": len(trace),
+        "ratio": hits / len(trace),
+        "ns_per_access": elapsed / len(trace),
+    }

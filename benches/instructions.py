@@ -35,9 +35,17 @@ import legacy
 HERE = Path(__file__).resolve().parent
 TOOL = HERE.parent / "packages" / "moka-py-rust" / "tools" / "callgrind_ops.py"
 OPS = (
-    "get_hit", "get_miss", "get_hit_str", "set_replace", "set_evict", "get_with_hit",
-    "remove", "get_hit_ttl", "cached_hit", "cached_ttl_hit",
-)  # fmt: skip
+    "get_hit",
+    "get_miss",
+    "get_hit_str",
+    "set_replace",
+    "set_evict",
+    "get_with_hit",
+    "remove",
+    "get_hit_ttl",
+    "cached_hit",
+    "cached_ttl_hit",
+)
 COLUMNS = ("moka-py 0.5.0", "lru_cache", "least binding", "ours")
 
 
@@ -56,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     """Count every (operation, subject), print the table, write JSON and Markdown."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=5_000, help="ops in the shorter callgrind run (default 5000)")
-    ap.add_argument("--out", type=Path, default=HERE / "results", help="output folder (default benches/results)")
+    ap.add_argument(
+        "--out", type=Path, default=HERE / "results", help="output folder (default benches/results)"
+    )
     args = ap.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt install valgrind)", file=sys.stderr)
@@ -72,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
             (sys.executable, "functools") if decorator else (sys.executable, "moka_least_binding")
         )
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        futures = {key: pool.submit(count, python, module, key[0], args.n) for key, (python, module) in jobs.items()}
+        futures = {
+            key: pool.submit(count, python, module, key[0], args.n) for key, (python, module) in jobs.items()
+        }
         counts = {key: f.result() for key, f in futures.items()}
     rows = {op: {c: counts.get((op, c)) for c in COLUMNS} for op in OPS}
     errors = [v for v in counts.values() if isinstance(v, str)]
@@ -94,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for op, r in rows.items():
         lines.append(
-            f"| {op} | " + " | ".join(cell(r[c]) for c in COLUMNS)
+            f"| {op} | "
+            + " | ".join(cell(r[c]) for c in COLUMNS)
             + f" | {ratio(r['ours'], r['moka-py 0.5.0'])} | {ratio(r['ours'], r['least binding'])} |"
         )
     md = "\n".join([*lines, *(f"\nerror: {e}" for e in errors)]) + "\n"

@@ -18,13 +18,42 @@ from typing import Any
 import floor
 
 GROUPS_OF_OPS = {
-    "Cache operations": ("get_hit_int", "get_hit_str", "get_miss_int", "get_miss_str", "set_replace", "set_evict"),
-    "More operations": ("get_with_hit", "get_with_miss", "remove", "get_hit_ttl", "cached_hit", "cached_ttl_hit"),
-    "Mapping methods and bulk calls": ("getitem_hit", "peek_hit", "len", "iter", "get_many", "set_many", "remove_many"),
-}  # fmt: skip
+    "Cache operations": (
+        "get_hit_int",
+        "get_hit_str",
+        "get_miss_int",
+        "get_miss_str",
+        "set_replace",
+        "set_evict",
+    ),
+    "More operations": (
+        "get_with_hit",
+        "get_with_miss",
+        "remove",
+        "get_hit_ttl",
+        "cached_hit",
+        "cached_ttl_hit",
+    ),
+    "Mapping methods and bulk calls": (
+        "getitem_hit",
+        "peek_hit",
+        "len",
+        "iter",
+        "get_many",
+        "set_many",
+        "remove_many",
+    ),
+}
 HEADLINE_OPS = ("get_hit_int", "get_miss_int", "set_replace", "set_evict", "get_with_hit", "cached_hit")
 OURS = ("rust[tiny_lfu]", "rust[lru]", "pure[tiny_lfu]", "pure[lru]")
-PEERS = ("cachetools.LRUCache", "cachetools.LFUCache", "cachebox.LRUCache", "cachebox.LFUCache", "lru-dict", "theine")
+PEERS = (
+    "cachetools.LRUCache",
+    "cachetools.LFUCache",
+    "cachebox.LRUCache",
+    "cachebox.LFUCache",
+    "lru-dict",
+    "theine",
+)
 RATIO_COLUMNS = ("moka-py 0.5.0", "cachetools", "cachebox", "lru-dict", "theine", "lru_cache")
 
 
@@ -37,7 +66,9 @@ def _peer(column: str, ours: str, op: str) -> str | None:
     if column in ("cachetools", "cachebox"):
         if op in ("get_hit_ttl", "cached_ttl_hit"):
             return f"{column}.TTLCache"
-        return f"{column}.{'LFUCache' if policy == 'tiny_lfu' and not op.startswith('cached') else 'LRUCache'}"
+        return (
+            f"{column}.{'LFUCache' if policy == 'tiny_lfu' and not op.startswith('cached') else 'LRUCache'}"
+        )
     if column == "lru_cache":
         return "lru_cache" if op.startswith("cached") else None
     return column
@@ -68,7 +99,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _labels(results: dict[str, Any]) -> dict[str, str]:
-    return {"belady": "Belady (optimal, offline)", **{s: i["label"] for s, i in results.get("subjects", {}).items()}}
+    return {
+        "belady": "Belady (optimal, offline)",
+        **{s: i["label"] for s, i in results.get("subjects", {}).items()},
+    }
 
 
 def headline(results: dict[str, Any]) -> str:
@@ -94,7 +128,10 @@ def hit_ratio_table(results: dict[str, Any], traces: Sequence[str], caps: slice 
     hr, labels = results["hit_ratio"]["results"], _labels(results)
     cols = [(t, c) for t in traces if t in hr for c in list(hr[t])[caps]]
     subjects = [s for s in ["belady", *results["subject_order"]] if any(s in hr[t][c] for t, c in cols)]
-    rows = [[labels.get(s, s), *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for t, c in cols)] for s in subjects]
+    rows = [
+        [labels.get(s, s), *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for t, c in cols)]
+        for s in subjects
+    ]
     return _table(["subject", *(f"{t} @{c}" for t, c in cols)], rows)
 
 
@@ -112,11 +149,13 @@ def markdown(results: dict[str, Any]) -> str:
         "# moka-py benchmarks",
         "",
         f"Machine: {meta['machine']}; Python {meta['python']}; {meta['date']}.  ",
-        f"Command: `{meta['command']}`" + (" (quick smoke run: the numbers are NOT representative)." if meta["quick"] else "."),
+        f"Command: `{meta['command']}`"
+        + (" (quick smoke run: the numbers are NOT representative)." if meta["quick"] else "."),
         "",
-        f"Load average (1 min) {meta.get('load_before', 0):.2f} before the run and {meta.get('load_after', 0):.2f} "
+        f"Load average (1 min) {meta.get('load_before', 0):.2f} before the run and "
+        f"{meta.get('load_after', 0):.2f} "
         "after it: the machine may be shared, and the speed figures are only as quiet as it was.",
-    ]  # fmt: skip
+    ]
 
     def section(title: str, body: Sequence[str]) -> None:
         parts.extend(["", f"## {title}", "", *body])
@@ -127,69 +166,137 @@ def markdown(results: dict[str, Any]) -> str:
         subjects = [s for s in results["subject_order"] if any(s in v["results"] for v in speed.values())]
         for title, ops in GROUPS_OF_OPS.items():
             ops = tuple(op for op in ops if op in speed)
-            rows = [[labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects]
+            rows = [
+                [labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects
+            ]
             section(f"{title} (median ns/op)", [_table(["subject", *ops], [r for r in rows if any(r[1:])])])
-        parts += ["", "Medians of several loops, loop overhead included (see *Loop overhead*). Operations: "
-                  + "; ".join(f"`{op}` = {v['title']}" for op, v in speed.items()) + "."]  # fmt: skip
+        parts += [
+            "",
+            "Medians of several loops, loop overhead included (see *Loop overhead*). Operations: "
+            + "; ".join(f"`{op}` = {v['title']}" for op, v in speed.items())
+            + ".",
+        ]
         for ours, per_op in ratio_tables(results).items():
             rows = [[op, *(_fmt(r[c], ".2f") for c in RATIO_COLUMNS)] for op, r in per_op.items()]
-            section(f"{labels.get(ours, ours)}: time ratio to each peer (below 1.0: moka-py is faster)",
-                    [_table(["operation", *RATIO_COLUMNS], rows)])  # fmt: skip
-        parts += ["", "cachetools / cachebox columns compare the same family: LFUCache for tiny_lfu, LRUCache "
-                  "for lru, TTLCache for the ttl operations, `cached(LRUCache)` for `cached_hit`; `lru_cache` "
-                  "has no ttl."]  # fmt: skip
+            section(
+                f"{labels.get(ours, ours)}: time ratio to each peer (below 1.0: moka-py is faster)",
+                [_table(["operation", *RATIO_COLUMNS], rows)],
+            )
+        parts += [
+            "",
+            "cachetools / cachebox columns compare the same family: LFUCache for tiny_lfu, LRUCache "
+            "for lru, TTLCache for the ttl operations, `cached(LRUCache)` for `cached_hit`; `lru_cache` "
+            "has no ttl.",
+        ]
         base = results.get("baselines", {})
-        section("Loop overhead (ns/op, included in every figure above)",
-                [_table(["loop", "ns/op"], [[k, _fmt(v, ".1f")] for k, v in base.items()])])  # fmt: skip
+        section(
+            "Loop overhead (ns/op, included in every figure above)",
+            [_table(["loop", "ns/op"], [[k, _fmt(v, ".1f")] for k, v in base.items()])],
+        )
     if fl := results.get("floor"):
         rows = [
-            [op, f"`{fl['moka_op'][op]}`", *(_fmt(v, ".0f") for p in floor.POLICIES for v in (
-                fl["moka"].get(op, {}).get(p, {}).get("median_ns"),
-                fl["least"].get(op, {}).get(p, {}).get("median_ns"),
-                _median(results, op, f"rust[{p}]"),
-            ))]
-            for op in speed if op in fl["moka_op"]
-        ]  # fmt: skip
-        header = ["operation", "moka runs", *(f"{w} [{p}]" for p in floor.POLICIES for w in ("moka alone", "least binding", "rust"))]
-        section(f"The limit: moka {fl['moka_version']} alone and the least binding (median ns/op)", [
-            "Timed in each operation's alternating rounds with every subject. *moka alone*: `benches/moka_floor`, "
-            "a Rust loop over `u64` keys; *least binding*: `benches/least_binding`, moka behind PyO3 with one "
-            "`hash(key)` and nothing else (a floor, not a cache).", "", _table(header, rows),
-            *([f"\nNotes: {'; '.join(fl['notes'])}."] if fl.get("notes") else []),
-        ])  # fmt: skip
+            [
+                op,
+                f"`{fl['moka_op'][op]}`",
+                *(
+                    _fmt(v, ".0f")
+                    for p in floor.POLICIES
+                    for v in (
+                        fl["moka"].get(op, {}).get(p, {}).get("median_ns"),
+                        fl["least"].get(op, {}).get(p, {}).get("median_ns"),
+                        _median(results, op, f"rust[{p}]"),
+                    )
+                ),
+            ]
+            for op in speed
+            if op in fl["moka_op"]
+        ]
+        header = [
+            "operation",
+            "moka runs",
+            *(f"{w} [{p}]" for p in floor.POLICIES for w in ("moka alone", "least binding", "rust")),
+        ]
+        section(
+            f"The limit: moka {fl['moka_version']} alone and the least binding (median ns/op)",
+            [
+                "Timed in each operation's alternating rounds with every subject. *moka alone*: "
+                "`benches/moka_floor`, a Rust loop over `u64` keys; *least binding*: "
+                "`benches/least_binding`, moka behind PyO3 with one "
+                "`hash(key)` and nothing else (a floor, not a cache).",
+                "",
+                _table(header, rows),
+                *([f"\nNotes: {'; '.join(fl['notes'])}."] if fl.get("notes") else []),
+            ],
+        )
     if mem := results.get("memory"):
-        rows = [[labels.get(s, s), _fmt(m.get("bytes_per_entry"), ".1f"), str(m.get("held", "")), m.get("error", "")]
-                for s, m in mem.items()]  # fmt: skip
+        rows = [
+            [
+                labels.get(s, s),
+                _fmt(m.get("bytes_per_entry"), ".1f"),
+                str(m.get("held", "")),
+                m.get("error", ""),
+            ]
+            for s, m in mem.items()
+        ]
         n = next((m["entries"] for m in mem.values() if "entries" in m), 0)
-        section(f"Memory per entry ({n:,} int keys, values = keys, RSS growth in a fresh process)",
-                [_table(["subject", "bytes/entry", "entries held", "note"], rows)])  # fmt: skip
+        section(
+            f"Memory per entry ({n:,} int keys, values = keys, RSS growth in a fresh process)",
+            [_table(["subject", "bytes/entry", "entries held", "note"], rows)],
+        )
     if hr := results.get("hit_ratio"):
-        rows = [[t, f"{v['accesses']:,}", f"{v['distinct']:,}", ", ".join(map(str, v["capacities"]))]
-                for t, v in hr["traces"].items()]  # fmt: skip
-        section(f"Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)",
-                [_table(["trace", "accesses", "distinct keys", "capacities"], rows)])  # fmt: skip
+        rows = [
+            [t, f"{v['accesses']:,}", f"{v['distinct']:,}", ", ".join(map(str, v["capacities"]))]
+            for t, v in hr["traces"].items()
+        ]
+        section(
+            f"Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)",
+            [_table(["trace", "accesses", "distinct keys", "capacities"], rows)],
+        )
         for fam, names in _families(hr["traces"]).items():
             parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", hr["credits"].get(fam, "")]
     if th := results.get("threads"):
-        def spread(v: dict[str, Any]) -> str:
-            return " / ".join(f"{min(x) / 1e6:.2f}-{max(x) / 1e6:.2f}" for x in v.get("samples", {}).values() if x)
 
-        rows = [[labels.get(s, s), _fmt(v.get("1"), ",.0f"), _fmt(v.get("2"), ",.0f"), spread(v), v.get("error", "")]
-                for s, v in th.items()]  # fmt: skip
-        section("Threads (ops/s, 90 % get / 10 % set, all threads together)", [
-            f"Median of {meta['config']['thread_rounds']} alternating rounds; *range* is the lowest and highest "
-            "run (1 thread / 2 threads), in millions of ops/s.", "",
-            _table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
-        ])  # fmt: skip
+        def spread(v: dict[str, Any]) -> str:
+            return " / ".join(
+                f"{min(x) / 1e6:.2f}-{max(x) / 1e6:.2f}" for x in v.get("samples", {}).values() if x
+            )
+
+        rows = [
+            [
+                labels.get(s, s),
+                _fmt(v.get("1"), ",.0f"),
+                _fmt(v.get("2"), ",.0f"),
+                spread(v),
+                v.get("error", ""),
+            ]
+            for s, v in th.items()
+        ]
+        section(
+            "Threads (ops/s, 90 % get / 10 % set, all threads together)",
+            [
+                f"Median of {meta['config']['thread_rounds']} alternating rounds; *range* is the lowest "
+                "and highest "
+                "run (1 thread / 2 threads), in millions of ops/s.",
+                "",
+                _table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
+            ],
+        )
     if ld := results.get("loading"):
         section("Loading (benches/loading.py)", [f"```\n{json.dumps(ld, indent=1)}\n```"])
-    rows = [[i["label"], i.get("version", ""), i.get("where", "")] for i in results.get("subjects", {}).values()]
+    rows = [
+        [i["label"], i.get("version", ""), i.get("where", "")] for i in results.get("subjects", {}).values()
+    ]
     section("Versions", [_table(["subject", "version", "runs in"], rows)])
     return "\n".join(parts) + "\n"
 
 
 def _color(sid: str) -> str | None:
-    for prefix, color in (("rust[", "#d95f02"), ("pure[", "#e6ab02"), ("moka-py-0.5.0", "#7570b3"), ("belady", "black")):
+    for prefix, color in (
+        ("rust[", "#d95f02"),
+        ("pure[", "#e6ab02"),
+        ("moka-py-0.5.0", "#7570b3"),
+        ("belady", "black"),
+    ):
         if sid.startswith(prefix):
             return color
     return "#999999" if sid in ("lru_cache", "dict") else None
@@ -214,16 +321,25 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
 
     def bars(ax: Any, values: dict[str, float], xlabel: str) -> None:
         items = sorted(values.items(), key=lambda x: x[1])
-        ax.barh([labels.get(s, s) for s, _ in items], [v for _, v in items],
-                color=[_color(s) or "#1b9e77" for s, _ in items])  # fmt: skip
+        ax.barh(
+            [labels.get(s, s) for s, _ in items],
+            [v for _, v in items],
+            color=[_color(s) or "#1b9e77" for s, _ in items],
+        )
         ax.invert_yaxis()
         ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=7)
 
     if speed := results.get("speed", {}):
-        fig, axes = plt.subplots((len(speed) + 3) // 4, 4, figsize=(22, 3.4 * ((len(speed) + 3) // 4)), squeeze=False)
-        for ax, (op, v) in zip(axes.flat, speed.items()):
-            bars(ax, {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r}, "ns/op (median, lower is better)")
+        fig, axes = plt.subplots(
+            (len(speed) + 3) // 4, 4, figsize=(22, 3.4 * ((len(speed) + 3) // 4)), squeeze=False
+        )
+        for ax, v in zip(axes.flat, speed.values()):
+            bars(
+                ax,
+                {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r},
+                "ns/op (median, lower is better)",
+            )
             ax.set_title(v["title"], fontsize=10)
         for ax in list(axes.flat)[len(speed) :]:
             ax.axis("off")
@@ -231,21 +347,38 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
     hr = results.get("hit_ratio", {})
     for fam, traces in _families(hr.get("results", {})).items():
         cols = min(len(traces), 3)
-        fig, axes = plt.subplots((len(traces) + cols - 1) // cols, cols, figsize=(5.5 * cols, 4 * ((len(traces) + cols - 1) // cols)), squeeze=False)
+        fig, axes = plt.subplots(
+            (len(traces) + cols - 1) // cols,
+            cols,
+            figsize=(5.5 * cols, 4 * ((len(traces) + cols - 1) // cols)),
+            squeeze=False,
+        )
         for ax, trace in zip(axes.flat, traces):
             by_cap = hr["results"][trace]
-            for i, sid in enumerate(s for s in ["belady", *results["subject_order"]] if s in by_cap[next(iter(by_cap))]):
-                ax.plot([int(c) for c in by_cap], [by_cap[c].get(sid, {}).get("ratio") for c in by_cap],
-                        marker="os^vD<>ph*"[i % 10], label=labels.get(sid, sid), color=_color(sid),
-                        linewidth=2.5 if sid == "belady" else 1.2, linestyle="--" if sid.endswith("[lru]") else "-")  # fmt: skip
-            ax.set(xscale="log", title=trace, xlabel="capacity (entries)", ylabel="hit ratio (higher is better)")
+            for i, sid in enumerate(
+                s for s in ["belady", *results["subject_order"]] if s in by_cap[next(iter(by_cap))]
+            ):
+                ax.plot(
+                    [int(c) for c in by_cap],
+                    [by_cap[c].get(sid, {}).get("ratio") for c in by_cap],
+                    marker="os^vD<>ph*"[i % 10],
+                    label=labels.get(sid, sid),
+                    color=_color(sid),
+                    linewidth=2.5 if sid == "belady" else 1.2,
+                    linestyle="--" if sid.endswith("[lru]") else "-",
+                )
+            ax.set(
+                xscale="log", title=trace, xlabel="capacity (entries)", ylabel="hit ratio (higher is better)"
+            )
             ax.grid(alpha=0.3)
         for ax in list(axes.flat)[len(traces) :]:
             ax.axis("off")
         axes.flat[0].legend(fontsize=7)
         fig.text(0.01, 0.005, hr["credits"].get(fam, ""), fontsize=6)
         save(fig, f"hit_ratio-{fam}.png")
-    if mem := {s: m["bytes_per_entry"] for s, m in results.get("memory", {}).items() if "bytes_per_entry" in m}:
+    if mem := {
+        s: m["bytes_per_entry"] for s, m in results.get("memory", {}).items() if "bytes_per_entry" in m
+    }:
         fig, ax = plt.subplots(figsize=(7, 0.4 * len(mem) + 1.2))
         bars(ax, mem, "bytes per entry (RSS growth / entries, lower is better)")
         save(fig, "memory.png")

@@ -46,7 +46,14 @@ from subjects import SUBJECTS, load_adapter  # noqa: E402
 GROUPS = ("speed", "floor", "memory", "hit_ratio", "threads", "loading")
 
 MOKA = ("rust[tiny_lfu]", "rust[lru]", "pure[tiny_lfu]", "pure[lru]", "moka-py-0.5.0[tiny_lfu]")
-PEERS = ("cachetools.LRUCache", "cachetools.LFUCache", "cachebox.LRUCache", "cachebox.LFUCache", "lru-dict", "theine")
+PEERS = (
+    "cachetools.LRUCache",
+    "cachetools.LFUCache",
+    "cachebox.LRUCache",
+    "cachebox.LFUCache",
+    "lru-dict",
+    "theine",
+)
 MEMORY_SUBJECTS = (*MOKA, *PEERS, "lru_cache", "dict")
 HIT_RATIO_SUBJECTS = (*MOKA, "moka-py-0.5.0[lru]", *PEERS)
 THREAD_SUBJECTS = ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]", *PEERS)
@@ -191,13 +198,17 @@ def run_hit_ratio(
         folder = None
     with tempfile.TemporaryDirectory(prefix="moka-bench-traces-") as tmp:
         traces = hit_ratio.prepare_traces(folder, Path(tmp), accesses, zipf)
-        out: dict[str, dict[str, dict[str, Any]]] = {t: {str(c): {} for c in v["capacities"]} for t, v in traces.items()}
+        out: dict[str, dict[str, dict[str, Any]]] = {
+            t: {str(c): {} for c in v["capacities"]} for t, v in traces.items()
+        }
         for t, v in traces.items():
             keys = hit_ratio.read_trace(v["path"])
             for c in v["capacities"]:
                 out[t][str(c)]["belady"] = {"ratio": hit_ratio.belady(keys, c)}
-            log(f"  {t:<20} {v['accesses']:>9,} accesses, {v['distinct']:>7,} keys; Belady "
-                + ", ".join(f"@{c} {out[t][str(c)]['belady']['ratio']:.4f}" for c in v["capacities"]))
+            log(
+                f"  {t:<20} {v['accesses']:>9,} accesses, {v['distinct']:>7,} keys; Belady "
+                + ", ".join(f"@{c} {out[t][str(c)]['belady']['ratio']:.4f}" for c in v["capacities"])
+            )
 
         def lane(sids: list[str], pick: Callable[[str], timing.Executor | None]) -> None:
             for sid in sids:
@@ -291,12 +302,23 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the chosen groups, write the reports."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, few repeats (seconds)")
-    ap.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP", help=f"run only this group "
-                    f"(repeatable): {', '.join(GROUPS)}")  # fmt: skip
-    ap.add_argument("--out", type=Path, help="output folder (default benches/results, or its quick/ with --quick)")
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=GROUPS,
+        metavar="GROUP",
+        help=f"run only this group (repeatable): {', '.join(GROUPS)}",
+    )
+    ap.add_argument(
+        "--out", type=Path, help="output folder (default benches/results, or its quick/ with --quick)"
+    )
     ap.add_argument("--subjects", help="comma-separated subject ids (default: all installed)")
-    ap.add_argument("--traces", type=Path, default=HERE.parent.parent / "shared" / "traces",
-                    help="folder of the published traces (default ../shared/traces beside the repository)")  # fmt: skip
+    ap.add_argument(
+        "--traces",
+        type=Path,
+        default=HERE.parent.parent / "shared" / "traces",
+        help="folder of the published traces (default ../shared/traces beside the repository)",
+    )
     ap.add_argument("--no-legacy", action="store_true", help="skip moka-py 0.5.0 (no venv is created)")
     args = ap.parse_args(argv)
 
@@ -309,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
         mem_entries, accesses, zipf, thread_s, thread_rounds = 20_000, 20_000, 20_000, 0.05, 2
     else:
         cfg = timing.SpeedConfig()
-        mem_entries, accesses, zipf, thread_s, thread_rounds = 1_000_000, hit_ratio.MAX_ACCESSES, 1_000_000, 1.0, 5
+        mem_entries, accesses, zipf, thread_s, thread_rounds = (
+            1_000_000,
+            hit_ratio.MAX_ACCESSES,
+            1_000_000,
+            1.0,
+            5,
+        )
     wanted = args.subjects.split(",") if args.subjects else None
 
     started = time.perf_counter()
@@ -327,9 +355,15 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": os.getloadavg()[0],  # the machine may be shared: the report says how busy it was
         "quick": args.quick,
         "groups": groups,
-        "config": {**cfg.__dict__, "memory_entries": mem_entries, "trace_accesses": accesses,
-                   "zipf_accesses": zipf, "thread_seconds": thread_s, "thread_rounds": thread_rounds},
-    }  # fmt: skip
+        "config": {
+            **cfg.__dict__,
+            "memory_entries": mem_entries,
+            "trace_accesses": accesses,
+            "zipf_accesses": zipf,
+            "thread_seconds": thread_s,
+            "thread_rounds": thread_rounds,
+        },
+    }
     results: dict[str, Any] = {"meta": meta}
     try:
         results["subjects"] = subjects = discover(ex, wanted)
@@ -353,7 +387,9 @@ def main(argv: list[str] | None = None) -> int:
             run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], mem_entries, results)
         if "hit_ratio" in groups:
             log(f"hit ratio (at most {accesses:,} accesses per trace; get, set on a miss):")
-            run_hit_ratio(ex, [s for s in HIT_RATIO_SUBJECTS if s in subjects], args.traces, accesses, zipf, results)
+            run_hit_ratio(
+                ex, [s for s in HIT_RATIO_SUBJECTS if s in subjects], args.traces, accesses, zipf, results
+            )
         if "threads" in groups:
             log(f"threads ({thread_s}s per run, {thread_rounds} alternating rounds, median and range):")
             run_threads(ex, [s for s in THREAD_SUBJECTS if s in subjects], thread_s, thread_rounds, results)

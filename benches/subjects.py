@@ -175,7 +175,7 @@ class MokaAdapter(Adapter):
             if core.backend().name != self.backend_name:
                 return None
             cached = cached or core.cached
-        return None if cached is None else cached(maxsize, ttl=ttl, policy=self.policy)(func)  # type: ignore[no-any-return]
+        return None if cached is None else cached(maxsize, ttl=ttl, policy=self.policy)(func)
 
     def settle_decorated(self, wrapper: Any) -> None:
         """Settle the wrapper's ``cache`` (moka-py 0.5.0's wrapper has none)."""
@@ -246,7 +246,7 @@ class FamilyClassAdapter(Adapter):
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         cache = self.new_cache(maxsize, ttl)
-        return None if cache is None else self.module.cached(cache)(func)  # type: ignore[no-any-return]
+        return None if cache is None else self.module.cached(cache)(func)
 
     def thread_ops(self, cache: Any) -> tuple[Fn, Fn]:
         """cachebox is thread-safe; cachetools is not: a user shares it behind a ``Lock``."""
@@ -379,7 +379,14 @@ def _specs() -> dict[str, SubjectSpec]:
         for p in ("tiny_lfu", "lru")
     ]
     specs += [
-        SubjectSpec(f"moka-py-0.5.0[{p}]", "legacy", "legacy", moka("moka_py", f"moka-py 0.5.0 [{p}]", p, None), None, p)
+        SubjectSpec(
+            f"moka-py-0.5.0[{p}]",
+            "legacy",
+            "legacy",
+            moka("moka_py", f"moka-py 0.5.0 [{p}]", p, None),
+            None,
+            p,
+        )
         for p in ("tiny_lfu", "lru")
     ]
     specs += [
@@ -394,7 +401,9 @@ def _specs() -> dict[str, SubjectSpec]:
         SubjectSpec("dict", "local", "reference", DictAdapter),
     ]
     specs += [
-        SubjectSpec(f"least-binding[{p}]", "local", "floor", functools.partial(LeastBindingAdapter, p), None, p)
+        SubjectSpec(
+            f"least-binding[{p}]", "local", "floor", functools.partial(LeastBindingAdapter, p), None, p
+        )
         for p in ("tiny_lfu", "lru")
     ]
     return {s.id: s for s in specs}

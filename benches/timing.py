@@ -100,7 +100,7 @@ def _loop(body: str) -> Callable[[Any, list[Any], Any], int]:
     Generated so that each loop shape is one plain ``for`` with nothing else in it."""
     src = f"def loop(f, keys, x):\n t0 = ns()\n for k in keys:\n  {body}\n return ns() - t0\n"
     scope: dict[str, Any] = {"ns": time.perf_counter_ns}
-    exec(src, scope)  # noqa: S102 - fixed source, built from the literals below
+    exec(src, scope)  # a fixed source, built from the literals below
     return scope["loop"]  # type: ignore[no-any-return]
 
 
@@ -224,7 +224,7 @@ def _emptying_op(bulk: bool) -> Builder:
 
     def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
         keys = int_keys(cfg.n_keys, 5)
-        order = list(keys)
+        order: list[Any] = list(keys)
         random.Random(SEED + 5).shuffle(order)
         cache = adapter.new_cache(cfg.n_keys)
         if cache is None:
@@ -232,7 +232,7 @@ def _emptying_op(bulk: bool) -> Builder:
         target = adapter.remove_many(cache) if bulk else adapter.remove(cache)
         if target is None:
             return None
-        call = Call("call1", target) if bulk else target
+        call = target if isinstance(target, Call) else Call("call1", target)
         if bulk:
             order = [order[i : i + BATCH] for i in range(0, len(order) - BATCH + 1, BATCH)]
 
@@ -390,9 +390,15 @@ def isolated_env() -> dict[str, str]:
 class RemoteExecutor(LocalExecutor):
     """The same calls, answered by a worker process (``python timing.py --worker``) over JSON lines."""
 
-    def __init__(self, name: str, python: str, env: dict[str, str] | None = None, isolated: bool = False) -> None:
+    def __init__(
+        self, name: str, python: str, env: dict[str, str] | None = None, isolated: bool = False
+    ) -> None:
         self.name = name
-        full_env = {**(isolated_env() if isolated else os.environ), **(env or {}), "PYTHONDONTWRITEBYTECODE": "1"}
+        full_env = {
+            **(isolated_env() if isolated else os.environ),
+            **(env or {}),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         self.proc = subprocess.Popen(
             [python, os.path.abspath(__file__), "--worker"],
             stdin=subprocess.PIPE,
@@ -523,7 +529,9 @@ def run_speed(
         except Exception as exc:
             log(f"    {sid}: release failed: {exc}")
         if samples := results[sid].get("samples"):
-            results[sid].update(median_ns=statistics.median(samples), min_ns=min(samples), max_ns=max(samples))
+            results[sid].update(
+                median_ns=statistics.median(samples), min_ns=min(samples), max_ns=max(samples)
+            )
     return results
 
 
