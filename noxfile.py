@@ -431,7 +431,7 @@ def bench(session: nox.Session) -> None:
     """
     install_project(session)
     session.install("-r", str(BENCHES / "requirements.txt"))
-    # The least PyO3 binding of moka, timed beside the Rust targets (benches/floor.py). Its own
+    # The least PyO3 binding of moka, timed in the speed rounds (benches/floor.py). Its own
     # cargo target folder keeps rebuilds incremental; without cargo the floor group notes it.
     if shutil.which("cargo") is not None:
         session.install("maturin>=1.9,<2")

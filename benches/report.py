@@ -135,6 +135,30 @@ def hit_ratio_table(results: dict[str, Any], traces: Sequence[str], caps: slice 
     return _table(["subject", *(f"{t} @{c}" for t, c in cols)], rows)
 
 
+SUMMARY: tuple[str, ...] = ("belady", "rust[tiny_lfu]", "rust[lru]", "moka-py-0.5.0[tiny_lfu]", "theine")
+SUMMARY += ("cachetools.LFUCache", "lru-dict")
+
+
+def hit_ratio_summary(results: dict[str, Any]) -> str:
+    """The published traces at their larger capacity, a column per :data:`SUMMARY` subject, and
+    whether the pure backend made the Rust backend's hits on every trace and capacity."""
+    hr, labels = results["hit_ratio"]["results"], _labels(results)
+    rows = [
+        [f"{t} @{c}", *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for s in SUMMARY)]
+        for t, by_cap in hr.items()
+        if not t.startswith("zipf")
+        for c in list(by_cap)[-1:]
+    ]
+    same = all(
+        by_cap[c].get(f"pure[{p}]", {}).get("hits") == by_cap[c].get(f"rust[{p}]", {}).get("hits")
+        for by_cap in hr.values()
+        for c in by_cap
+        for p in ("tiny_lfu", "lru")
+    )
+    note = f"The pure backend's hits {'equal' if same else 'DIFFER from'} the Rust backend's on every trace."
+    return _table(["trace @capacity", *(labels.get(s, s) for s in SUMMARY)], rows) + "\n\n" + note
+
+
 def _families(traces: Sequence[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for t in traces:
@@ -254,6 +278,7 @@ def markdown(results: dict[str, Any]) -> str:
         )
         for fam, names in _families(hr["traces"]).items():
             parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", hr["credits"].get(fam, "")]
+        parts += ["", "### The published traces at the larger capacity", "", hit_ratio_summary(results)]
     if th := results.get("threads"):
 
         def spread(v: dict[str, Any]) -> str:
