@@ -7,7 +7,8 @@
 //! a Python closure, so that a hit (build the key, `get`, count) runs without
 //! executing any Python bytecode. It must be indistinguishable from the generic
 //! wrapper: same keys (`moka_py._cached.make_key`, whose keyword marker object is
-//! passed in), same counters, same behaviour on a miss (`func(*args, **kwargs)`,
+//! passed in), one recorded read per call (`cache_info()` reads the cache's
+//! statistics, as the generic wrapper's does), same behaviour on a miss (`func(*args, **kwargs)`,
 //! then `set(key, value)`; exceptions are not cached).
 
 use crate::args::NO_DURATION;
@@ -17,7 +18,6 @@ use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::PyTraverseError;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 extern "C" {
     // `types.MethodType(func, obj)` (cpython/classobject.h); pyo3-ffi does not bind it.
@@ -42,8 +42,6 @@ pub struct CachedFunction {
     typed: bool,
     /// `moka_py._cached._KWARGS_MARK`: separates positional from keyword arguments.
     kwargs_mark: Py<PyAny>,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
 impl CachedFunction {
@@ -101,8 +99,6 @@ impl CachedFunction {
             cache,
             typed,
             kwargs_mark,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
         }
     }
 
@@ -123,10 +119,8 @@ impl CachedFunction {
         let found = found?;
         f?;
         if let Some(v) = found {
-            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(v);
         }
-        self.misses.fetch_add(1, Ordering::Relaxed);
         let value = self.func.bind(py).call(args, kwargs)?;
         let r = cache.insert(py, &key, h, &value, NO_DURATION, NO_DURATION);
         let f = cache.finish(py);
@@ -154,20 +148,6 @@ impl CachedFunction {
             }
             _ => Ok(slf.clone().into_any().unbind()),
         }
-    }
-
-    /// ``(hits, misses)`` counted since creation or the last ``_reset_counts()``.
-    fn _counts(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
-    }
-
-    /// Set both counters back to zero (``cache_clear``).
-    fn _reset_counts(&self) {
-        self.hits.store(0, Ordering::Relaxed);
-        self.misses.store(0, Ordering::Relaxed);
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {

@@ -451,6 +451,42 @@ def test_cache_info_counts_hits_and_misses() -> None:
     assert square.cache_info() == info  # reading does not count
 
 
+@pytest.mark.parametrize("wait_concurrent", [False, True])
+def test_cache_info_is_derived_from_the_caches_statistics(wait_concurrent: bool) -> None:
+    """API.md section 7: cache_info() reads stats(); the cache's own reads count, reset_stats() resets it."""
+
+    @cached(maxsize=32, wait_concurrent=wait_concurrent)
+    def square(x: int) -> int:
+        return x * x
+
+    square(2)
+    square(2)
+    stats = square.cache.stats()
+    assert (stats.hits, stats.misses, stats.loads) == (1, 1, 1 if wait_concurrent else 0)  # one read a call
+    assert square.cache_info()[:2] == (1, 1)
+    assert square.cache.get(2) == 4 and square.cache.get(3) is None  # reads through .cache count
+    # with wait_concurrent, misses are the runs (loads) and every other read is a hit
+    assert square.cache_info()[:2] == ((3, 1) if wait_concurrent else (2, 2))
+    square.cache.reset_stats()
+    assert square.cache_info() == (0, 0, 32, 1)
+    square.cache_clear()  # empties the cache and resets its statistics, the clear's removals too
+    assert square.cache_info() == (0, 0, 32, 0)
+    assert dict(square.cache.stats().evictions) == {"explicit": 0, "size": 0, "expired": 0, "replaced": 0}
+
+
+def test_cache_info_misses_count_runs_that_raised() -> None:
+    for wait_concurrent in (False, True):
+
+        @cached(wait_concurrent=wait_concurrent)
+        def fail(x: int) -> int:
+            raise KeyError(x)
+
+        for _ in range(2):
+            with pytest.raises(KeyError):
+                fail(1)
+        assert fail.cache_info()[:2] == (0, 2), wait_concurrent
+
+
 def test_cache_info_never_loses_a_count_under_threads() -> None:
     @cached(maxsize=None)
     def identity(x: int) -> int:

@@ -10,10 +10,10 @@ order, then (if ``typed``) the types of all argument values; a lone ``int`` or
 ``str`` argument without ``typed`` is its own key.  For a method, the instance
 is the first positional argument, so it is part of the key.
 
-Hit and miss counters are :func:`itertools.count` objects: advancing one is a
-single C call that cannot lose an increment between threads (unlike ``x += 1``
-on a Python attribute) and costs about as much as that ``+= 1``.  They are never
-replaced (``cache_clear`` records an offset instead), so a wrapper can bind them.
+``cache_info()`` is derived from the cache's own statistics (``stats()``, API.md
+section 7): each call makes exactly one recorded read (``get``, or ``[a]get_with``
+with ``wait_concurrent``), so the cache's hits and misses are the calls' (see
+:func:`cache_info_of`).  The wrappers count nothing themselves.
 
 A composite key is a :class:`HashedKey`: a ``tuple`` that remembers its hash, so
 that the arguments' ``__hash__`` run once per call (``lru_cache``'s ``_HashedSeq``
@@ -35,10 +35,10 @@ import threading
 import weakref
 
 # Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
-from builtins import hasattr, id, len, map, next, tuple, type  # noqa: UP029
+from builtins import id, len, map, tuple, type  # noqa: UP029
 from collections.abc import Awaitable, Callable, Hashable
 from functools import _CacheInfo, update_wrapper
-from itertools import chain, count
+from itertools import chain
 from types import MethodType
 from typing import Any, Generic, Optional, Protocol, TypeVar, cast, overload
 
@@ -62,6 +62,7 @@ __all__ = [
     "cached",
     "cached_with",
     "cachedmethod",
+    "clear_with_stats",
     "make_key",
     "present_as_cached",
 ]
@@ -84,18 +85,18 @@ OWN_KEY_TYPES = frozenset({int, str})
 """Types whose lone argument is its own key (their hash is cheap or cached)."""
 
 PlainWrapperFactory = Callable[
-    [Callable[..., Any], "CacheProtocol[Hashable, Any]", Callable[[], object], Callable[[], object]],
+    [Callable[..., Any], "CacheProtocol[Hashable, Any]"],
     Optional[Callable[..., Any]],
 ]
-"""``factory(func, cache, hit, miss) -> wrapper or None``: a backend's plain sync wrapper.
+"""``factory(func, cache) -> wrapper or None``: a backend's plain sync wrapper.
 
 Called once per decorated sync function whose key is the default one, without
 ``typed`` or ``wait_concurrent``.  The wrapper must behave exactly like the
 generic one: key ``make_key(args, kwargs, False)`` (a lone ``int``/``str``
 argument, per ``OWN_KEY_TYPES``, is its own key; no kwargs: ``args`` itself),
-a hit is a recorded ``cache.get`` that finds the key and then calls ``hit()``,
-a miss calls ``miss()``, then ``func``, then ``cache.set``.  ``hit``/``miss``
-stay valid for the wrapper's lifetime.  Returning None keeps the generic wrapper.
+one recorded read of the key per call (as ``cache.get``: ``cache_info()`` reads
+the cache's statistics), and on a miss ``func``, then ``cache.set``.  Returning
+None keeps the generic wrapper.
 """
 
 _MAX_CAPACITY = 2**64 - 1
@@ -124,7 +125,7 @@ class CachedFunction(Protocol[P, R]):
         ...
 
     def cache_clear(self) -> None:
-        """Remove every cached result and reset the hit and miss counters."""
+        """Remove every cached result and reset the cache's statistics (so the hit and miss counts)."""
         ...
 
     def cache_parameters(self) -> dict[str, Any]:
@@ -277,10 +278,12 @@ def cached(
     raise ``TypeError`` / ``ValueError`` here, before any function is wrapped.
     The wrapper has ``__wrapped__``, ``cache_info()``, ``cache_clear()``,
     ``cache_parameters()`` and ``cache`` (its ``Moka``).  ``cache_info()`` is
-    an observation: reading it never changes what the cache decides later
-    (once the backend has ``len``; see :func:`cache_info_of`).
-    ``misses`` counts the function's runs; a ``wait_concurrent`` caller that
-    gets another caller's result counts as a hit.  Like ``lru_cache``'s wrapper,
+    an observation derived from ``cache.stats()``: reading it never changes
+    what the cache decides later; reads you make through ``cache`` yourself
+    count in it too, and ``cache.reset_stats()`` resets it.  ``cache_clear()``
+    empties the cache and resets its statistics.  ``misses`` counts the
+    function's runs; a ``wait_concurrent`` caller that gets another caller's
+    result counts as a hit.  Like ``lru_cache``'s wrapper,
     ``copy.copy``/``copy.deepcopy`` return the wrapper itself and pickling is
     by qualified name.  For a per-instance cache on methods, see
     :func:`cachedmethod`.
@@ -317,8 +320,8 @@ def cached_with(
     For backends (API.md §2: a backend may provide a faster ``cached``): the
     backend module sets ``cached = cached_with(factory)``; see
     :data:`PlainWrapperFactory` for what ``factory`` must build.  A backend
-    whose wrapper is more than a function (the Rust backend's counts in native
-    code) passes a subclass of ``_Settings`` that builds it instead.
+    whose wrapper is more than a function (the Rust backend's reads the cache in
+    native code) passes a subclass of ``_Settings`` that builds it instead.
     """
     make = _Settings if settings_type is None else settings_type
 
@@ -587,59 +590,34 @@ def _key_builder(
     return build
 
 
-class _Tally:
-    """A wrapper's hit and miss counters: where they are counted, read and reset.
-
-    The counters are :func:`itertools.count` objects, never replaced, so a
-    wrapper binds ``hit``/``miss`` once.  Reading an ``itertools.count`` means
-    advancing it: the offsets subtract those reads, and the values the counters
-    had when ``reset`` ran.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._hits = count()
-        self._misses = count()
-        self.hit: Callable[[], object] = self._hits.__next__
-        self.miss: Callable[[], object] = self._misses.__next__
-        self._hit_base = 0
-        self._miss_base = 0
-
-    def read(self) -> tuple[int, int]:
-        """``(hits, misses)`` since creation or the last reset."""
-        with self._lock:
-            hits = next(self._hits) - self._hit_base
-            misses = next(self._misses) - self._miss_base
-            self._hit_base += 1
-            self._miss_base += 1
-        return hits, misses
-
-    def reset(self, clear: Callable[[], None]) -> None:
-        """Run ``clear()`` and set both counters back to zero, as one step for :meth:`read`."""
-        with self._lock:
-            clear()
-            self._hit_base = next(self._hits) + 1
-            self._miss_base = next(self._misses) + 1
-
-
 def cache_info_of(
-    counts: tuple[int, int], maxsize: int | None, cache: CacheProtocol[Hashable, Any]
+    cache: CacheProtocol[Hashable, Any], maxsize: int | None, loads_are_misses: bool = False
 ) -> _CacheInfo:
-    """``cache_info()`` of a wrapper whose counters read ``counts`` (every backend's wrapper uses this).
+    """``cache_info()`` of a wrapper over ``cache``, from ``cache.stats()`` (all wrappers use this).
+
+    Each call of a wrapper makes exactly one recorded read, so the cache's
+    ``hits``/``misses`` are the calls' (and reads made through ``cache``
+    directly count too).  With ``loads_are_misses`` (``wait_concurrent``,
+    whose one read is ``get_with`` or ``aget_with``) the misses are the
+    initializer runs (``loads``) and every other read is a hit (a caller that
+    waited for another caller's run, even one that raised, counts as a hit).
 
     An observation: ``currsize`` is ``len(cache)`` (API.md section 7), which
     counts exactly the readable entries without running housekeeping (that
-    would change the cache's later decisions).  A cache without ``len`` (until
-    issue 24 gives every backend one) has only ``count()``, moka's estimate,
-    which is exact only after housekeeping: it is run then.
+    would change the cache's later decisions).
     """
-    hits, misses = counts
-    if hasattr(type(cache), "__len__"):
-        size = len(cache)
+    stats = cache.stats()
+    if loads_are_misses:
+        hits, misses = stats.hits + stats.misses - stats.loads, stats.loads
     else:
-        cache.run_pending_tasks()
-        size = cache.count()
-    return _CacheInfo(hits, misses, maxsize, size)
+        hits, misses = stats.hits, stats.misses
+    return _CacheInfo(hits, misses, maxsize, len(cache))
+
+
+def clear_with_stats(cache: CacheProtocol[Hashable, Any]) -> None:
+    """``cache_clear()``: empty the cache, then reset its statistics (the clear's removals included)."""
+    cache.clear()
+    cache.reset_stats()
 
 
 def _wrap(
@@ -662,29 +640,16 @@ def _wrap(
     missing = _MISSING
     kwargs_mark = _KWARGS_MARK
     hashed_key = HashedKey
-    tally = _Tally()
-    hit = tally.hit
-    miss = tally.miss
 
     wrapper: Any
     if inspect.iscoroutinefunction(func):
         if settings.wait_concurrent:
             aget_with = cache.aget_with
 
+            # One shared load per key and event loop (the cache's aget_with), one recorded read
+            # per call: cache_info()'s misses are its loads (the runs).
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
-                # One shared load per key and event loop: the cache's aget_with.
-                k = build(args, kwargs)
-                ran: list[bool] = []
-
-                def load() -> Awaitable[Any]:
-                    ran.append(True)
-                    miss()  # counted when the function runs: misses == runs
-                    return func(*args, **kwargs)  # type: ignore[no-any-return]
-
-                value = await aget_with(k, load)
-                if not ran:
-                    hit()  # a stored value, or another awaiter's load
-                return value
+                return await aget_with(build(args, kwargs), lambda: func(*args, **kwargs))
 
         else:
 
@@ -692,37 +657,21 @@ def _wrap(
                 k = build(args, kwargs)
                 value = get(k, missing)
                 if value is not missing:
-                    hit()
                     return value
-                miss()
                 value = await func(*args, **kwargs)
                 set_(k, value)
                 return value
 
     elif settings.wait_concurrent:
 
+        # One recorded read per call, get_with's: cache_info()'s misses are its loads (the runs).
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            k = build(args, kwargs)
-            value = get(k, missing)
-            if value is not missing:
-                hit()
-                return value
-            ran: list[bool] = []
-
-            def load() -> Any:
-                ran.append(True)
-                miss()  # counted when the function runs: misses == runs
-                return func(*args, **kwargs)
-
-            value = get_with(k, load)
-            if not ran:
-                hit()  # another caller's result (it was computing, or stored it meanwhile)
-            return value
+            return get_with(build(args, kwargs), lambda: func(*args, **kwargs))
 
     elif (
         fast_key
         and settings.plain is not None
-        and (backend_wrapper := settings.plain(func, cache, hit, miss))
+        and (backend_wrapper := settings.plain(func, cache))
     ):
         wrapper = backend_wrapper
 
@@ -737,9 +686,7 @@ def _wrap(
                 k = hashed_key(args)
             value = get(k, missing)
             if value is not missing:
-                hit()
                 return value
-            miss()
             value = func(*args, **kwargs)
             set_(k, value)
             return value
@@ -750,18 +697,18 @@ def _wrap(
             k = build(args, kwargs)
             value = get(k, missing)
             if value is not missing:
-                hit()
                 return value
-            miss()
             value = func(*args, **kwargs)
             set_(k, value)
             return value
 
+    loads_are_misses = settings.wait_concurrent
+
     def cache_info() -> _CacheInfo:
-        return cache_info_of(tally.read(), settings.maxsize, cache)
+        return cache_info_of(cache, settings.maxsize, loads_are_misses)
 
     def cache_clear() -> None:
-        tally.reset(cache.clear)
+        clear_with_stats(cache)
 
     def cache_parameters() -> dict[str, Any]:
         return settings.parameters()

@@ -30,8 +30,6 @@ __all__ = ["cached"]
 def plain_wrapper(
     func: Callable[..., Any],
     cache: CacheProtocol[Hashable, Any],
-    hit: Callable[[], object],
-    miss: Callable[[], object],
 ) -> Callable[..., Any] | None:
     """The plain sync wrapper of ``func`` over a pure ``Moka`` (None for any other cache)."""
     if not isinstance(cache, Moka):
@@ -75,13 +73,10 @@ def plain_wrapper(
                     rlog.append(e)
                 else:
                     record(e, now, value)
-                hit()
                 return value
         value = get_locked(k, h, missing)
         if value is not missing:
-            hit()
             return value
-        miss()
         value = func(*args, **kwargs)
         events = insert(k, h, value, None, None)  # Moka.set, with the hash already known
         if events:

@@ -6,7 +6,8 @@ Settings, validation, ``async`` functions, ``wait_concurrent`` and custom
 ``key=`` functions are all handled by the generic decorator in
 ``moka_py._cached``.  Only a plain sync function with the default key gets a
 different wrapper: :class:`moka_py_rust._native.CachedFunction`, whose call
-builds the key, reads the cache and counts the hit in Rust.
+builds the key and reads the cache in Rust (``cache_info()`` reads the
+cache's statistics, like the generic wrapper's).
 
 This module imports ``moka_py``: ``moka_py_rust`` imports it only when
 ``cached`` is first asked for (the backend does not depend on the core
@@ -18,7 +19,6 @@ from __future__ import annotations
 import inspect
 import pickle
 import sys
-import threading
 from collections.abc import Callable, Hashable
 from functools import _CacheInfo, update_wrapper
 from typing import Any
@@ -29,6 +29,7 @@ from moka_py._cached import (
     _Settings,
     cache_info_of,
     cached_with,
+    clear_with_stats,
 )
 
 from moka_py_rust._native import CachedFunction as NativeCachedFunction
@@ -47,17 +48,12 @@ class _NativeWrapper(NativeCachedFunction):
     __wrapped__: Callable[..., Any]
     cache: Moka[Hashable, Any]
     _settings: _Settings
-    _clear_lock: threading.Lock
 
     def cache_info(self) -> _CacheInfo:
-        with self._clear_lock:
-            counts = self._counts()
-        return cache_info_of(counts, self._settings.maxsize, self.cache)
+        return cache_info_of(self.cache, self._settings.maxsize)
 
     def cache_clear(self) -> None:
-        with self._clear_lock:
-            self.cache.clear()
-            self._reset_counts()
+        clear_with_stats(self.cache)
 
     def cache_parameters(self) -> dict[str, Any]:
         return dict(self._settings.parameters())
@@ -104,7 +100,6 @@ def _wrap_native(func: Callable[..., Any], cache: Any, settings: _Settings) -> A
     update_wrapper(wrapper, func)
     wrapper.cache = cache
     wrapper._settings = settings
-    wrapper._clear_lock = threading.Lock()
     return wrapper
 
 

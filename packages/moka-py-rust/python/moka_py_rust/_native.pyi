@@ -147,8 +147,9 @@ class CachedFunction:
 
     Calling it builds ``functools.lru_cache``'s default key for the arguments
     (``kwargs_mark`` separates keyword pairs), returns the value cached in
-    ``cache`` and counts a hit; on a miss it counts the miss, calls ``func``
-    and stores the result (exceptions are not cached).
+    ``cache`` (one recorded read: the cache's statistics count the hit or
+    miss); on a miss it calls ``func`` and stores the result (exceptions are
+    not cached).
     """
 
     def __init__(
@@ -159,9 +160,3 @@ class CachedFunction:
 
     def __get__(self, obj: object, owner: type | None = None, /) -> Any:
         """Bound to ``obj`` like a function (``obj`` becomes the first argument)."""
-
-    def _counts(self) -> tuple[int, int]:
-        """``(hits, misses)`` since creation or the last ``_reset_counts()``."""
-
-    def _reset_counts(self) -> None:
-        """Set both counters to zero."""
