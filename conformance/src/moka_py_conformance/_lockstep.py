@@ -145,20 +145,24 @@ class Lockstep:
         Moka: type,  # noqa: N803
         capacity: int | None,
         quantum: float | None = None,
+        listener: bool = True,
         **kwargs: Any,
     ) -> None:
         # `quantum`: what expires_in returns is compared as a whole number of quanta (the calls on
-        # the two caches are made at slightly different times); None: compared exactly
+        # the two caches are made at slightly different times); None: compared exactly.
+        # `listener`: False builds both caches without one (no events; stats() still counts them).
         self.quantum = quantum
         self.logs = (EventLog(), EventLog())
+        listeners = self.logs if listener else (None, None)
         # Built back to back, so that their clocks (and 300 ms timers) start together.
         self.caches: tuple[Any, Any] = (
-            reference(capacity, eviction_listener=self.logs[0], **kwargs),
-            Moka(capacity, eviction_listener=self.logs[1], **kwargs),
+            reference(capacity, eviction_listener=listeners[0], **kwargs),
+            Moka(capacity, eviction_listener=listeners[1], **kwargs),
         )
         self.results: tuple[list[Any], list[Any]] = ([], [])
         self.causes: set[str] = set()  # causes seen so far, for hypothesis's statistics
-        self.history: list[str] = [f"Moka({capacity}, {', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"]
+        shown = kwargs if listener else {**kwargs, "eviction_listener": None}
+        self.history: list[str] = [f"Moka({capacity}, {', '.join(f'{k}={v!r}' for k, v in shown.items())})"]
 
     def apply(self, op: Op) -> None:
         self.history.append(repr(op))

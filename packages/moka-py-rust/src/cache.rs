@@ -287,7 +287,8 @@ pub struct Moka {
     ttl_ns: u64,
     tti_ns: u64,
     policy: Policy,
-    stats: Stats,
+    /// Shared with moka's eviction listener, which counts the removals.
+    stats: Arc<Stats>,
     /// Set once a value that the garbage collector tracks has been stored; until
     /// then `__traverse__` need not walk the entries.
     gc_values: AtomicBool,
@@ -382,7 +383,6 @@ impl Moka {
         let listener = self.listener.cloned(py);
         let mut first: Option<PyErr> = None;
         for ev in events {
-            self.stats.event(ev.cause, ev.value.weight);
             let Some(listener) = &listener else {
                 continue; // dropped by __clear__: events are discarded
             };
@@ -941,11 +941,17 @@ impl Moka {
         if let Some(d) = tti_d {
             builder = builder.time_to_idle(d);
         }
-        // moka changes behaviour when given a listener (key locks, leftover-work
-        // flag) or a weigher (sketch sizing): pass them only when the user did.
-        if listener.is_some() {
-            builder = builder.eviction_listener(events::listener_for(cache_id));
-        }
+        // Always a listener: moka reports removals only to one, and the statistics
+        // count them (API.md section 7). It changes moka's behaviour (key locks, the
+        // leftover-work flag, the 100 ms cycle limit): the pure backend models a moka
+        // with a listener. A weigher changes the sketch sizing: only when the user
+        // gave one.
+        let stats = Arc::new(Stats::default());
+        builder = builder.eviction_listener(events::listener_for(
+            cache_id,
+            Arc::clone(&stats),
+            listener.is_some(),
+        ));
         if weigher.is_some() {
             builder = builder.weigher(|_k: &Key, v: &Val| v.weight);
         }
@@ -967,7 +973,7 @@ impl Moka {
             ttl_ns: args::nanos(ttl_d),
             tti_ns: args::nanos(tti_d),
             policy,
-            stats: Stats::default(),
+            stats,
             gc_values: AtomicBool::new(false),
             values_shadowed: AtomicBool::new(false),
             value_inserts_detached: AtomicUsize::new(0),
@@ -1111,19 +1117,17 @@ impl Moka {
             self.cache.invalidate_all();
             self.cache.run_pending_tasks();
             self.written.store(0, Ordering::Relaxed);
-            if self.has_listener {
-                // With a listener, moka stops a housekeeping cycle after 100 ms. Our
-                // listener callback is instant, but a very large cache can still take
-                // that long to scan: run more cycles while they make progress.
-                let mut left = self.cache.entry_count();
-                while left > 0 {
-                    self.cache.run_pending_tasks();
-                    let now = self.cache.entry_count();
-                    if now >= left {
-                        break; // no progress: entries inserted since by other threads
-                    }
-                    left = now;
+            // With a listener (always, see `new`), moka stops a housekeeping cycle after
+            // 100 ms. Our listener callback is instant, but a very large cache can still
+            // take that long to scan: run more cycles while they make progress.
+            let mut left = self.cache.entry_count();
+            while left > 0 {
+                self.cache.run_pending_tasks();
+                let now = self.cache.entry_count();
+                if now >= left {
+                    break; // no progress: entries inserted since by other threads
                 }
+                left = now;
             }
             release::settle_epoch(SETTLE_ROUNDS);
         });

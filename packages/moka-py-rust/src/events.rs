@@ -1,4 +1,4 @@
-//! Eviction-listener events.
+//! Eviction-listener events, and the removal counts of the statistics.
 //!
 //! moka calls its eviction listener synchronously, on the thread that runs the
 //! operation or the housekeeping that removed the entry, with moka locks held (key
@@ -12,6 +12,7 @@
 //! between another cache's moka call and that call's delivery.
 
 use crate::key::Key;
+use crate::stats::Stats;
 use crate::value::Val;
 use moka::notification::RemovalCause;
 use std::cell::RefCell;
@@ -35,9 +36,20 @@ pub fn new_cache_id() -> u64 {
     NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The listener given to moka.
-pub fn listener_for(cache_id: u64) -> impl Fn(Arc<Key>, Val, RemovalCause) + Send + Sync + 'static {
+/// The listener given to moka (every cache has one: moka reports removals only to a
+/// listener). It counts the removal in `stats`, and queues the event for the Python
+/// listener only when there is one (`forward`); otherwise moka drops key and value
+/// (their references are released as every drop inside moka is, see `release`).
+pub fn listener_for(
+    cache_id: u64,
+    stats: Arc<Stats>,
+    forward: bool,
+) -> impl Fn(Arc<Key>, Val, RemovalCause) + Send + Sync + 'static {
     move |key, value, cause| {
+        stats.event(cause, value.weight);
+        if !forward {
+            return;
+        }
         let ev = Event {
             cache_id,
             key,

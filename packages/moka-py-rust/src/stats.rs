@@ -3,9 +3,9 @@
 //! Relaxed atomic counters: each is exact on its own (every increment lands), and a
 //! snapshot reads them one after the other, so a snapshot taken while other threads
 //! run may mix counts from just before and just after an operation, as the pure
-//! backend's may not (it reads them under its lock). Evictions are counted where the
-//! listener's events are delivered: moka reports removals only to a listener, so a
-//! cache without one counts none (the pure backend counts the same events).
+//! backend's may not (it reads them under its lock). Removals are counted by the
+//! eviction listener every cache gives moka (`events::listener_for`): moka reports
+//! removals only to a listener (the pure backend counts the same removals).
 
 use moka::notification::RemovalCause;
 use pyo3::prelude::*;
@@ -51,7 +51,7 @@ impl Stats {
         }
     }
 
-    /// An event given to the listener.
+    /// A removal reported by moka (called inside moka: no Python, no lock).
     pub fn event(&self, cause: RemovalCause, weight: u32) {
         self.evictions[cause_index(cause)].fetch_add(1, Ordering::Relaxed);
         if matches!(cause, RemovalCause::Size | RemovalCause::Expired) {
@@ -99,10 +99,9 @@ impl Stats {
 ///   first lookup of ``get_with``) that found a live entry / did not;
 /// * ``loads``: ``get_with`` initializer runs, ``load_failures`` those that raised,
 ///   ``load_time`` the seconds spent in them;
-/// * ``evictions``: cause -> number of entries reported to the eviction listener with
-///   that cause; ``eviction_weight``: the total weight of those reported ``"size"`` or
-///   ``"expired"``. Both count what the listener is told, so they stay 0 in a cache
-///   without one.
+/// * ``evictions``: cause -> number of entries removed with that cause (what an
+///   eviction listener is told, counted with or without one); ``eviction_weight``: the
+///   total weight of those removed as ``"size"`` or ``"expired"``.
 #[pyclass(frozen, module = "moka_py_rust._native", name = "CacheStats")]
 pub struct CacheStats {
     #[pyo3(get)]

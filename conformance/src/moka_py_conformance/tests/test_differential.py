@@ -62,13 +62,22 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
         # most calls between two sync points (an explicit run_pending_tasks() may come sooner)
         "batch": draw(st.sampled_from([1, 16, 100, 200])),
         "shape": draw(st.sampled_from(sorted(KEY_SHAPES))),
+        # without a listener no events are compared, but stats() still counts every removal
+        "listener": draw(st.booleans()),
     }
 
 
 def run_calls(reference: Any, Moka: Any, config: dict[str, Any], calls: list[Op]) -> None:
     """One trace: the calls in lockstep, compared at every sync point. Raises ``Overran`` on a stall."""
     weigher = weigh if config["weigher"] else None
-    pair = Lockstep(reference, Moka, config["capacity"], policy=config["policy"], weigher=weigher)
+    pair = Lockstep(
+        reference,
+        Moka,
+        config["capacity"],
+        policy=config["policy"],
+        weigher=weigher,
+        listener=config["listener"],
+    )
     shape = KEY_SHAPES[config["shape"]]
     started = time.monotonic()
     pending = 0
@@ -148,6 +157,22 @@ def test_lockstep_runs_at_all(reference: Any, Moka: Any) -> None:
     pair.sync()
     events = [log.events[:] for log in pair.logs]
     assert events[0] == events[1] == [(0, 0, "size"), (1, 1, "size")]
+    pair.compare()
+
+
+def test_lockstep_compares_evictions_without_a_listener(reference: Any, Moka: Any) -> None:
+    """Without a listener there are no events to compare, but stats() counts the same removals."""
+    pair = Lockstep(reference, Moka, 2, policy="lru", listener=False)
+    for serial in range(4):
+        pair.apply(Op("set", serial, serial))
+    pair.apply(Op("set", 3, 3))
+    pair.apply(Op("remove", 2, 5))
+    pair.sync()
+    for cache in pair.caches:
+        stats = cache.stats()
+        assert dict(stats.evictions) == {"size": 2, "replaced": 1, "explicit": 1, "expired": 0}
+        assert stats.eviction_weight == 2
+    assert pair.logs[0].events == pair.logs[1].events == []
     pair.compare()
 
 

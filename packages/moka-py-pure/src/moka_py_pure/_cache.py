@@ -312,7 +312,9 @@ class Moka(Generic[K, V]):
             cache_time,
             0,
         )
-        self._hk = Housekeeper(eviction_listener is not None, cap == 0, 0)
+        # The Rust backend always gives moka a listener (to count evictions), so moka always keeps
+        # the "work left" flag: so does this one.
+        self._hk = Housekeeper(True, cap == 0, 0)
         self._trigger_at = self._hk.trigger_at
         # Statistics: hits and misses are the read records (counted when housekeeping applies
         # them, see stats()), plus the records moka would drop (_unlogged) and the misses of a
@@ -417,11 +419,9 @@ class Moka(Generic[K, V]):
             else:
                 # An update, also over an expired-but-present entry (moka's on_modify path).
                 old_weight = e.weight
-                listener = self._listener
-                if listener is not None:
-                    old_value = e.value
-                    old_la = e.la  # for the Replaced-or-Expired cause below
-                    old_lm = e.lm
+                old_value = e.value
+                old_la = e.la  # for the Replaced-or-Expired cause below
+                old_lm = e.lm
                 # The value first: a lock-free get that sees the new timestamps must not return the
                 # old value (which may have expired); new value + old timestamps reads as a miss or a
                 # hit of the new value, like a read just before or after this write.
@@ -436,9 +436,9 @@ class Moka(Generic[K, V]):
                 e.ptti = ptti
                 if e.exp is not None or pttl is not None or ptti is not None:
                     expire_after_update(e, now, self._ttl_ns, self._tti_ns)
-                if listener is not None:
-                    cause = upsert_cause(old_la, old_lm, now, self._ttl_ns, self._tti_ns, self._va)
-                    self._policy.notify(key, old_value, cause, old_weight)
+                # Counted in the statistics even without a listener (see Policy.notify).
+                cause = upsert_cause(old_la, old_lm, now, self._ttl_ns, self._tti_ns, self._va)
+                self._policy.notify(key, old_value, cause, old_weight)
                 op = (e, gen, old_weight, weight, key)
             wlog = self._wlog
             if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
@@ -803,9 +803,8 @@ class Moka(Generic[K, V]):
         now = self._clock() - self._origin
         e.gen = (e.gen + 1) & 0xFFFF
         value = e.value
-        if self._listener is not None:
-            cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
-            self._policy.notify(e.mkey, value, cause, e.weight)
+        cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
+        self._policy.notify(e.mkey, value, cause, e.weight)
         wlog = self._wlog
         if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
             self._housekeep()

@@ -131,13 +131,13 @@ class Policy:
         self.notify(key, e.value, cause, e.weight)
 
     def notify(self, key: Any, value: Any, cause: str, weight: int) -> None:
-        """Queue a listener event and count it in the statistics (which count what the listener
-        is told: moka calls no listener, so the Rust backend sees no removal, without one)."""
+        """Count a removal in the statistics (always, listener or not) and queue its listener event
+        (only when there is a listener)."""
         if self.notify_enabled:
             self.events.append((key, value, cause))
-            self.evictions[cause] += 1
-            if cause in (SIZE, EXPIRED):
-                self.evicted_weight += weight
+        self.evictions[cause] += 1
+        if cause in (SIZE, EXPIRED):
+            self.evicted_weight += weight
 
     def _sk(self, e: Entry) -> tuple[int, int, int, int]:
         """The entry's sketch counter positions (call only while the sketch is enabled)."""
@@ -761,9 +761,8 @@ class Policy:
                 events.append((info.key, cur.value, SIZE))
             evictions += 1
             weight = cur.weight
-            if notify:  # the statistics (see notify)
-                self.evictions[SIZE] += 1
-                self.evicted_weight += weight
+            self.evictions[SIZE] += 1  # the statistics (see notify)
+            self.evicted_weight += weight
             if cur is info and cur.admitted and cur.tn is None and cur.won is None:
                 # handle_remove inlined for the common case (see apply_writes): the entry is
                 # the probation head, with no timer or write-order node.

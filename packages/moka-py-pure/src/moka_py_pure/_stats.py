@@ -17,9 +17,9 @@ class CacheStats:
       of ``get_with``) that found a live entry / did not;
     * ``loads``: ``get_with`` initializer runs, ``load_failures`` those that raised, ``load_time``
       the seconds spent in them;
-    * ``evictions``: cause -> number of entries reported to the eviction listener with that cause;
-      ``eviction_weight``: the total weight of those reported ``"size"`` or ``"expired"``.
-      Both count what the listener is told, so they stay 0 in a cache without one.
+    * ``evictions``: cause -> number of entries removed with that cause (what an eviction listener
+      is told, counted with or without one); ``eviction_weight``: the total weight of those
+      removed as ``"size"`` or ``"expired"``.
     """
 
     hits: int
