@@ -349,7 +349,7 @@ class Moka(Generic[K, V]):
                 self._log.append((entry, False))
                 cause = "expired" if self._expired_cache_wide(entry, now) else "explicit"
                 events.append((key, entry.value, cause))
-                if cause == "expired" and self._listener is not None:
+                if cause == "expired":
                     self._evicted_weight += entry.weight
             self._maybe_housekeep(events, now)
         self._deliver(events)
@@ -597,7 +597,7 @@ class Moka(Generic[K, V]):
                     self._log.append((entry, False))
                     cause = "expired" if self._expired_cache_wide(entry, now) else "explicit"
                     events.append((entry.key, entry.value, cause))
-                    if cause == "expired" and self._listener is not None:
+                    if cause == "expired":
                         self._evicted_weight += entry.weight
                     removed += 1
                 self._maybe_housekeep(events, now)
@@ -731,8 +731,7 @@ class Moka(Generic[K, V]):
             if entry.weight > capacity:  # can never fit: reject it
                 if self._unmap(entry):
                     events.append((entry.key, entry.value, "size"))
-                    if self._listener is not None:
-                        self._evicted_weight += entry.weight
+                    self._evicted_weight += entry.weight
                 return
             while self._weighted + entry.weight > capacity and self._lru:
                 self._evict(next(iter(self._lru.values())), "size", events)
@@ -745,8 +744,7 @@ class Moka(Generic[K, V]):
         self._weighted -= entry.weight
         if self._unmap(entry):  # else it was already replaced or removed, and reported
             events.append((entry.key, entry.value, cause))
-            if self._listener is not None:
-                self._evicted_weight += entry.weight
+            self._evicted_weight += entry.weight
 
     # --- helpers that run without the lock ------------------------------------------------
 
@@ -781,7 +779,7 @@ class Moka(Generic[K, V]):
             if old is not None:
                 cause = "expired" if self._expired_cache_wide(old, now) else "replaced"
                 events.append((key, old.value, cause))
-                if cause == "expired" and self._listener is not None:
+                if cause == "expired":
                     self._evicted_weight += old.weight
             self._maybe_housekeep(events, now)
         return events
@@ -828,12 +826,14 @@ class Moka(Generic[K, V]):
 
     def _deliver(self, events: list[Event]) -> None:
         """Call the listener for each event; raise its first exception after all are delivered."""
-        listener = self._listener
-        if listener is None or not events:
+        if not events:
             return
-        with self._lock:
+        with self._lock:  # counted with or without a listener (API.md section 7)
             for _, _, cause in events:
                 self._evictions[cause] += 1
+        listener = self._listener
+        if listener is None:
+            return
         first: BaseException | None = None
         for key, value, cause in events:
             try:
