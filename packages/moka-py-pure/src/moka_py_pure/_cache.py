@@ -32,6 +32,7 @@ from ._aload import aget_with as load_async
 from ._docstrings import MOKA as MOKA_DOCS
 from ._entry import Entry
 from ._expiry import (
+    EXPLICIT,
     REPLACED,
     deadline_of,
     expire_after_create,
@@ -810,8 +811,12 @@ class Moka(Generic[K, V]):
         now = self._clock() - self._origin
         e.gen = (e.gen + 1) & 0xFFFF
         value = e.value
-        cause = invalidate_cause(e.la, e.lm, now, self._ttl_ns, self._tti_ns)
-        self._policy.notify(e.mkey, value, cause, e.weight)
+        ttl_ns, tti_ns = self._ttl_ns, self._tti_ns
+        if ttl_ns is None and tti_ns is None and self._listener is None:
+            self._policy.evictions[EXPLICIT] += 1  # Policy.notify's count, inlined (as in _insert)
+        else:
+            cause = invalidate_cause(e.la, e.lm, now, ttl_ns, tti_ns)
+            self._policy.notify(e.mkey, value, cause, e.weight)
         wlog = self._wlog
         if len(wlog) >= WRITE_LOG_FLUSH_POINT or now >= self._trigger_at:
             self._housekeep()
