@@ -36,7 +36,7 @@ import weakref
 
 # Bound at import, not looked up at each call: user code may replace builtins (API.md section 9).
 from builtins import id, len, map, tuple, type  # noqa: UP029
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from functools import _CacheInfo, update_wrapper
 from itertools import chain
 from types import MethodType
