@@ -3,6 +3,8 @@
     python benches/loading.py --backend pure
     python benches/loading.py --backend rust --repeats 7
 
+``run.py``'s ``loading`` group (``nox -s bench``) calls :func:`run`.
+
 Measures, in one event loop, nanoseconds per call of
 
 * ``await cache.aget_with(k, init)`` on a hit, against
@@ -98,6 +100,17 @@ def measure(backend: str, calls: int, keys: int, repeats: int) -> dict[str, Any]
         "aget_with_hit_ns": round(aget, 1),
         "ratio": round(aget / base, 3),
     }
+
+
+def run(quick: bool, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every importable backend, as ``run.py``'s ``loading`` group: ``{backend: figures}``."""
+    calls, repeats = (20_000, 2) if quick else (200_000, 5)
+    out: dict[str, Any] = {}
+    for backend in [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]:
+        out[backend] = r = measure(backend, calls, 1_000, repeats)
+        log(f"  {backend:<5} aget_with hit {r['aget_with_hit_ns']:.0f} ns, get_with hit + await "
+            f"{r['get_with_hit_plus_await_ns']:.0f} ns: ratio {r['ratio']:.2f}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,44 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import floor
+from subjects import OURS, PEERS
 
 GROUPS_OF_OPS = {
-    "Cache operations": (
-        "get_hit_int",
-        "get_hit_str",
-        "get_miss_int",
-        "get_miss_str",
-        "set_replace",
-        "set_evict",
-    ),
-    "More operations": (
-        "get_with_hit",
-        "get_with_miss",
-        "remove",
-        "get_hit_ttl",
-        "cached_hit",
-        "cached_ttl_hit",
-    ),
-    "Mapping methods and bulk calls": (
-        "getitem_hit",
-        "peek_hit",
-        "len",
-        "iter",
-        "get_many",
-        "set_many",
-        "remove_many",
-    ),
+    "Cache operations": "get_hit_int get_hit_str get_miss_int get_miss_str set_replace set_evict",
+    "More operations": "get_with_hit get_with_miss remove get_hit_ttl cached_hit cached_ttl_hit",
+    "Mapping methods and bulk calls": "getitem_hit peek_hit len iter get_many set_many remove_many",
 }
 HEADLINE_OPS = ("get_hit_int", "get_miss_int", "set_replace", "set_evict", "get_with_hit", "cached_hit")
-OURS = ("rust[tiny_lfu]", "rust[lru]", "pure[tiny_lfu]", "pure[lru]")
-PEERS = (
-    "cachetools.LRUCache",
-    "cachetools.LFUCache",
-    "cachebox.LRUCache",
-    "cachebox.LFUCache",
-    "lru-dict",
-    "theine",
-)
 RATIO_COLUMNS = ("moka-py 0.5.0", "cachetools", "cachebox", "lru-dict", "theine", "lru_cache")
 
 
@@ -123,10 +93,10 @@ def headline(results: dict[str, Any]) -> str:
     return _table(["ns/op", *(speed[op]["title"] for op in ops)], rows)
 
 
-def hit_ratio_table(results: dict[str, Any], traces: Sequence[str], caps: slice = slice(None)) -> str:
-    """A row per subject (Belady first), a column per trace and capacity (``caps`` picks some)."""
+def hit_ratio_table(results: dict[str, Any], traces: Sequence[str]) -> str:
+    """A row per subject (Belady first), a column per trace and capacity."""
     hr, labels = results["hit_ratio"]["results"], _labels(results)
-    cols = [(t, c) for t in traces if t in hr for c in list(hr[t])[caps]]
+    cols = [(t, c) for t in traces if t in hr for c in hr[t]]
     subjects = [s for s in ["belady", *results["subject_order"]] if any(s in hr[t][c] for t, c in cols)]
     rows = [
         [labels.get(s, s), *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for t, c in cols)]
@@ -188,8 +158,8 @@ def markdown(results: dict[str, Any]) -> str:
     if speed:
         section("Headline (median ns/op, lower is better)", [headline(results)])
         subjects = [s for s in results["subject_order"] if any(s in v["results"] for v in speed.values())]
-        for title, ops in GROUPS_OF_OPS.items():
-            ops = tuple(op for op in ops if op in speed)
+        for title, spec in GROUPS_OF_OPS.items():
+            ops = [op for op in spec.split() if op in speed]
             rows = [
                 [labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects
             ]
@@ -218,28 +188,17 @@ def markdown(results: dict[str, Any]) -> str:
             [_table(["loop", "ns/op"], [[k, _fmt(v, ".1f")] for k, v in base.items()])],
         )
     if fl := results.get("floor"):
+
+        def cells(op: str, p: str) -> list[str]:
+            moka, least = (fl[w].get(op, {}).get(p, {}).get("median_ns") for w in ("moka", "least"))
+            return [_fmt(v, ".0f") for v in (moka, least, _median(results, op, f"rust[{p}]"))]
+
         rows = [
-            [
-                op,
-                f"`{fl['moka_op'][op]}`",
-                *(
-                    _fmt(v, ".0f")
-                    for p in floor.POLICIES
-                    for v in (
-                        fl["moka"].get(op, {}).get(p, {}).get("median_ns"),
-                        fl["least"].get(op, {}).get(p, {}).get("median_ns"),
-                        _median(results, op, f"rust[{p}]"),
-                    )
-                ),
-            ]
-            for op in speed
-            if op in fl["moka_op"]
+            [op, f"`{moka_op}`", *(c for p in floor.POLICIES for c in cells(op, p))]
+            for op, moka_op in fl["moka_op"].items()
+            if op in speed
         ]
-        header = [
-            "operation",
-            "moka runs",
-            *(f"{w} [{p}]" for p in floor.POLICIES for w in ("moka alone", "least binding", "rust")),
-        ]
+        columns = [f"{w} [{p}]" for p in floor.POLICIES for w in ("moka alone", "least binding", "rust")]
         section(
             f"The limit: moka {fl['moka_version']} alone and the least binding (median ns/op)",
             [
@@ -248,7 +207,7 @@ def markdown(results: dict[str, Any]) -> str:
                 "`benches/least_binding`, moka behind PyO3 with one "
                 "`hash(key)` and nothing else (a floor, not a cache).",
                 "",
-                _table(header, rows),
+                _table(["operation", "moka runs", *columns], rows),
                 *([f"\nNotes: {'; '.join(fl['notes'])}."] if fl.get("notes") else []),
             ],
         )
@@ -282,32 +241,28 @@ def markdown(results: dict[str, Any]) -> str:
     if th := results.get("threads"):
 
         def spread(v: dict[str, Any]) -> str:
-            return " / ".join(
-                f"{min(x) / 1e6:.2f}-{max(x) / 1e6:.2f}" for x in v.get("samples", {}).values() if x
-            )
+            return " / ".join(f"{min(x) / 1e6:.2f}-{max(x) / 1e6:.2f}" for x in v["samples"].values() if x)
 
         rows = [
-            [
-                labels.get(s, s),
-                _fmt(v.get("1"), ",.0f"),
-                _fmt(v.get("2"), ",.0f"),
-                spread(v),
-                v.get("error", ""),
-            ]
+            [labels.get(s, s), *(_fmt(v.get(n), ",.0f") for n in "12"), spread(v), v.get("error", "")]
             for s, v in th.items()
         ]
         section(
             "Threads (ops/s, 90 % get / 10 % set, all threads together)",
             [
                 f"Median of {meta['config']['thread_rounds']} alternating rounds; *range* is the lowest "
-                "and highest "
-                "run (1 thread / 2 threads), in millions of ops/s.",
+                "and highest run (1 thread / 2 threads), in millions of ops/s.",
                 "",
                 _table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
             ],
         )
     if ld := results.get("loading"):
-        section("Loading (benches/loading.py)", [f"```\n{json.dumps(ld, indent=1)}\n```"])
+        figures = ("aget_with_hit_ns", "get_with_hit_plus_await_ns", "ratio")
+        rows = [[b, *(str(r[k]) for k in figures)] for b, r in ld.items()]
+        section(
+            "Loading (`benches/loading.py`: best of several runs, one event loop)",
+            [_table(["backend", "`await aget_with` hit, ns", "`get_with` hit + `await`, ns", "ratio"], rows)],
+        )
     rows = [
         [i["label"], i.get("version", ""), i.get("where", "")] for i in results.get("subjects", {}).values()
     ]
@@ -315,16 +270,12 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
+COLORS = {"rust[": "#d95f02", "pure[": "#e6ab02", "moka-py-0.5.0": "#7570b3", "belady": "black"}
+
+
 def _color(sid: str) -> str | None:
-    for prefix, color in (
-        ("rust[", "#d95f02"),
-        ("pure[", "#e6ab02"),
-        ("moka-py-0.5.0", "#7570b3"),
-        ("belady", "black"),
-    ):
-        if sid.startswith(prefix):
-            return color
-    return "#999999" if sid in ("lru_cache", "dict") else None
+    color = next((c for prefix, c in COLORS.items() if sid.startswith(prefix)), None)
+    return color or ("#999999" if sid in ("lru_cache", "dict") else None)
 
 
 def charts(results: dict[str, Any], out: Path) -> list[str]:
@@ -355,30 +306,25 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
         ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=7)
 
-    if speed := results.get("speed", {}):
-        fig, axes = plt.subplots(
-            (len(speed) + 3) // 4, 4, figsize=(22, 3.4 * ((len(speed) + 3) // 4)), squeeze=False
-        )
-        for ax, v in zip(axes.flat, speed.values()):
-            bars(
-                ax,
-                {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r},
-                "ns/op (median, lower is better)",
-            )
-            ax.set_title(v["title"], fontsize=10)
-        for ax in list(axes.flat)[len(speed) :]:
+    def panels(n: int, cols: int, width: float, height: float) -> tuple[Any, list[Any]]:
+        """A figure of ``n`` panels, ``cols`` a row; the unused cells blanked."""
+        rows = (n + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+        for ax in list(axes.flat)[n:]:
             ax.axis("off")
+        return fig, list(axes.flat)
+
+    if speed := results.get("speed", {}):
+        fig, axes = panels(len(speed), 4, 5.5, 3.4)
+        for ax, v in zip(axes, speed.values()):
+            medians = {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r}
+            bars(ax, medians, "ns/op (median, lower is better)")
+            ax.set_title(v["title"], fontsize=10)
         save(fig, "speed.png")
     hr = results.get("hit_ratio", {})
     for fam, traces in _families(hr.get("results", {})).items():
-        cols = min(len(traces), 3)
-        fig, axes = plt.subplots(
-            (len(traces) + cols - 1) // cols,
-            cols,
-            figsize=(5.5 * cols, 4 * ((len(traces) + cols - 1) // cols)),
-            squeeze=False,
-        )
-        for ax, trace in zip(axes.flat, traces):
+        fig, axes = panels(len(traces), min(len(traces), 3), 5.5, 4)
+        for ax, trace in zip(axes, traces):
             by_cap = hr["results"][trace]
             for i, sid in enumerate(
                 s for s in ["belady", *results["subject_order"]] if s in by_cap[next(iter(by_cap))]
@@ -392,18 +338,12 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
                     linewidth=2.5 if sid == "belady" else 1.2,
                     linestyle="--" if sid.endswith("[lru]") else "-",
                 )
-            ax.set(
-                xscale="log", title=trace, xlabel="capacity (entries)", ylabel="hit ratio (higher is better)"
-            )
+            ax.set(xscale="log", title=trace, xlabel="capacity (entries)", ylabel="hit ratio (higher wins)")
             ax.grid(alpha=0.3)
-        for ax in list(axes.flat)[len(traces) :]:
-            ax.axis("off")
-        axes.flat[0].legend(fontsize=7)
+        axes[0].legend(fontsize=7)
         fig.text(0.01, 0.005, hr["credits"].get(fam, ""), fontsize=6)
         save(fig, f"hit_ratio-{fam}.png")
-    if mem := {
-        s: m["bytes_per_entry"] for s, m in results.get("memory", {}).items() if "bytes_per_entry" in m
-    }:
+    if mem := {s: m["bytes_per_entry"] for s, m in results.get("memory", {}).items() if "entries" in m}:
         fig, ax = plt.subplots(figsize=(7, 0.4 * len(mem) + 1.2))
         bars(ax, mem, "bytes per entry (RSS growth / entries, lower is better)")
         save(fig, "memory.png")

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,25 +39,32 @@ if str(HERE) not in sys.path:
 import floor  # noqa: E402
 import hit_ratio  # noqa: E402
 import legacy  # noqa: E402
+import loading  # noqa: E402
 import memory  # noqa: E402
 import report  # noqa: E402
 import timing  # noqa: E402
-from subjects import SUBJECTS, load_adapter  # noqa: E402
+from subjects import OURS, PEERS, SUBJECTS, load_adapter  # noqa: E402
 
 GROUPS = ("speed", "floor", "memory", "hit_ratio", "threads", "loading")
 
-MOKA = ("rust[tiny_lfu]", "rust[lru]", "pure[tiny_lfu]", "pure[lru]", "moka-py-0.5.0[tiny_lfu]")
-PEERS = (
-    "cachetools.LRUCache",
-    "cachetools.LFUCache",
-    "cachebox.LRUCache",
-    "cachebox.LFUCache",
-    "lru-dict",
-    "theine",
-)
+MOKA = (*OURS, "moka-py-0.5.0[tiny_lfu]")
 MEMORY_SUBJECTS = (*MOKA, *PEERS, "lru_cache", "dict")
 HIT_RATIO_SUBJECTS = (*MOKA, "moka-py-0.5.0[lru]", *PEERS)
 THREAD_SUBJECTS = ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]", *PEERS)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The groups' sizes beside the speed loops' (``timing.SpeedConfig``): a full run's by default."""
+
+    memory_entries: int = 1_000_000
+    trace_accesses: int = hit_ratio.MAX_ACCESSES
+    zipf_accesses: int = 1_000_000
+    thread_seconds: float = 1.0
+    thread_rounds: int = 5
+
+
+QUICK = Sizes(20_000, 20_000, 20_000, 0.05, 2)
 
 
 _LOG_LOCK = threading.Lock()
@@ -93,9 +101,11 @@ class Executors:
             return None
         if key not in self.workers:
             self.workers[key] = (
-                timing.RemoteExecutor("moka-py 0.5.0 venv", self.legacy_python, isolated=True)  # type: ignore[arg-type]
-                if key == "legacy"
-                else timing.RemoteExecutor(f"MOKA_PY_BACKEND={key}", sys.executable, {"MOKA_PY_BACKEND": key})
+                timing.RemoteExecutor("moka-py 0.5.0 venv", self.legacy_python, timing.isolated_env())
+                if key == "legacy" and self.legacy_python
+                else timing.RemoteExecutor(
+                    f"MOKA_PY_BACKEND={key}", sys.executable, {**os.environ, "MOKA_PY_BACKEND": key}
+                )
             )
         return self.workers[key]
 
@@ -246,16 +256,6 @@ def run_hit_ratio(
     }
 
 
-def run_loading(quick: bool, results: dict[str, Any]) -> None:
-    """``benches/loading.py`` (aget_with, refresh-ahead), if it is there: its ``run(quick, log)``."""
-    if not (HERE / "loading.py").exists():
-        log("  benches/loading.py is not there: skipped")
-        return
-    import loading  # type: ignore[import-not-found,unused-ignore]
-
-    results["loading"] = loading.run(quick=quick, log=log)
-
-
 def run_threads(
     ex: Executors, subjects: list[str], duration: float, rounds: int, results: dict[str, Any]
 ) -> None:
@@ -283,18 +283,10 @@ def run_threads(
     out: dict[str, Any] = {}
     for sid, _ in live:
         by_n = samples.get(sid, {})
-        out[sid] = {n: statistics.median(v) for n, v in by_n.items()}
-        out[sid]["samples"] = by_n
-        if sid in errors:
-            out[sid]["error"] = errors[sid]
-        log(
-            f"  {sid:<26} "
-            + ", ".join(
-                f"{n} thr {statistics.median(v):,.0f} ops/s ({min(v):,.0f}-{max(v):,.0f})"
-                for n, v in by_n.items()
-            )
-            + (f"  error: {errors[sid]}" if sid in errors else "")
-        )
+        out[sid] = {**{n: statistics.median(v) for n, v in by_n.items()}, "samples": by_n}
+        out[sid].update({"error": errors[sid]} if sid in errors else {})
+        figures = ", ".join(f"{n} thr {out[sid][n]:,.0f} ops/s" for n in by_n)
+        log(f"  {sid:<26} {figures} {errors.get(sid, '')}")
     results["threads"] = out
 
 
@@ -302,23 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the chosen groups, write the reports."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, few repeats (seconds)")
-    ap.add_argument(
-        "--only",
-        action="append",
-        choices=GROUPS,
-        metavar="GROUP",
-        help=f"run only this group (repeatable): {', '.join(GROUPS)}",
-    )
-    ap.add_argument(
-        "--out", type=Path, help="output folder (default benches/results, or its quick/ with --quick)"
-    )
+    ap.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP", help=f"repeatable: {GROUPS}")
+    ap.add_argument("--out", type=Path, help="output folder (default benches/results, or its quick/)")
     ap.add_argument("--subjects", help="comma-separated subject ids (default: all installed)")
-    ap.add_argument(
-        "--traces",
-        type=Path,
-        default=HERE.parent.parent / "shared" / "traces",
-        help="folder of the published traces (default ../shared/traces beside the repository)",
-    )
+    traces = HERE.parent.parent / "shared" / "traces"
+    ap.add_argument("--traces", type=Path, default=traces, help="published traces (default ../shared/traces)")
     ap.add_argument("--no-legacy", action="store_true", help="skip moka-py 0.5.0 (no venv is created)")
     args = ap.parse_args(argv)
 
@@ -326,18 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     if "floor" in groups and "speed" not in groups:
         ap.error("the floor group runs in the speed group's rounds: add --only speed")
     out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
-    if args.quick:
-        cfg = timing.SpeedConfig(target_s=0.002, repeats=3, n_keys=2_000, max_keys=10_000)
-        mem_entries, accesses, zipf, thread_s, thread_rounds = 20_000, 20_000, 20_000, 0.05, 2
-    else:
-        cfg = timing.SpeedConfig()
-        mem_entries, accesses, zipf, thread_s, thread_rounds = (
-            1_000_000,
-            hit_ratio.MAX_ACCESSES,
-            1_000_000,
-            1.0,
-            5,
-        )
+    cfg = timing.SpeedConfig(0.002, 3, 2_000, 10_000) if args.quick else timing.SpeedConfig()
+    sizes = QUICK if args.quick else Sizes()
+    mem_entries, accesses = sizes.memory_entries, sizes.trace_accesses
+    thread_s, thread_rounds = sizes.thread_seconds, sizes.thread_rounds
     wanted = args.subjects.split(",") if args.subjects else None
 
     started = time.perf_counter()
@@ -355,14 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": os.getloadavg()[0],  # the machine may be shared: the report says how busy it was
         "quick": args.quick,
         "groups": groups,
-        "config": {
-            **cfg.__dict__,
-            "memory_entries": mem_entries,
-            "trace_accesses": accesses,
-            "zipf_accesses": zipf,
-            "thread_seconds": thread_s,
-            "thread_rounds": thread_rounds,
-        },
+        "config": {**cfg.__dict__, **sizes.__dict__},
     }
     results: dict[str, Any] = {"meta": meta}
     try:
@@ -387,15 +352,14 @@ def main(argv: list[str] | None = None) -> int:
             run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], mem_entries, results)
         if "hit_ratio" in groups:
             log(f"hit ratio (at most {accesses:,} accesses per trace; get, set on a miss):")
-            run_hit_ratio(
-                ex, [s for s in HIT_RATIO_SUBJECTS if s in subjects], args.traces, accesses, zipf, results
-            )
+            hr_subjects = [s for s in HIT_RATIO_SUBJECTS if s in subjects]
+            run_hit_ratio(ex, hr_subjects, args.traces, accesses, sizes.zipf_accesses, results)
         if "threads" in groups:
             log(f"threads ({thread_s}s per run, {thread_rounds} alternating rounds, median and range):")
             run_threads(ex, [s for s in THREAD_SUBJECTS if s in subjects], thread_s, thread_rounds, results)
         if "loading" in groups:
-            log("loading (benches/loading.py):")
-            run_loading(args.quick, results)
+            log("loading (benches/loading.py: aget_with hit against get_with hit + await, per backend):")
+            results["loading"] = loading.run(quick=args.quick, log=log)
     finally:
         ex.close()
     for sid, info in results.get("subjects", {}).items():

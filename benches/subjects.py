@@ -411,6 +411,10 @@ def _specs() -> dict[str, SubjectSpec]:
 
 SUBJECTS: dict[str, SubjectSpec] = _specs()
 """Every subject the harness knows, by id."""
+OURS = ("rust[tiny_lfu]", "rust[lru]", "pure[tiny_lfu]", "pure[lru]")
+PEERS = tuple(f"{lib}.{c}" for lib in ("cachetools", "cachebox") for c in ("LRUCache", "LFUCache"))
+PEERS += ("lru-dict", "theine")
+"""The peers every group compares (the TTLCache subjects only stand in for the ttl operations)."""
 
 _LOADED: dict[str, Adapter] = {}
 

@@ -19,6 +19,7 @@ Standard library only (and ``subjects``), so the worker runs in moka-py 0.5.0's 
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 import random
@@ -80,19 +81,18 @@ def keyset(name: str, cfg: SpeedConfig) -> list[Any]:
     return _KEYS[ident]
 
 
-class FreshInts:
-    """Ints never used before in this process, for operations that must insert a new key."""
-
-    def __init__(self) -> None:
-        self.next = 1 << 50
-
-    def take(self, n: int) -> list[int]:
-        """``n`` new keys (a stride keeps them from being consecutive)."""
-        start, self.next = self.next, self.next + n * 7
-        return list(range(start, self.next, 7))
+_FRESH = itertools.count(1 << 50, 7)
+"""Ints never used before in this process (a stride keeps them apart), for keys that must be new."""
 
 
-_FRESH = FreshInts()
+def fresh_keys(n: int) -> list[int]:
+    """``n`` keys never seen before."""
+    return list(itertools.islice(_FRESH, n))
+
+
+def batches(keys: list[Any]) -> list[list[Any]]:
+    """``keys`` in whole batches of :data:`BATCH` (the bulk calls' argument)."""
+    return [keys[i : i + BATCH] for i in range(0, len(keys) - BATCH + 1, BATCH)]
 
 
 def _loop(body: str) -> Callable[[Any, list[Any], Any], int]:
@@ -212,7 +212,7 @@ def _fresh_op(method: str) -> Builder:
             return None  # a dict would only grow: no eviction to measure
         cache = _filled(adapter, keyset("int", cfg))
         call = None if cache is None else getattr(adapter, method)(cache)
-        return None if call is None else Prepared(call, [], before=_FRESH.take, keep=[cache])
+        return None if call is None else Prepared(call, [], before=fresh_keys, keep=[cache])
 
     return build
 
@@ -234,7 +234,7 @@ def _emptying_op(bulk: bool) -> Builder:
             return None
         call = target if isinstance(target, Call) else Call("call1", target)
         if bulk:
-            order = [order[i : i + BATCH] for i in range(0, len(order) - BATCH + 1, BATCH)]
+            order = batches(order)
 
         def before(_n: int) -> list[Any]:
             adapter.fill(cache, keys)
@@ -254,11 +254,10 @@ def _bulk_op(method: str) -> Builder:
         target = None if cache is None else getattr(adapter, method)(cache)
         if target is None:
             return None
-        order = keyset("order:int", cfg)
-        batches: list[Any] = [order[i : i + BATCH] for i in range(0, len(order) - BATCH + 1, BATCH)]
+        args: list[Any] = batches(keyset("order:int", cfg))
         if method == "set_many":
-            batches = [dict.fromkeys(b, VALUE) for b in batches]
-        return Prepared(Call("call1", target), batches, keep=[cache], per=BATCH)
+            args = [dict.fromkeys(b, VALUE) for b in args]
+        return Prepared(Call("call1", target), args, keep=[cache], per=BATCH)
 
     return build
 
@@ -327,9 +326,8 @@ BASELINES: dict[str, Call] = {
 
 
 class LocalExecutor:
-    """Runs subjects in this process (and serves a worker's requests).  ``prepare`` returns
-    ``(status, handle, calls per sample)``: ``ok``, ``absent`` (the library lacks the operation)
-    or ``needs-worker`` (the decorator needs ``moka_py`` to select this backend)."""
+    """Runs subjects in this process, and serves a worker's requests: every call is a
+    :meth:`command`, so :class:`RemoteExecutor` only has to carry commands over a pipe."""
 
     name = "local"
 
@@ -337,7 +335,44 @@ class LocalExecutor:
         self.prepared: dict[int, Prepared] = {}
 
     def prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
-        """Set ``subject_id`` up for ``op`` and calibrate it."""
+        """Set ``subject_id`` up for ``op`` and calibrate it: ``(status, handle, calls per sample)``,
+        status ``ok``, ``absent`` (the library lacks the operation) or ``needs-worker`` (the
+        decorator needs ``moka_py`` to select this backend)."""
+        status, handle, n = self.command("prepare", subject=subject_id, op=op, cfg=cfg.__dict__)
+        return status, handle, n
+
+    def measure(self, handle: int) -> float:
+        """One sample: ns/op."""
+        return float(self.command("measure", handle=handle))
+
+    def release(self, handle: int) -> None:
+        """Drop a prepared subject and its cache."""
+        self.command("release", handle=handle)
+
+    def command(self, cmd: str, **args: Any) -> Any:
+        """Run one command here: prepare, measure, release, version, hit_ratio or threads."""
+        if cmd == "prepare":
+            return self._prepare(args["subject"], args["op"], SpeedConfig(**args["cfg"]))
+        if cmd == "measure":
+            return self.prepared[args["handle"]].run_once()
+        if cmd == "release":
+            if (prepared := self.prepared.pop(args["handle"], None)) is not None:
+                prepared.dispose()
+            gc.collect()
+            return None
+        if cmd == "version":
+            return load_adapter(args["subject"]).version()
+        if cmd == "hit_ratio":
+            import hit_ratio
+
+            return hit_ratio.replay_file(args["subject"], args["trace"], args["capacity"])
+        if cmd == "threads":
+            import threads
+
+            return threads.throughput(args["subject"], args["threads"], args["duration"])
+        raise ValueError(f"unknown command {cmd!r}")
+
+    def _prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
         adapter = load_adapter(subject_id)
         prepared = OPS[op][1](adapter, cfg)
         if prepared is None:
@@ -350,34 +385,6 @@ class LocalExecutor:
         self.prepared[handle] = prepared
         return "ok", handle, prepared.n * prepared.passes
 
-    def measure(self, handle: int) -> float:
-        """One sample: ns/op."""
-        return self.prepared[handle].run_once()
-
-    def release(self, handle: int) -> None:
-        """Drop a prepared subject and its cache."""
-        prepared = self.prepared.pop(handle, None)
-        if prepared is not None:
-            prepared.dispose()
-        gc.collect()
-
-    def command(self, cmd: str, **args: Any) -> Any:
-        """Run a named command (version, baseline, hit_ratio, threads) here."""
-        if cmd == "version":
-            return load_adapter(args["subject"]).version()
-        if cmd == "baseline":
-            keys = keyset("order:int", SpeedConfig(**args["cfg"]))[: args["n"]]
-            return timed(BASELINES[args["name"]], keys) / len(keys)
-        if cmd == "hit_ratio":
-            import hit_ratio
-
-            return hit_ratio.replay_file(args["subject"], args["trace"], args["capacity"])
-        if cmd == "threads":
-            import threads
-
-            return threads.throughput(args["subject"], args["threads"], args["duration"])
-        raise ValueError(f"unknown command {cmd!r}")
-
     def close(self) -> None:
         """Nothing to stop."""
 
@@ -388,23 +395,16 @@ def isolated_env() -> dict[str, str]:
 
 
 class RemoteExecutor(LocalExecutor):
-    """The same calls, answered by a worker process (``python timing.py --worker``) over JSON lines."""
+    """The same commands, answered by a worker process (``python timing.py --worker``), JSON lines."""
 
-    def __init__(
-        self, name: str, python: str, env: dict[str, str] | None = None, isolated: bool = False
-    ) -> None:
+    def __init__(self, name: str, python: str, env: dict[str, str]) -> None:
         self.name = name
-        full_env = {
-            **(isolated_env() if isolated else os.environ),
-            **(env or {}),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
         self.proc = subprocess.Popen(
             [python, os.path.abspath(__file__), "--worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env=full_env,
+            env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
         )
 
     def command(self, cmd: str, **args: Any) -> Any:
@@ -419,19 +419,6 @@ class RemoteExecutor(LocalExecutor):
         if not reply["ok"]:
             raise RuntimeError(f"worker {self.name}: {reply['error']}")
         return reply["result"]
-
-    def prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
-        """Prepare in the worker."""
-        status, handle, n = self.command("prepare", subject=subject_id, op=op, cfg=cfg.__dict__)
-        return status, handle, n
-
-    def measure(self, handle: int) -> float:
-        """One sample in the worker."""
-        return float(self.command("measure", handle=handle))
-
-    def release(self, handle: int) -> None:
-        """Release in the worker."""
-        self.command("release", handle=handle)
 
     def close(self) -> None:
         """Ask the worker to exit and wait for it."""
@@ -461,14 +448,7 @@ def serve() -> None:
     for line in filter(str.strip, sys.stdin):
         request = json.loads(line)
         try:
-            cmd = request.pop("cmd")
-            if cmd == "prepare":
-                result: Any = local.prepare(request["subject"], request["op"], SpeedConfig(**request["cfg"]))
-            elif cmd in ("measure", "release"):
-                result = getattr(local, cmd)(request["handle"])
-            else:
-                result = local.command(cmd, **request)
-            reply = {"ok": True, "result": result}
+            reply = {"ok": True, "result": local.command(request.pop("cmd"), **request)}
         except Exception as exc:  # reported to the harness, which marks the subject as failed
             reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         out.write(json.dumps(reply) + "\n")
@@ -537,13 +517,10 @@ def run_speed(
 
 def run_baselines(cfg: SpeedConfig) -> dict[str, float]:
     """Median ns/op of the loop shapes alone (no cache), in this process."""
-    n = max(1_000, min(cfg.max_keys, int(cfg.target_s * 1e9 / 20)))
-    local = LocalExecutor()
+    keys = keyset("order:int", cfg)[: max(1_000, min(cfg.max_keys, int(cfg.target_s * 1e9 / 20)))]
     return {
-        name: statistics.median(
-            local.command("baseline", name=name, n=n, cfg=cfg.__dict__) for _ in range(cfg.repeats)
-        )
-        for name in BASELINES
+        name: statistics.median(timed(call, keys) / len(keys) for _ in range(cfg.repeats))
+        for name, call in BASELINES.items()
     }
 
 
