@@ -23,11 +23,12 @@ from typing import IO, Any
 from subjects import load_adapter
 from timing import Executor, SpeedConfig, stop_worker
 
-__all__ = ["FLOOR_OP", "MOKA", "FloorExecutor", "Floors", "build", "least_id", "moka_id"]
-
 CRATE = Path(__file__).resolve().parent / "moka_floor"
 MOKA = "0.12.16"
 """The version ``packages/moka-py-rust`` pins (and ``moka_floor/Cargo.toml`` with it)."""
+POLICIES = ("tiny_lfu", "lru")
+IDS = {"moka": "moka-alone[{}]", "least": "least-binding[{}]"}
+"""The speed rounds' ids of moka alone and of the least binding (a ``subjects.SUBJECTS`` entry)."""
 
 FLOOR_OP = {
     "get_hit_int": "get_hit_int",
@@ -49,57 +50,16 @@ figure, and a decorator hit is a ``get`` hit."""
 Log = Callable[[str], None]
 
 
-def _cargo(args: list[str], log: Log) -> bool:
-    proc = subprocess.run(["cargo", *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        log(f"  cargo {' '.join(args[:2])} failed:\n{tail}")
-        return False
-    return True
-
-
 def build(log: Log) -> tuple[Path | None, list[str]]:
     """Build the binary (release); returns its path, or ``None`` and a note on why not."""
     if shutil.which("cargo") is None:
         return None, ["skipped: cargo is not installed"]
-    if _cargo(["build", "--release", "--quiet", "--manifest-path", str(CRATE / "Cargo.toml")], log):
-        return CRATE / "target" / "release" / "moka-floor", []
-    return None, [f"moka {MOKA} build failed"]
-
-
-def _panic_message(stderr: str) -> str:
-    """The message of a Rust panic (the line after ``panicked at``), else the last line."""
-    lines = stderr.strip().splitlines() or ["?"]
-    for i, line in enumerate(lines[:-1]):
-        if " panicked at " in line:
-            return lines[i + 1]
-    return lines[-1]
-
-
-def _args(cfg: SpeedConfig) -> list[str]:
-    # moka alone runs a loop in tens of ns: allow enough keys for a target_s loop at 25 ns/op.
-    max_keys = max(cfg.max_keys, round(cfg.target_s * 1e9 / 25))
-    return [
-        "--target-s",
-        str(cfg.target_s),
-        "--n-keys",
-        str(cfg.n_keys),
-        "--max-keys",
-        str(max_keys),
-    ]
-
-
-POLICIES = ("tiny_lfu", "lru")
-
-
-def moka_id(policy: str) -> str:
-    """The speed group's id for moka alone under ``policy``."""
-    return f"moka-alone[{policy}]"
-
-
-def least_id(policy: str) -> str:
-    """The id of the least binding under ``policy`` (a ``subjects.SUBJECTS`` entry)."""
-    return f"least-binding[{policy}]"
+    cmd = ["cargo", "build", "--release", "--quiet", "--manifest-path", str(CRATE / "Cargo.toml")]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        log("  cargo build failed:\n" + "\n".join(proc.stderr.strip().splitlines()[-5:]))
+        return None, [f"moka {MOKA} build failed"]
+    return CRATE / "target" / "release" / "moka-floor", []
 
 
 class FloorExecutor(Executor):
@@ -114,8 +74,10 @@ class FloorExecutor(Executor):
         self.name = f"moka_floor {MOKA}"
         # A file, not a pipe: a pipe nobody reads could fill.  Closed by close().
         self.stderr: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        # moka alone runs a loop in tens of ns: allow enough keys for a target_s loop at 25 ns/op.
+        max_keys = max(cfg.max_keys, round(cfg.target_s * 1e9 / 25))
         self.proc = subprocess.Popen(
-            [str(binary), "--serve", *_args(cfg)],
+            [str(binary), str(cfg.target_s), str(cfg.n_keys), str(max_keys)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -130,10 +92,12 @@ class FloorExecutor(Executor):
             line = self.proc.stdout.readline()
         except OSError:
             line = ""
-        if not line:
+        if not line:  # a panic: its message is the line after "panicked at"
             code = self.proc.wait()
             self.stderr.seek(0)
-            raise RuntimeError(f"{self.name} exited (code {code}): {_panic_message(self.stderr.read())}")
+            lines = self.stderr.read().strip().splitlines() or ["?"]
+            at = next((i + 1 for i, x in enumerate(lines[:-1]) if " panicked at " in x), -1)
+            raise RuntimeError(f"{self.name} exited (code {code}): {lines[at]}")
         reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
             raise RuntimeError(f"{self.name}: {reply['error']}")
@@ -175,15 +139,13 @@ class Floors:
         self.owner: dict[str, Executor] = {}
         if binary is not None:
             ex = FloorExecutor(binary, cfg)
-            self.owner = {moka_id(p): ex for p in POLICIES}
-        self.least_ids: list[str] = []
-        for p in POLICIES:
-            try:
-                load_adapter(least_id(p)).version()
-                self.least_ids.append(least_id(p))
-            except ImportError as exc:
-                self.notes.append(f"least binding not measured: {exc}")
-                break
+            self.owner = {IDS["moka"].format(p): ex for p in POLICIES}
+        self.least_ids = [IDS["least"].format(p) for p in POLICIES]
+        try:
+            load_adapter(self.least_ids[0]).version()
+        except ImportError as exc:
+            self.notes.append(f"least binding not measured: {exc}")
+            self.least_ids = []
         self.figures: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"moka": {}, "least": {}}
 
     def subject_ids(self, op: str) -> list[str]:
@@ -193,16 +155,16 @@ class Floors:
     def record(self, op: str, results: dict[str, dict[str, Any]], log: Log) -> None:
         """Move this operation's floor results out of ``results``."""
         shown: list[str] = []
-        for kind, ident in (("moka", moka_id), ("least", least_id)):
+        for kind, ident in IDS.items():
             for p in POLICIES:
-                res = results.pop(ident(p), None)
-                if res is None:
+                sid = ident.format(p)
+                if (res := results.pop(sid, None)) is None:
                     continue
                 if "median_ns" not in res:
-                    self.notes.append(f"{ident(p)} {op}: {res.get('error', 'no samples')}")
+                    self.notes.append(f"{sid} {op}: {res.get('error', 'no samples')}")
                     continue
                 self.figures[kind].setdefault(op, {})[p] = {k: res[k] for k in ("median_ns", "samples", "n")}
-                shown.append(f"{ident(p)} {res['median_ns']:.0f}")
+                shown.append(f"{sid} {res['median_ns']:.0f}")
         if shown:
             log(f"  {'':<15} floors ns/op: " + ", ".join(shown))
 

@@ -1,27 +1,17 @@
 //! moka-floor: what the `moka` crate alone costs per operation.
 //!
-//! The cache is built the way the moka-py Rust backend builds it
-//! (`packages/moka-py-rust/src/cache.rs`): `build_with_hasher` with a hasher that hands
-//! back a pre-mixed 64-bit key hash, an `expire_after` per-entry expiry, the
-//! `tiny_lfu` or `lru` policy, capacity 10,000, and `time_to_live(60 s)` for the ttl
-//! operation. Keys are `u64` (already the mixed hash, as the backend's keys write
-//! theirs) and values are `u64`, so no key or value wrapper is measured: only moka.
+//! The cache is built the way the moka-py Rust backend builds it (`backend_like.rs`): the
+//! pass-through hasher, the per-entry expiry, the policy, capacity `n_keys` and
+//! `time_to_live(60 s)` for the ttl operation. Keys are `u64` (already the mixed hash, as the
+//! backend's keys write theirs) and values `u64`, so only moka is measured. The method is
+//! `benches/timing.py`'s: loops calibrated to about `target_s`, the cache settled before each
+//! loop, the keys a loop consumes made (or the cache refilled) before it, untimed.
 //!
-//! The operations and the method are those of `benches/timing.py`: calibrated loops
-//! of about `--target-s`, `--repeats` loops per subject, median ns/op, the cache
-//! settled with `run_pending_tasks()` before each loop, keys that a loop consumes
-//! made (or the cache refilled) before it, untimed.
+//! It serves `benches/floor.py` one command per stdin line, so moka alone runs in the same
+//! alternating rounds as the Python subjects: `prepare OP POLICY` (replies `{"handle": H, "n":
+//! N}`), `measure H` (`{"ns": X}`, ns/op), `release H` (`{"ok": true}`), else `{"error": ..}`.
 //!
-//! It answers one command per stdin line, so that the harness times moka alone in the
-//! same alternating rounds as the Python subjects (`benches/floor.py`, `FloorExecutor`):
-//!
-//! * `prepare OP POLICY`: build, fill and calibrate; replies `{"handle": H, "n": N}`;
-//! * `measure H`: one loop; replies `{"ns": X}` (ns/op);
-//! * `release H`: drop it; replies `{"ok": true}`;
-//!
-//! and `{"error": "..."}` to a command it cannot run.
-//!
-//! Usage: `moka-floor --serve [--target-s S] [--n-keys N] [--max-keys N]`
+//! Usage: `moka-floor [TARGET_S [N_KEYS [MAX_KEYS]]]`
 
 mod backend_like;
 
@@ -35,16 +25,16 @@ use std::time::{Duration, Instant};
 
 const SEED: u64 = 20_240_531;
 const VALUE: u64 = 7;
-const TTL: Duration = Duration::from_secs(60);
 
 type Moka = Cache<u64, u64, PassThrough>;
 
 fn new_cache(policy: &str, capacity: u64, ttl: Option<Duration>) -> Moka {
+    let policy = match policy {
+        "lru" => EvictionPolicy::lru(),
+        _ => EvictionPolicy::tiny_lfu(),
+    };
     let mut builder = Cache::builder()
-        .eviction_policy(match policy {
-            "lru" => EvictionPolicy::lru(),
-            _ => EvictionPolicy::tiny_lfu(),
-        })
+        .eviction_policy(policy)
         .expire_after(NoPerEntryDeadline)
         .max_capacity(capacity);
     if let Some(d) = ttl {
@@ -59,8 +49,6 @@ fn fill(cache: &Moka, keys: &[u64]) {
     }
     cache.run_pending_tasks();
 }
-
-// --------------------------------------------------------------------------------- keys
 
 /// A small seeded generator (splitmix64): the key shapes matter here, not their values.
 struct Rng(u64);
@@ -94,28 +82,7 @@ fn int_keys(n: usize, salt: u64) -> Vec<u64> {
     out
 }
 
-/// `len` uniform draws over `universe`.
-fn access_order(universe: &[u64], len: usize, salt: u64) -> Vec<u64> {
-    let mut rng = Rng::new(salt + 7);
-    (0..len)
-        .map(|_| universe[rng.below(universe.len())])
-        .collect()
-}
-
-/// Ints never used before (from 2**50 with a stride, as `timing.FreshInts`), mixed.
-struct Fresh(u64);
-
-impl Fresh {
-    fn take(&mut self, n: usize) -> Vec<u64> {
-        let start = self.0;
-        self.0 += 7 * n as u64;
-        (0..n as u64).map(|i| fmix64(start + 7 * i)).collect()
-    }
-}
-
-// ---------------------------------------------------------------------------- operations
-
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Op {
     Get,
     GetWith,
@@ -123,46 +90,32 @@ enum Op {
     Remove,
 }
 
-/// One timed loop over `keys`; returns the elapsed time.
-fn timed(op: Op, cache: &Moka, keys: &[u64]) -> Duration {
+/// One timed loop over `keys`, in ns.
+fn timed(op: Op, cache: &Moka, keys: &[u64]) -> f64 {
     let t0 = Instant::now();
     match op {
-        Op::Get => {
-            for k in keys {
-                black_box(cache.get(k));
-            }
-        }
+        Op::Get => keys.iter().for_each(|k| {
+            black_box(cache.get(k));
+        }),
         // How a get_with binding serves a hit: one `get`; `get_with` only on a miss.
-        Op::GetWith => {
-            for &k in keys {
-                let v = match cache.get(&k) {
-                    Some(v) => v,
-                    None => cache.get_with(k, || VALUE),
-                };
-                black_box(v);
-            }
-        }
-        Op::Insert => {
-            for &k in keys {
-                cache.insert(k, VALUE);
-            }
-        }
-        Op::Remove => {
-            for k in keys {
-                black_box(cache.remove(k));
-            }
-        }
+        Op::GetWith => keys.iter().for_each(|&k| {
+            black_box(cache.get(&k).unwrap_or_else(|| cache.get_with(k, || VALUE)));
+        }),
+        Op::Insert => keys.iter().for_each(|&k| cache.insert(k, VALUE)),
+        Op::Remove => keys.iter().for_each(|k| {
+            black_box(cache.remove(k));
+        }),
     }
-    t0.elapsed()
+    t0.elapsed().as_nanos() as f64
 }
 
 /// How each loop gets its keys.
 enum Keys {
     /// The first `n` of a fixed access order.
     Order(Vec<u64>),
-    /// `n` keys never seen before (set_evict).
-    Fresh,
-    /// Refill these before each loop and remove them all in this order (remove).
+    /// `n` keys never seen before (set_evict), from 2**50 with a stride (as `timing.fresh_keys`).
+    Fresh(u64),
+    /// Refill `stored` before each loop and remove them all in `order` (remove).
     Refill { stored: Vec<u64>, order: Vec<u64> },
 }
 
@@ -172,51 +125,42 @@ struct Prepared {
     keys: Keys,
     n: usize,
     /// Loops summed into one sample: a `Refill` loop has a fixed length, so it is the number
-    /// of loops, not their length, that makes a sample last about `--target-s`.
+    /// of loops, not their length, that makes a sample last about the target.
     passes: usize,
 }
 
 impl Prepared {
-    /// One sample: `passes` loops; ns/op over all of them.
-    fn run_once(&mut self, n: usize, fresh: &mut Fresh) -> f64 {
-        let (mut total, mut calls) = (0.0, 0usize);
+    /// One sample: `passes` loops of `n` calls; ns/op over all of them.
+    fn run_once(&mut self, n: usize) -> f64 {
+        let (mut total, mut calls) = (0.0, 0);
         for _ in 0..self.passes {
-            let (ns, len) = self.run_loop(n, fresh);
-            total += ns;
-            calls += len;
+            let fresh;
+            let keys: &[u64] = match &mut self.keys {
+                Keys::Order(order) => &order[..n.min(order.len())],
+                Keys::Fresh(next) => {
+                    fresh = (0..n as u64)
+                        .map(|i| fmix64(*next + 7 * i))
+                        .collect::<Vec<_>>();
+                    *next += 7 * n as u64;
+                    &fresh
+                }
+                Keys::Refill { stored, order } => {
+                    fill(&self.cache, stored);
+                    order
+                }
+            };
+            self.cache.run_pending_tasks();
+            total += timed(self.op, &self.cache, keys);
+            calls += keys.len();
         }
         total / calls as f64
     }
 
-    /// One loop: its time in ns and its number of calls.
-    fn run_loop(&mut self, n: usize, fresh: &mut Fresh) -> (f64, usize) {
-        let owned;
-        let keys: &[u64] = match &self.keys {
-            Keys::Order(order) => {
-                self.cache.run_pending_tasks();
-                &order[..n.min(order.len())]
-            }
-            Keys::Fresh => {
-                owned = fresh.take(n);
-                self.cache.run_pending_tasks();
-                &owned
-            }
-            Keys::Refill { stored, order } => {
-                fill(&self.cache, stored);
-                order
-            }
-        };
-        (
-            timed(self.op, &self.cache, keys).as_nanos() as f64,
-            keys.len(),
-        )
-    }
-
-    fn calibrate(&mut self, cfg: &Config, fresh: &mut Fresh) {
+    fn calibrate(&mut self, cfg: &Config) {
         if let Keys::Refill { order, .. } = &self.keys {
             self.n = order.len();
-            self.run_once(self.n, fresh); // warm up
-            let ns = self.run_once(self.n, fresh).max(1.0) * self.n as f64;
+            self.run_once(self.n); // warm up
+            let ns = self.run_once(self.n).max(1.0) * self.n as f64;
             let most = (cfg.max_keys / self.n.max(1)).max(1);
             self.passes = ((cfg.target_s * 1e9 / ns).round() as usize).clamp(1, most);
             return;
@@ -224,14 +168,13 @@ impl Prepared {
         // Grow the probe until it lasts a tenth of the target, so one slow housekeeping
         // run in a short probe cannot shrink the loop (moka alone is fast).
         let mut probe = 2_000.min(cfg.max_keys);
-        self.run_once(probe, fresh); // warm up
-        let mut ns = self.run_once(probe, fresh).max(1.0);
+        self.run_once(probe); // warm up
+        let mut ns = self.run_once(probe).max(1.0);
         while ns * (probe as f64) < cfg.target_s * 1e8 && probe < cfg.max_keys {
             probe = (probe * 4).min(cfg.max_keys);
-            ns = self.run_once(probe, fresh).max(1.0);
+            ns = self.run_once(probe).max(1.0);
         }
-        let n = (cfg.target_s * 1e9 / ns).round() as usize;
-        self.n = n.clamp(probe / 2, cfg.max_keys);
+        self.n = ((cfg.target_s * 1e9 / ns).round() as usize).clamp(probe / 2, cfg.max_keys);
     }
 }
 
@@ -241,20 +184,8 @@ struct Config {
     max_keys: usize,
 }
 
-const OPS: [&str; 7] = [
-    "get_hit_int",
-    "get_miss_int",
-    "set_replace",
-    "set_evict",
-    "get_with_hit",
-    "remove",
-    "get_hit_ttl",
-];
-
-const POLICIES: [&str; 2] = ["tiny_lfu", "lru"];
-
-/// Panics unless `probe` finds exactly `expect` of `keys`: the loop must time the
-/// shape it claims (every hit a hit, every miss a miss).
+/// Panics unless exactly `expect` of `keys` are in `cache`: the loop must time the shape it
+/// claims (every hit a hit, every miss a miss).
 fn check_hits(cache: &Moka, keys: &[u64], expect: usize, what: &str) {
     let found = keys.iter().filter(|&k| cache.get(k).is_some()).count();
     assert_eq!(
@@ -265,31 +196,41 @@ fn check_hits(cache: &Moka, keys: &[u64], expect: usize, what: &str) {
     );
 }
 
-fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
+/// The cache and keys of one operation, or `None` for an operation or policy it does not know.
+fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Option<Prepared> {
+    if !["tiny_lfu", "lru"].contains(&policy) {
+        return None;
+    }
     let n = cfg.n_keys;
-    let stored = int_keys(n, 1);
-    // A cache of capacity n holding `keys` (all of them: checked).
     let filled = |keys: &[u64], ttl| {
         let cache = new_cache(policy, n as u64, ttl);
         fill(&cache, keys);
         check_hits(&cache, keys, n, op_name);
         cache
     };
-    let make = |ttl| filled(&stored, ttl);
-    let order = |universe: &[u64], salt| access_order(universe, cfg.max_keys, salt);
+    // `max_keys` uniform draws over `universe`.
+    let order = |universe: &[u64], salt: u64| {
+        let mut rng = Rng::new(salt + 7);
+        let draws = (0..cfg.max_keys).map(|_| universe[rng.below(universe.len())]);
+        Keys::Order(draws.collect())
+    };
+    let stored = int_keys(n, 1);
     let (op, cache, keys) = match op_name {
-        "get_hit_int" => (Op::Get, make(None), Keys::Order(order(&stored, 1))),
+        "get_hit_int" => (Op::Get, filled(&stored, None), order(&stored, 1)),
         "get_miss_int" => {
             let missing = int_keys(n, 3);
-            let cache = make(None);
+            let cache = filled(&stored, None);
             check_hits(&cache, &missing, 0, op_name);
-            (Op::Get, cache, Keys::Order(order(&missing, 3)))
+            (Op::Get, cache, order(&missing, 3))
         }
-        "set_replace" => (Op::Insert, make(None), Keys::Order(order(&stored, 1))),
-        "set_evict" => (Op::Insert, make(None), Keys::Fresh),
-        "get_with_hit" => (Op::GetWith, make(None), Keys::Order(order(&stored, 1))),
-        "get_hit_ttl" => (Op::Get, make(Some(TTL)), Keys::Order(order(&stored, 1))),
-        // The cache has every other operation's size (the harness's `_remove`).
+        "set_replace" => (Op::Insert, filled(&stored, None), order(&stored, 1)),
+        "set_evict" => (Op::Insert, filled(&stored, None), Keys::Fresh(1 << 50)),
+        "get_with_hit" => (Op::GetWith, filled(&stored, None), order(&stored, 1)),
+        "get_hit_ttl" => {
+            let cache = filled(&stored, Some(Duration::from_secs(60)));
+            (Op::Get, cache, order(&stored, 1))
+        }
+        // A cache of every other operation's size, emptied in a shuffled order (as `timing.py`).
         "remove" => {
             let stored = int_keys(n, 5);
             let mut order = stored.clone();
@@ -300,88 +241,61 @@ fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Prepared {
             let cache = filled(&stored, None);
             (Op::Remove, cache, Keys::Refill { stored, order })
         }
-        other => panic!("unknown operation {other:?}"),
+        _ => return None,
     };
-    Prepared {
+    Some(Prepared {
         op,
         cache,
         keys,
         n: 0,
         passes: 1,
-    }
+    })
 }
 
-fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> T {
-    value
-        .parse()
-        .unwrap_or_else(|_| panic!("bad value for {flag}: {value}"))
-}
-
-fn parse_args() -> Config {
-    let mut cfg = Config {
-        target_s: 0.1,
-        n_keys: 10_000,
-        max_keys: 1 << 22,
+fn main() {
+    let args: Vec<f64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap_or_else(|_| panic!("not a number: {a}")))
+        .collect();
+    let arg = |i: usize, default: f64| args.get(i).copied().unwrap_or(default);
+    let cfg = Config {
+        target_s: arg(0, 0.1),
+        n_keys: arg(1, 10_000.0) as usize,
+        max_keys: (arg(2, 4_194_304.0) as usize).max(2),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        if flag == "--serve" {
-            continue; // the only mode
-        }
-        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--target-s" => cfg.target_s = parse(flag, value),
-            "--n-keys" => cfg.n_keys = parse(flag, value),
-            "--max-keys" => cfg.max_keys = parse(flag, value),
-            _ => panic!("unknown option {flag}"),
-        }
-    }
-    assert!(cfg.n_keys > 0 && cfg.max_keys >= 2);
-    cfg
-}
-
-/// The `--serve` loop: one command per stdin line, one JSON reply per stdout line.
-fn serve(cfg: &Config) {
-    let mut fresh = Fresh(1 << 50);
     let mut prepared: Vec<Option<Prepared>> = Vec::new();
-    let stdout = std::io::stdout();
+    let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
         let line = line.expect("stdin");
         let words: Vec<&str> = line.split_whitespace().collect();
-        let handle = |w: Option<&&str>| w.and_then(|h| h.parse::<usize>().ok());
         let reply = match words.as_slice() {
             [] => continue,
-            ["prepare", op, policy] if OPS.contains(op) && POLICIES.contains(policy) => {
-                let mut p = prepare(op, policy, cfg);
-                p.calibrate(cfg, &mut fresh);
-                let n = p.n * p.passes;
-                prepared.push(Some(p));
-                format!("{{\"handle\": {}, \"n\": {n}}}", prepared.len() - 1)
+            ["prepare", op, policy] => match prepare(op, policy, &cfg) {
+                Some(mut p) => {
+                    p.calibrate(&cfg);
+                    let n = p.n * p.passes;
+                    prepared.push(Some(p));
+                    format!("{{\"handle\": {}, \"n\": {n}}}", prepared.len() - 1)
+                }
+                None => "{\"error\": \"unknown operation or policy\"}".to_string(),
+            },
+            [cmd @ ("measure" | "release"), h] => {
+                match h.parse::<usize>().ok().and_then(|h| prepared.get_mut(h)) {
+                    Some(slot @ Some(_)) if *cmd == "release" => {
+                        *slot = None;
+                        "{\"ok\": true}".to_string()
+                    }
+                    Some(Some(p)) => {
+                        let n = p.n;
+                        format!("{{\"ns\": {:.3}}}", p.run_once(n))
+                    }
+                    _ => "{\"error\": \"no such handle\"}".to_string(),
+                }
             }
-            ["measure", _] => match handle(words.get(1)).and_then(|h| prepared.get_mut(h)) {
-                Some(Some(p)) => {
-                    let n = p.n;
-                    format!("{{\"ns\": {:.3}}}", p.run_once(n, &mut fresh))
-                }
-                _ => "{\"error\": \"no such handle\"}".to_string(),
-            },
-            ["release", _] => match handle(words.get(1)).and_then(|h| prepared.get_mut(h)) {
-                Some(slot @ Some(_)) => {
-                    *slot = None;
-                    "{\"ok\": true}".to_string()
-                }
-                _ => "{\"error\": \"no such handle\"}".to_string(),
-            },
             _ => "{\"error\": \"unknown command\"}".to_string(),
         };
-        let mut out = stdout.lock();
         writeln!(out, "{reply}")
             .and_then(|()| out.flush())
             .expect("stdout");
     }
-}
-
-fn main() {
-    serve(&parse_args());
 }
