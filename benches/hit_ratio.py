@@ -32,8 +32,6 @@ if __package__ in (None, ""):
 
 from subjects import load_adapter
 
-__all__ = ["CREDITS", "REAL", "belady", "family", "prepare_traces", "replay_file"]
-
 REAL = (
     "lirs-loop",
     "lirs-multi2",

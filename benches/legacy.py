@@ -11,21 +11,14 @@ standard library and the ``subjects`` adapters.  The venv is reused while its
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["LEGACY_VERSION", "VENV", "legacy_python"]
-
 LEGACY_VERSION = "0.5.0"
 VENV = Path(__file__).resolve().parent / f".venv-moka-py-{LEGACY_VERSION}"
-
-
-def _python_in(venv: Path) -> Path:
-    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
 def _installed_version(python: Path) -> str | None:
@@ -45,34 +38,24 @@ def _run(cmd: list[str], log: Callable[[str], None]) -> bool:
 def legacy_python(log: Callable[[str], None] = print) -> str | None:
     """The interpreter of the moka-py 0.5.0 venv, creating it if needed; ``None`` if that fails.
 
-    The venv is built from the interpreter running the harness (``sys.executable``), so both
-    run the same Python version.  ``pip`` is used when the venv has it, else ``uv``.
+    The venv is built from the interpreter running the harness (``sys.executable``), so both run
+    the same Python version: by ``uv`` when it is installed (nox's venvs have no ``pip``), else by
+    ``venv`` and ``pip``.
     """
-    python = _python_in(VENV)
+    python = VENV / "bin" / "python"
     if python.exists() and _installed_version(python) == LEGACY_VERSION:
         return str(python)
     log(f"  creating {VENV} with moka-py=={LEGACY_VERSION}")
-    if VENV.exists():
-        shutil.rmtree(VENV)
+    shutil.rmtree(VENV, ignore_errors=True)
     requirement = f"moka-py=={LEGACY_VERSION}"
-    uv = shutil.which("uv")
-    if _run([sys.executable, "-m", "venv", str(VENV)], log) and python.exists():
-        has_pip = subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode == 0
-        if has_pip:
-            ok = _run(
-                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
-                log,
-            )
-        elif uv:
-            ok = _run([uv, "pip", "install", "--quiet", "--python", str(python), requirement], log)
-        else:
-            ok = False
-    elif uv:
+    if uv := shutil.which("uv"):
         ok = _run([uv, "venv", "--python", sys.executable, str(VENV)], log) and _run(
             [uv, "pip", "install", "--quiet", "--python", str(python), requirement], log
         )
     else:
-        ok = False
+        ok = _run([sys.executable, "-m", "venv", str(VENV)], log) and _run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement], log
+        )
     if ok and _installed_version(python) == LEGACY_VERSION:
         return str(python)
     log(f"  moka-py {LEGACY_VERSION} is unavailable: its results will be missing")

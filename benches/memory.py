@@ -34,19 +34,11 @@ if __package__ in (None, ""):
 
 from subjects import load_adapter
 
-__all__ = ["measure_in_subprocess", "measure_here"]
-
 
 def rss_bytes() -> int:
-    """Current resident set size of this process (Linux; elsewhere the peak, from ``resource``)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
+    """Current resident set size of this process (Linux)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _identity(x: Any) -> Any:
@@ -57,13 +49,9 @@ def measure_here(subject_id: str, entries: int) -> dict[str, Any]:
     """Fill one cache with ``entries`` entries in this process; return the RSS growth per entry."""
     adapter = load_adapter(subject_id)
     keys = list(range(10**9, 10**9 + entries))
-    probe = adapter.new_cache(16)
-    wrapper = None
-    if probe is None:
-        wrapper = adapter.decorate(_identity, 16, None)
-        if wrapper is None:
-            raise ValueError(f"{subject_id} has no cache to measure")
-    del probe, wrapper
+    # A first small cache, so the library's one-time allocations come before the first reading.
+    if adapter.new_cache(16) is None and adapter.decorate(_identity, 16, None) is None:
+        raise ValueError(f"{subject_id} has no cache to measure")
     gc.collect()
     before = rss_bytes()
     cache = adapter.new_cache(entries)
@@ -96,15 +84,8 @@ def measure_in_subprocess(
     ``env`` replaces the environment (the moka-py 0.5.0 run must not inherit a ``PYTHONPATH``
     that points at the code under test); ``None`` inherits this process's.
     """
-    full_env = dict(os.environ) if env is None else env
-    proc = subprocess.run(
-        [python, os.path.abspath(__file__), subject_id, str(entries)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-        check=False,
-    )
+    cmd = [python, os.path.abspath(__file__), subject_id, str(entries)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise RuntimeError(f"memory run for {subject_id} failed: {tail[0]}")

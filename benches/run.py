@@ -100,13 +100,11 @@ class Executors:
         if key == "legacy" and self.legacy_python is None:
             return None
         if key not in self.workers:
-            self.workers[key] = (
-                timing.RemoteExecutor("moka-py 0.5.0 venv", self.legacy_python, timing.isolated_env())
-                if key == "legacy" and self.legacy_python
-                else timing.RemoteExecutor(
-                    f"MOKA_PY_BACKEND={key}", sys.executable, {**os.environ, "MOKA_PY_BACKEND": key}
-                )
-            )
+            env = {**os.environ, "MOKA_PY_BACKEND": key}
+            name, python = f"MOKA_PY_BACKEND={key}", sys.executable
+            if key == "legacy":
+                name, python, env = "moka-py 0.5.0 venv", self.legacy_python or "", timing.isolated_env()
+            self.workers[key] = timing.RemoteExecutor(name, python, env)
         return self.workers[key]
 
     def for_subject(self, subject: str, op: str = "") -> timing.Executor | None:
@@ -131,16 +129,11 @@ def discover(ex: Executors, wanted: list[str] | None) -> dict[str, dict[str, Any
         if (wanted and sid not in wanted) or spec.group == "floor":
             continue
         try:
-            if spec.home == "legacy":
-                w = ex.worker("legacy")
-                if w is None:
-                    raise ImportError("moka-py 0.5.0 venv unavailable")
-                version = w.command("version", subject=sid)
-                where = "moka-py 0.5.0 venv"
-            else:
-                version = load_adapter(sid).version()
-                where = "harness process"
+            if (executor := ex.for_subject(sid)) is None:
+                raise ImportError("moka-py 0.5.0 venv unavailable")
+            version = executor.command("version", subject=sid)
             label = load_adapter(sid).label if spec.home == "local" else f"moka-py 0.5.0 [{spec.policy}]"
+            where = "harness process" if executor is ex.local else executor.name
             found[sid] = {"label": label, "version": version, "where": where, "group": spec.group}
         except Exception as exc:  # not installed or broken: reported and skipped
             log(f"  skip {sid}: {type(exc).__name__}: {exc}")
@@ -308,8 +301,6 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
     cfg = timing.SpeedConfig(0.002, 3, 2_000, 10_000) if args.quick else timing.SpeedConfig()
     sizes = QUICK if args.quick else Sizes()
-    mem_entries, accesses = sizes.memory_entries, sizes.trace_accesses
-    thread_s, thread_rounds = sizes.thread_seconds, sizes.thread_rounds
     wanted = args.subjects.split(",") if args.subjects else None
 
     started = time.perf_counter()
@@ -335,43 +326,37 @@ def main(argv: list[str] | None = None) -> int:
         results["subject_order"] = order = list(subjects)
         log("subjects: " + ", ".join(order))
         if "speed" in groups:
-            floors = None
             if "floor" in groups:
                 log("moka alone (benches/moka_floor): building; it runs in the speed rounds")
-                floors = floor.Floors(cfg, log)
+            floors = floor.Floors(cfg, log) if "floor" in groups else None
             try:
                 log("speed (median ns/op, alternating order):")
                 run_speed(ex, order, cfg, results, floors)
             finally:
                 if floors is not None:
                     floors.close()
-            if floors is not None:
-                results["floor"] = floors.results()
+                    results["floor"] = floors.results()
         if "memory" in groups:
-            log(f"memory ({mem_entries:,} entries, fresh process each):")
-            run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], mem_entries, results)
+            log(f"memory ({sizes.memory_entries:,} entries, fresh process each):")
+            run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], sizes.memory_entries, results)
         if "hit_ratio" in groups:
-            log(f"hit ratio (at most {accesses:,} accesses per trace; get, set on a miss):")
+            log(f"hit ratio (at most {sizes.trace_accesses:,} accesses per trace; get, set on a miss):")
             hr_subjects = [s for s in HIT_RATIO_SUBJECTS if s in subjects]
-            run_hit_ratio(ex, hr_subjects, args.traces, accesses, sizes.zipf_accesses, results)
+            run_hit_ratio(ex, hr_subjects, args.traces, sizes.trace_accesses, sizes.zipf_accesses, results)
         if "threads" in groups:
-            log(f"threads ({thread_s}s per run, {thread_rounds} alternating rounds, median and range):")
-            run_threads(ex, [s for s in THREAD_SUBJECTS if s in subjects], thread_s, thread_rounds, results)
+            log(f"threads ({sizes.thread_seconds}s per run, {sizes.thread_rounds} alternating rounds):")
+            thr_subjects = [s for s in THREAD_SUBJECTS if s in subjects]
+            run_threads(ex, thr_subjects, sizes.thread_seconds, sizes.thread_rounds, results)
         if "loading" in groups:
             log("loading (benches/loading.py: aget_with hit against get_with hit + await, per backend):")
             results["loading"] = loading.run(quick=args.quick, log=log)
     finally:
         ex.close()
     for sid, info in results.get("subjects", {}).items():
-        # Several operations (both decorator ones) may run in the same worker: name it once.
-        workers = dict.fromkeys(
-            where
-            for op in results.get("speed", {}).values()
-            if (where := op["results"].get(sid, {}).get("where"))
-            and where not in ("local", "moka-py 0.5.0 venv")
-        )
-        for where in workers:
-            info["where"] = f"{info['where']}; decorators in a {where} worker"
+        # A backend's decorator operations may run in a worker that forces it: named once.
+        where = {op["results"].get(sid, {}).get("where") for op in results.get("speed", {}).values()}
+        for w in sorted(where - {None, "local", "moka-py 0.5.0 venv"}):
+            info["where"] += f"; decorators in a {w} worker"
     meta["seconds"] = round(time.perf_counter() - started, 1)
     meta["load_after"] = os.getloadavg()[0]
     paths = report.write_all(results, out)

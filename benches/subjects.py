@@ -95,10 +95,6 @@ class Adapter:
     def remove_many(self, cache: Any) -> Fn | None:
         return getattr(cache, "remove_many", None)
 
-    def mapping(self, cache: Any, kind: str) -> bool:
-        """Whether the cache offers ``c[k]`` / ``len(c)`` / iteration (``kind``: getitem, len, iter)."""
-        return hasattr(cache, {"getitem": "__getitem__", "len": "__len__", "iter": "__iter__"}[kind])
-
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         """``func`` memoized by this library's decorator (``None``: no decorator, or none with ttl)."""
         return None
@@ -211,12 +207,6 @@ class LeastBindingAdapter(MokaAdapter):
 
     def __init__(self, policy: str) -> None:
         super().__init__("moka_least_binding", f"least PyO3 binding [{policy}]", policy, None)
-
-    def version(self) -> str:
-        return metadata.version(self.library)
-
-    def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> None:
-        return None
 
 
 class FamilyClassAdapter(Adapter):
@@ -359,54 +349,41 @@ class DictAdapter(Adapter):
 
 @dataclass(frozen=True)
 class SubjectSpec:
-    """One subject: an id, where it runs (``home``: ``"local"`` or ``"legacy"``, the moka-py 0.5.0
-    venv), its ``group`` (``ours``, ``legacy``, ``peer``, ``reference``, or ``floor``: timed only by
-    ``floor.Floors``, never listed) and how to build its adapter."""
+    """How to build one subject's adapter, and its ``group``: ``ours``, ``legacy`` (runs in the
+    moka-py 0.5.0 venv), ``peer``, ``reference``, or ``floor`` (timed only by ``floor.Floors``)."""
 
-    id: str
-    home: str
     group: str
     factory: Callable[[], Adapter]
     backend: str | None = None
     policy: str | None = None
 
+    @property
+    def home(self) -> str:
+        """``"legacy"`` (the moka-py 0.5.0 venv) or ``"local"``."""
+        return "legacy" if self.group == "legacy" else "local"
+
 
 def _specs() -> dict[str, SubjectSpec]:
-    moka = functools.partial(functools.partial, MokaAdapter)
-    specs = [
-        SubjectSpec(f"{b}[{p}]", "local", "ours", moka(f"moka_py_{b}", f"moka-py {b} [{p}]", p, b), b, p)
+    partial, policies = functools.partial, ("tiny_lfu", "lru")
+    moka = partial(partial, MokaAdapter)
+    specs = {
+        f"{b}[{p}]": SubjectSpec("ours", moka(f"moka_py_{b}", f"moka-py {b} [{p}]", p, b), b, p)
         for b in ("rust", "pure")
-        for p in ("tiny_lfu", "lru")
-    ]
-    specs += [
-        SubjectSpec(
-            f"moka-py-0.5.0[{p}]",
-            "legacy",
-            "legacy",
-            moka("moka_py", f"moka-py 0.5.0 [{p}]", p, None),
-            None,
-            p,
-        )
-        for p in ("tiny_lfu", "lru")
-    ]
-    specs += [
-        SubjectSpec(f"{lib}.{cls}", "local", "peer", functools.partial(FamilyClassAdapter, lib, cls))
-        for lib in ("cachetools", "cachebox")
-        for cls in ("LRUCache", "LFUCache", "TTLCache")
-    ]
-    specs += [
-        SubjectSpec("lru-dict", "local", "peer", LruDictAdapter),
-        SubjectSpec("theine", "local", "peer", TheineAdapter),
-        SubjectSpec("lru_cache", "local", "reference", LruCacheAdapter),
-        SubjectSpec("dict", "local", "reference", DictAdapter),
-    ]
-    specs += [
-        SubjectSpec(
-            f"least-binding[{p}]", "local", "floor", functools.partial(LeastBindingAdapter, p), None, p
-        )
-        for p in ("tiny_lfu", "lru")
-    ]
-    return {s.id: s for s in specs}
+        for p in policies
+    }
+    for p in policies:
+        legacy = moka("moka_py", f"moka-py 0.5.0 [{p}]", p, None)
+        specs[f"moka-py-0.5.0[{p}]"] = SubjectSpec("legacy", legacy, None, p)
+    for lib in ("cachetools", "cachebox"):
+        for cls in ("LRUCache", "LFUCache", "TTLCache"):
+            specs[f"{lib}.{cls}"] = SubjectSpec("peer", partial(FamilyClassAdapter, lib, cls))
+    specs["lru-dict"] = SubjectSpec("peer", LruDictAdapter)
+    specs["theine"] = SubjectSpec("peer", TheineAdapter)
+    specs["lru_cache"] = SubjectSpec("reference", LruCacheAdapter)
+    specs["dict"] = SubjectSpec("reference", DictAdapter)
+    for p in policies:
+        specs[f"least-binding[{p}]"] = SubjectSpec("floor", partial(LeastBindingAdapter, p), None, p)
+    return specs
 
 
 SUBJECTS: dict[str, SubjectSpec] = _specs()

@@ -267,7 +267,7 @@ def _mapping_op(kind: str) -> Builder:
 
     def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
         cache = _filled(adapter, keyset("int", cfg))
-        if cache is None or not adapter.mapping(cache, kind):
+        if not hasattr(cache, {"getitem": "__getitem__", "len": "__len__", "iter": "__iter__"}[kind]):
             return None
         if kind == "iter":
             return Prepared(Call("iter", cache), [0] * 50, keep=[cache], per=cfg.n_keys)
