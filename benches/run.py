@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,22 +200,18 @@ def run_hit_ratio(
         folder = None
     with tempfile.TemporaryDirectory(prefix="moka-bench-traces-") as tmp:
         traces = hit_ratio.prepare_traces(folder, Path(tmp), accesses, zipf)
-        out: dict[str, dict[str, dict[str, Any]]] = {
-            t: {str(c): {} for c in v["capacities"]} for t, v in traces.items()
-        }
+        out: dict[str, dict[str, dict[str, Any]]] = {}  # trace -> capacity -> subject -> figures
         for t, v in traces.items():
             keys = hit_ratio.read_trace(v["path"])
-            for c in v["capacities"]:
-                out[t][str(c)]["belady"] = {"ratio": hit_ratio.belady(keys, c)}
+            out[t] = {str(c): {"belady": {"ratio": hit_ratio.belady(keys, c)}} for c in v["capacities"]}
             log(
                 f"  {t:<20} {v['accesses']:>9,} accesses, {v['distinct']:>7,} keys; Belady "
                 + ", ".join(f"@{c} {out[t][str(c)]['belady']['ratio']:.4f}" for c in v["capacities"])
             )
 
-        def lane(sids: list[str], pick: Callable[[str], timing.Executor | None]) -> None:
+        def lane(sids: list[str], op: str) -> None:
             for sid in sids:
-                executor = pick(sid)
-                if executor is None:
+                if (executor := ex.for_subject(sid, op)) is None:
                     continue
                 t0 = time.perf_counter()
                 for trace, v in traces.items():
@@ -231,16 +226,7 @@ def run_hit_ratio(
         slow = [s for s in subjects if SUBJECTS[s].backend == "pure"]
         fast = [s for s in subjects if s not in slow]
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            futures = [
-                pool.submit(lane, slow, lambda s: ex.for_subject(s, "worker:hit_ratio")),
-                pool.submit(lane, fast, ex.for_subject),
-            ]
-            for f in futures:
-                f.result()
-    order = {s: i for i, s in enumerate(["belady", *subjects])}
-    for by_cap in out.values():
-        for cap in by_cap:
-            by_cap[cap] = dict(sorted(by_cap[cap].items(), key=lambda kv: order[kv[0]]))
+            list(pool.map(lane, (slow, fast), ("worker:hit_ratio", "")))
     results["hit_ratio"] = {
         "traces": {t: {k: v[k] for k in ("accesses", "distinct", "capacities")} for t, v in traces.items()},
         "max_accesses": accesses,
@@ -253,12 +239,7 @@ def run_threads(
     ex: Executors, subjects: list[str], duration: float, rounds: int, results: dict[str, Any]
 ) -> None:
     """1 and 2 threads for each subject, in its own home: ``rounds`` alternating rounds, medians.
-
-    A single run of ``duration`` seconds moves by a third from one run to the next on this kind of
-    machine (a 2-core VM), more than the differences between the moka subjects, so every subject
-    runs once per round, in the speed group's alternating order (:func:`timing.alternating`), and
-    the median is kept beside all the samples.
-    """
+    (One run moves by a third between runs on a 2-core VM, more than the moka subjects differ.)"""
     samples: dict[str, dict[str, list[float]]] = {}
     errors: dict[str, str] = {}
     live = [(sid, e) for sid in subjects if (e := ex.for_subject(sid)) is not None]

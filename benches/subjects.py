@@ -52,7 +52,6 @@ class Adapter:
     """Eviction family: ``"tiny_lfu"``, ``"lru"``, ``"lfu"``, ``"ttl"`` or ``"none"``."""
 
     def version(self) -> str:
-        """The installed distribution's version."""
         return metadata.version(self.library)
 
     def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any | None:
@@ -65,7 +64,7 @@ class Adapter:
             cache[k] = k
 
     def settle(self, cache: Any) -> None:
-        """Finish pending housekeeping before a timed loop (moka: ``run_pending_tasks``)."""
+        """Finish pending housekeeping before a timed loop (of a cache or a decorated function)."""
 
     def get(self, cache: Any) -> Call | None:
         return Call("call1", cache.get)
@@ -73,8 +72,7 @@ class Adapter:
     def set(self, cache: Any) -> Call | None:
         return Call("setitem", cache, VALUE)
 
-    def get_with(self, cache: Any) -> Call | None:
-        """Look up, or compute with :func:`INIT` and insert."""
+    def get_with(self, cache: Any) -> Call | None:  # look up, or compute with INIT and insert
         return None
 
     def remove(self, cache: Any) -> Call | None:
@@ -88,8 +86,7 @@ class Adapter:
     def get_many(self, cache: Any) -> Fn | None:
         return getattr(cache, "get_many", None)
 
-    def set_many(self, cache: Any) -> Fn | None:
-        """``set_many``, else the mapping's ``update``."""
+    def set_many(self, cache: Any) -> Fn | None:  # else the mapping's update
         return getattr(cache, "set_many", None) or getattr(cache, "update", None)
 
     def remove_many(self, cache: Any) -> Fn | None:
@@ -98,9 +95,6 @@ class Adapter:
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         """``func`` memoized by this library's decorator (``None``: no decorator, or none with ttl)."""
         return None
-
-    def settle_decorated(self, wrapper: Any) -> None:
-        """Like :meth:`settle`, for a decorated function's cache if it exposes one."""
 
     def dispose(self, obj: Any) -> None:
         """Release a cache or decorated function made by this adapter (stop background work)."""
@@ -150,10 +144,11 @@ class MokaAdapter(Adapter):
         set_ = cache.set
         for k in keys:
             set_(k, k)
-        cache.run_pending_tasks()
 
     def settle(self, cache: Any) -> None:
-        cache.run_pending_tasks()
+        """``run_pending_tasks()`` of a cache or of a decorated function's ``cache`` (0.5.0's has none)."""
+        if (run := getattr(getattr(cache, "cache", cache), "run_pending_tasks", None)) is not None:
+            run()
 
     def set(self, cache: Any) -> Call:
         return Call("call2", cache.set, VALUE)
@@ -172,12 +167,6 @@ class MokaAdapter(Adapter):
                 return None
             cached = cached or core.cached
         return None if cached is None else cached(maxsize, ttl=ttl, policy=self.policy)(func)
-
-    def settle_decorated(self, wrapper: Any) -> None:
-        """Settle the wrapper's ``cache`` (moka-py 0.5.0's wrapper has none)."""
-        cache = getattr(wrapper, "cache", None)
-        if cache is not None:
-            cache.run_pending_tasks()
 
     def replay(self, cache: Any, trace: Iterable[int]) -> int:
         """``get``; on a miss ``set``; ``run_pending_tasks()`` every ``REPLAY_SYNC_EVERY`` accesses.

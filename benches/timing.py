@@ -285,7 +285,7 @@ def _decorated(ttl: float | None) -> Builder:
             return None
         for k in keyset("int", cfg):
             wrapper(k)
-        adapter.settle_decorated(wrapper)
+        adapter.settle(wrapper)
         return Prepared(Call("call1", wrapper), keyset("order:int", cfg), keep=[wrapper])
 
     return build
