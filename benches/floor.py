@@ -1,13 +1,9 @@
 """The one limit the harness keeps: moka alone from Rust, and the least PyO3 binding of it.
 
-``benches/moka_floor`` is a standalone Cargo binary: moka built the way the Rust backend builds it,
-``u64`` keys and values, the operations and method of :mod:`timing`.  It runs as a server
-(``moka-floor --serve``, a :class:`FloorExecutor`), and moka alone under each policy is one more
-subject of the speed group's alternating rounds, so a slow phase of the machine moves it, the peers
-and ours alike.  ``benches/least_binding`` (the ``least-binding[...]`` subjects) is moka behind PyO3
-doing one ``hash(key)``, the moka call and one value reference per call, nothing else (keys are
-their hash: a floor, not a cache): what any binding of moka pays.  It runs in this process, in the
-same rounds.  Both are reported per operation beside the Rust backend; see ``docs/performance.md``.
+``benches/moka_floor`` (a Cargo binary serving ``prepare`` / ``measure`` / ``release`` on stdin, a
+:class:`FloorExecutor`) and ``benches/least_binding`` (moka behind PyO3 and one ``hash(key)``: a
+floor, not a cache) are extra subjects of the speed group's alternating rounds, reported per
+operation beside the Rust backend; see ``docs/performance.md``.
 """
 
 from __future__ import annotations

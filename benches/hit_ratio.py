@@ -1,16 +1,10 @@
 """Hit ratio: published traces and seeded Zipf traces, replayed the way a user fills a cache.
 
-Every trace is decoded once into a file of raw int64 keys, so every subject (in this process or in
-a worker) replays exactly the same sequence: ``get(k)``; on a miss, ``set(k, k)``.  moka subjects
-also run ``run_pending_tasks()`` every 64 accesses (``subjects.MokaAdapter.replay``), so the slow
-pure backend and the Rust one decide at the same accesses.  No warm-up is excluded.
-
-Real traces come from a folder (default ``../shared/traces``; its README gives the formats and
-terms): :data:`REAL` picks a subset that replays in a few minutes on 2 cores, each capped at
-:data:`MAX_ACCESSES`.  Capacities are fractions of each trace's distinct keys.  Beside the
-subjects, :func:`belady` gives the optimal offline ratio, the limit no online policy can beat.
-
-Standard library only, so moka-py 0.5.0's worker can import it.
+Every trace is decoded once into a file of int64 keys that every subject (here or in a worker)
+replays: ``get(k)``; on a miss, ``set(k, k)``.  :data:`REAL` picks the traces of
+``../shared/traces`` (formats and terms in its README) that replay in minutes on 2 cores;
+capacities are fractions of each trace's distinct keys; :func:`belady` is the optimal offline
+ratio, the limit.  Standard library only, so moka-py 0.5.0's worker can import it.
 """
 
 from __future__ import annotations

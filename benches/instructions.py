@@ -1,18 +1,12 @@
 """Instructions per operation under valgrind's callgrind: the stable view of the Rust backend.
 
 Wall-clock medians on a shared 2-core machine move by 20-40 % between runs; instruction counts do
-not.  ``packages/moka-py-rust/tools/callgrind_ops.py`` counts one operation (the difference of an
-``n``-op and a ``2n``-op run, divided by ``n``, Python loop included; tiny_lfu, 10,000 entries) for
-
-* ours, ``moka_py_rust``; the least binding, ``moka_least_binding`` (``benches/least_binding``:
-  moka behind PyO3 and nothing else, a floor, not a cache; it has no decorator);
-* moka-py 0.5.0 in its own venv (``legacy.py``), and ``functools.lru_cache`` for the decorators.
-
-Callgrind counts work, not memory traffic, so this says where the work is, not how long it takes.
-Run it with the bench environment's interpreter, after ``nox -s bench`` has built it::
+not (they count work, not memory traffic).  ``packages/moka-py-rust/tools/callgrind_ops.py``
+counts one operation (an ``n``-op run subtracted from a ``2n``-op one, Python loop included;
+tiny_lfu, 10,000 entries) for ours, the least binding, moka-py 0.5.0 (its venv) and, for the
+decorators, ``functools.lru_cache``.  After ``nox -s bench`` has built the environment::
 
     .nox/bench/bin/python benches/instructions.py          # every operation, ~2 minutes on 2 cores
-    .nox/bench/bin/python benches/instructions.py -n 2000 --out /tmp/instr
 
 It writes ``instructions.json`` and ``instructions.md`` to ``benches/results/`` (or ``--out``).
 """
@@ -31,6 +25,7 @@ import sys
 from pathlib import Path
 
 import legacy
+from report import table
 
 HERE = Path(__file__).resolve().parent
 TOOL = HERE.parent / "packages" / "moka-py-rust" / "tools" / "callgrind_ops.py"
@@ -47,6 +42,8 @@ OPS = (
     "cached_ttl_hit",
 )
 COLUMNS = ("moka-py 0.5.0", "lru_cache", "least binding", "ours")
+DIVISORS = ("moka-py 0.5.0", "least binding")
+"""The columns ours is divided by."""
 
 
 def count(python: str, module: str, op: str, n: int) -> float | str:
@@ -64,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     """Count every (operation, subject), print the table, write JSON and Markdown."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=5_000, help="ops in the shorter callgrind run (default 5000)")
-    ap.add_argument(
-        "--out", type=Path, default=HERE / "results", help="output folder (default benches/results)"
-    )
+    ap.add_argument("--out", type=Path, default=HERE / "results", help="output folder (benches/results)")
     args = ap.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt install valgrind)", file=sys.stderr)
@@ -74,13 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     old = legacy.legacy_python()
     jobs: dict[tuple[str, str], tuple[str, str]] = {}
     for op in OPS:
-        decorator = op.startswith("cached")
         jobs[(op, "ours")] = (sys.executable, "moka_py_rust")
         if old is not None:
             jobs[(op, "moka-py 0.5.0")] = (old, "moka_py")
-        jobs[(op, "lru_cache" if decorator else "least binding")] = (
-            (sys.executable, "functools") if decorator else (sys.executable, "moka_least_binding")
-        )
+        if op.startswith("cached"):  # the least binding has no decorator
+            jobs[(op, "lru_cache")] = (sys.executable, "functools")
+        else:
+            jobs[(op, "least binding")] = (sys.executable, "moka_least_binding")
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         futures = {
             key: pool.submit(count, python, module, key[0], args.n) for key, (python, module) in jobs.items()
@@ -95,22 +90,19 @@ def main(argv: list[str] | None = None) -> int:
     def ratio(a: float | str | None, b: float | str | None) -> str:
         return f"{a / b:.2f}" if isinstance(a, float) and isinstance(b, float) and b else "-"
 
-    lines = [
+    cells = [
+        [op, *(cell(r[c]) for c in COLUMNS), *(ratio(r["ours"], r[c]) for c in DIVISORS)]
+        for op, r in rows.items()
+    ]
+    md = "\n".join([
         "# Instructions per operation (callgrind)",
         "",
         f"`python benches/instructions.py -n {args.n}`: instructions per call, Python loop included "
         "(tiny_lfu, 10,000 entries; `packages/moka-py-rust/tools/callgrind_ops.py`).",
         "",
-        "| operation | " + " | ".join(COLUMNS) + " | ours ÷ 0.5.0 | ours ÷ least |",
-        "|---|" + "---:|" * (len(COLUMNS) + 2),
-    ]
-    for op, r in rows.items():
-        lines.append(
-            f"| {op} | "
-            + " | ".join(cell(r[c]) for c in COLUMNS)
-            + f" | {ratio(r['ours'], r['moka-py 0.5.0'])} | {ratio(r['ours'], r['least binding'])} |"
-        )
-    md = "\n".join([*lines, *(f"\nerror: {e}" for e in errors)]) + "\n"
+        table(["operation", *COLUMNS, *(f"ours ÷ {c}" for c in DIVISORS)], cells),
+        *(f"\nerror: {e}" for e in errors),
+    ]) + "\n"
     print(md)
     args.out.mkdir(parents=True, exist_ok=True)
     doc = {

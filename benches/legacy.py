@@ -1,12 +1,8 @@
-"""moka-py 0.5.0 from PyPI, in its own virtual environment.
+"""moka-py 0.5.0 from PyPI, in its own virtual environment ``benches/.venv-moka-py-0.5.0``.
 
-0.5.0 installs the import name ``moka_py``, the same as the current core, so it
-cannot share an interpreter with the code under test.  This module creates (once)
-``benches/.venv-moka-py-0.5.0`` with ``moka-py==0.5.0`` and nothing else, and
-returns its interpreter; the harness then starts ``timing.py --worker`` there
-(speed, hit ratio, threads) and ``memory.py`` (memory), which use only the
-standard library and the ``subjects`` adapters.  The venv is reused while its
-``moka-py`` is 0.5.0; delete the folder to rebuild it.
+0.5.0 installs the import name ``moka_py``, as the current core does, so it cannot share an
+interpreter with the code under test; the harness runs its workers there.  The venv is reused
+while its ``moka-py`` is 0.5.0; delete the folder to rebuild it.
 """
 
 from __future__ import annotations

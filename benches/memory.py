@@ -1,23 +1,10 @@
-"""Memory per entry, measured as RSS growth in a fresh process per subject.
+"""Memory per entry: RSS growth in a fresh process per subject (``tracemalloc`` cannot see Rust or C).
 
-``tracemalloc`` only sees Python's allocator, so it would charge a pure-Python
-cache for every node while a Rust cache looked free.  Instead each subject gets
-its own new interpreter (the moka-py 0.5.0 one runs in its venv) that:
-
-1. imports the library and builds the 1,000,000 int keys (``10**9 + i``); the
-   values are the keys themselves, so keys and values exist before the first
-   reading and every subject shares their cost, which is thus left out;
-2. collects garbage and reads its resident set size (``/proc/self/statm``);
-3. creates the cache (capacity = number of entries, so nothing is evicted),
-   inserts every key, settles it (moka: ``run_pending_tasks()``), collects
-   garbage and reads RSS again.
-
-Bytes per entry = RSS growth / entries.  ``functools.lru_cache`` is filled by
-calling the decorated function.  The process also reports how many entries the
-cache held at the end, to catch a subject that silently dropped some.
-
-Run as ``python memory.py SUBJECT ENTRIES``; prints one JSON object.
-Standard library only, so moka-py 0.5.0's interpreter can run it.
+The process builds the int keys (``10**9 + i``, values = keys, so every subject shares their
+cost), reads RSS, fills a cache of capacity = entries, settles it and reads RSS again; it also
+reports how many entries the cache held, to catch one that silently dropped some.
+``python memory.py SUBJECT ENTRIES`` prints one JSON object.  Standard library only, so moka-py
+0.5.0's interpreter can run it.
 """
 
 from __future__ import annotations

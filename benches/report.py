@@ -1,11 +1,5 @@
-"""One run's results as JSON, Markdown tables and PNG charts (``benches/results/`` by default).
-
-* ``results.json``: everything measured (every sample), the machine, versions and the ratios;
-* ``results.md``: the headline table (as the README shows it), then every table;
-* ``speed.png`` (median ns/op, a panel per operation), ``hit_ratio-FAMILY.png`` (one per trace
-  family: a panel per trace, hit ratio per subject at each capacity, Belady's optimum in black),
-  ``memory.png`` and ``threads.png``.  Orange is the Rust backend, yellow the pure one, purple
-  moka-py 0.5.0, green the peers, grey the standard library.
+"""One run's results as ``results.json`` (everything, every sample), ``results.md`` (the headline
+table, then every table) and PNG charts; ``benches/README.md`` lists them and their colours.
 """
 
 from __future__ import annotations
@@ -63,7 +57,7 @@ def _fmt(x: float | None, spec: str) -> str:
     return "" if x is None else format(x, spec)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
@@ -90,7 +84,7 @@ def headline(results: dict[str, Any]) -> str:
         fastest.append("" if best is None else f"{best[0]:.0f} ({labels.get(best[1], best[1])})")
     rows.append(["fastest peer", *fastest])
     rows.append(["functools.lru_cache", *(_fmt(_median(results, op, "lru_cache"), ".0f") for op in ops)])
-    return _table(["ns/op", *(speed[op]["title"] for op in ops)], rows)
+    return table(["ns/op", *(speed[op]["title"] for op in ops)], rows)
 
 
 def hit_ratio_table(results: dict[str, Any], traces: Sequence[str]) -> str:
@@ -102,7 +96,7 @@ def hit_ratio_table(results: dict[str, Any], traces: Sequence[str]) -> str:
         [labels.get(s, s), *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for t, c in cols)]
         for s in subjects
     ]
-    return _table(["subject", *(f"{t} @{c}" for t, c in cols)], rows)
+    return table(["subject", *(f"{t} @{c}" for t, c in cols)], rows)
 
 
 SUMMARY: tuple[str, ...] = ("belady", "rust[tiny_lfu]", "rust[lru]", "moka-py-0.5.0[tiny_lfu]", "theine")
@@ -126,7 +120,7 @@ def hit_ratio_summary(results: dict[str, Any]) -> str:
         for p in ("tiny_lfu", "lru")
     )
     note = f"The pure backend's hits {'equal' if same else 'DIFFER from'} the Rust backend's on every trace."
-    return _table(["trace @capacity", *(labels.get(s, s) for s in SUMMARY)], rows) + "\n\n" + note
+    return table(["trace @capacity", *(labels.get(s, s) for s in SUMMARY)], rows) + "\n\n" + note
 
 
 def _families(traces: Sequence[str]) -> dict[str, list[str]]:
@@ -163,7 +157,7 @@ def markdown(results: dict[str, Any]) -> str:
             rows = [
                 [labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects
             ]
-            section(f"{title} (median ns/op)", [_table(["subject", *ops], [r for r in rows if any(r[1:])])])
+            section(f"{title} (median ns/op)", [table(["subject", *ops], [r for r in rows if any(r[1:])])])
         parts += [
             "",
             "Medians of several loops, loop overhead included (see *Loop overhead*). Operations: "
@@ -174,7 +168,7 @@ def markdown(results: dict[str, Any]) -> str:
             rows = [[op, *(_fmt(r[c], ".2f") for c in RATIO_COLUMNS)] for op, r in per_op.items()]
             section(
                 f"{labels.get(ours, ours)}: time ratio to each peer (below 1.0: moka-py is faster)",
-                [_table(["operation", *RATIO_COLUMNS], rows)],
+                [table(["operation", *RATIO_COLUMNS], rows)],
             )
         parts += [
             "",
@@ -185,7 +179,7 @@ def markdown(results: dict[str, Any]) -> str:
         base = results.get("baselines", {})
         section(
             "Loop overhead (ns/op, included in every figure above)",
-            [_table(["loop", "ns/op"], [[k, _fmt(v, ".1f")] for k, v in base.items()])],
+            [table(["loop", "ns/op"], [[k, _fmt(v, ".1f")] for k, v in base.items()])],
         )
     if fl := results.get("floor"):
 
@@ -207,7 +201,7 @@ def markdown(results: dict[str, Any]) -> str:
                 "`benches/least_binding`, moka behind PyO3 with one "
                 "`hash(key)` and nothing else (a floor, not a cache).",
                 "",
-                _table(["operation", "moka runs", *columns], rows),
+                table(["operation", "moka runs", *columns], rows),
                 *([f"\nNotes: {'; '.join(fl['notes'])}."] if fl.get("notes") else []),
             ],
         )
@@ -224,7 +218,7 @@ def markdown(results: dict[str, Any]) -> str:
         n = next((m["entries"] for m in mem.values() if "entries" in m), 0)
         section(
             f"Memory per entry ({n:,} int keys, values = keys, RSS growth in a fresh process)",
-            [_table(["subject", "bytes/entry", "entries held", "note"], rows)],
+            [table(["subject", "bytes/entry", "entries held", "note"], rows)],
         )
     if hr := results.get("hit_ratio"):
         rows = [
@@ -233,7 +227,7 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         section(
             f"Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)",
-            [_table(["trace", "accesses", "distinct keys", "capacities"], rows)],
+            [table(["trace", "accesses", "distinct keys", "capacities"], rows)],
         )
         for fam, names in _families(hr["traces"]).items():
             parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", hr["credits"].get(fam, "")]
@@ -253,7 +247,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"Median of {meta['config']['thread_rounds']} alternating rounds; *range* is the lowest "
                 "and highest run (1 thread / 2 threads), in millions of ops/s.",
                 "",
-                _table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
+                table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
             ],
         )
     if ld := results.get("loading"):
@@ -261,12 +255,12 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [[b, *(str(r[k]) for k in figures)] for b, r in ld.items()]
         section(
             "Loading (`benches/loading.py`: best of several runs, one event loop)",
-            [_table(["backend", "`await aget_with` hit, ns", "`get_with` hit + `await`, ns", "ratio"], rows)],
+            [table(["backend", "`await aget_with` hit, ns", "`get_with` hit + `await`, ns", "ratio"], rows)],
         )
     rows = [
         [i["label"], i.get("version", ""), i.get("where", "")] for i in results.get("subjects", {}).values()
     ]
-    section("Versions", [_table(["subject", "version", "runs in"], rows)])
+    section("Versions", [table(["subject", "version", "runs in"], rows)])
     return "\n".join(parts) + "\n"
 
 

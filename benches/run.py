@@ -2,16 +2,10 @@
 
     python benches/run.py                 # everything, about 10 minutes on 2 cores
     python benches/run.py --quick         # a smoke run: checks the harness, not speed
-    python benches/run.py --only speed --only memory --out /tmp/bench
-    python benches/run.py --only hit_ratio --traces /path/to/traces
+    python benches/run.py --only speed --only floor --out /tmp/bench
 
-Groups: ``speed`` (ns/op per operation), ``floor`` (moka alone from Rust and the least PyO3
-binding, timed in the speed rounds; needs ``speed``), ``memory`` (bytes per entry),
-``hit_ratio`` (real and Zipf traces, with Belady's optimum), ``threads`` (ops/s with 1 and 2
-threads), ``loading`` (``benches/loading.py``, when present: ``aget_with`` and refresh-ahead).
-Subjects that are not installed (a backend not built yet, a peer missing) are
-skipped with a note; moka-py 0.5.0 runs in ``benches/.venv-moka-py-0.5.0``,
-created on first use.  See ``benches/README.md`` for how to read the outputs.
+Groups: speed, floor (in the speed rounds), memory, hit_ratio, threads, loading; subjects that are
+not installed are skipped with a note.  ``benches/README.md`` says how to read the outputs.
 """
 
 from __future__ import annotations
@@ -121,11 +115,11 @@ class Executors:
             w.close()
 
 
-def discover(ex: Executors, wanted: list[str] | None) -> dict[str, dict[str, Any]]:
+def discover(ex: Executors) -> dict[str, dict[str, Any]]:
     """Which subjects can run here: label, version and where, or the reason they cannot."""
     found: dict[str, dict[str, Any]] = {}
     for sid, spec in SUBJECTS.items():
-        if (wanted and sid not in wanted) or spec.group == "floor":
+        if spec.group == "floor":
             continue
         try:
             if (executor := ex.for_subject(sid)) is None:
@@ -270,7 +264,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, few repeats (seconds)")
     ap.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP", help=f"repeatable: {GROUPS}")
     ap.add_argument("--out", type=Path, help="output folder (default benches/results, or its quick/)")
-    ap.add_argument("--subjects", help="comma-separated subject ids (default: all installed)")
     traces = HERE.parent.parent / "shared" / "traces"
     ap.add_argument("--traces", type=Path, default=traces, help="published traces (default ../shared/traces)")
     ap.add_argument("--no-legacy", action="store_true", help="skip moka-py 0.5.0 (no venv is created)")
@@ -282,7 +275,6 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
     cfg = timing.SpeedConfig(0.002, 3, 2_000, 10_000) if args.quick else timing.SpeedConfig()
     sizes = QUICK if args.quick else Sizes()
-    wanted = args.subjects.split(",") if args.subjects else None
 
     started = time.perf_counter()
     log(f"moka-py benchmarks: {machine()}; Python {platform.python_version()}")
@@ -303,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     results: dict[str, Any] = {"meta": meta}
     try:
-        results["subjects"] = subjects = discover(ex, wanted)
+        results["subjects"] = subjects = discover(ex)
         results["subject_order"] = order = list(subjects)
         log("subjects: " + ", ".join(order))
         if "speed" in groups:

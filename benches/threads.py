@@ -1,18 +1,10 @@
 """Throughput with 1 and 2 threads sharing one cache, in operations per second.
 
-Workload: a cache of capacity 10,000 filled with 10,000 int keys; each thread walks
-its own seeded uniform order of those keys in chunks of 1,000 operations: 900
-``get`` (hits) then 100 ``set`` (replacing a value).  All threads start together
-(a barrier); the main thread sleeps ``duration`` seconds, raises a stop flag, and
-the total count of finished chunks over the wall time is the result.
-
-Only thread-safe ways of sharing are measured: moka, cachebox, theine and lru-dict
-as they are, cachetools behind a ``threading.Lock`` (as its documentation asks).
-On a GIL build, two threads cannot beat one on CPU work; the number shows how much
-a library loses to contention (lock hand-offs, GIL switches), which is what a
-threaded web server sees.
-
-Standard library only, so moka-py 0.5.0's worker can import it.
+A cache of 10,000 int keys; each thread walks its own seeded order in chunks of 900 ``get`` (hits)
+and 100 ``set``, all threads started together, for ``duration`` seconds.  Only thread-safe sharing
+is measured (cachetools behind a ``threading.Lock``, as its documentation asks).  On a GIL build two
+threads cannot beat one: the figure shows what a library loses to contention.  Standard library
+only, so moka-py 0.5.0's worker can import it.
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """Speed: ns/op per operation, every subject measured side by side in alternating rounds.
 
-* Keys are built before anything is timed, from fixed seeds, so every subject (here or in a worker
-  process) sees the same keys in the same order.
-* A timed loop is a plain ``for k in keys: f(k)`` (or ``f(k, x)``, ``c[k] = x``, ...) around
-  ``time.perf_counter_ns()``, where ``f`` is the library's own bound method, with the garbage
-  collector paused.  The loop's own cost is not subtracted: the baselines report it.
-* Each subject's loop length is calibrated to last about ``target_s`` (``remove``, whose loop
-  empties the cache, sums as many passes over the cache instead, each after an untimed refill);
-  each subject is measured ``repeats`` times and the median is kept, with every sample.
-* Between repeats the subjects' order alternates (forward, backward, rotated), so a slow phase of
-  the machine hits every subject alike.  Subjects in another interpreter (moka-py 0.5.0's venv, a
-  backend forced by ``MOKA_PY_BACKEND``) run in a worker process (``python timing.py --worker``),
-  one repeat at a time, interleaved with the others.
-
-Standard library only (and ``subjects``), so the worker runs in moka-py 0.5.0's venv too.
+Timed loops are plain ``for k in keys: f(k)`` over the library's own bound method, GC paused,
+calibrated, repeated with the subjects' order alternating; the method is written out in
+``docs/performance.md`` (*Method*).  Subjects in another interpreter (moka-py 0.5.0's venv, a
+backend forced by ``MOKA_PY_BACKEND``) run in a worker (``python timing.py --worker``) in the same
+rounds.  Standard library only (and ``subjects``), so the worker runs in moka-py 0.5.0's venv too.
 """
 
 from __future__ import annotations

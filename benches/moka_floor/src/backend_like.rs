@@ -1,25 +1,16 @@
-//! The pieces of the Rust backend's moka build that the benchmark floors use: the hash
-//! moka is fed and the pass-through hasher (the backend's own `hashing.rs`), and a copy
-//! of its per-entry expiry. Shared by `moka_floor` (moka alone) and `least_binding`
-//! (which includes this file by path), so both floors build moka the same way.
+//! The Rust backend's moka build for both floors (`least_binding` includes this file by
+//! path): its own `hashing.rs` and a copy of its per-entry expiry.
 
 use moka::Expiry;
 use std::time::{Duration, Instant};
 
-// ------------------------------------------------------------------------------ hashing
-
-/// The backend's own hashing module, compiled in from its source: `fmix64` (what the
-/// backend applies to `hash(key)`; CPython's `hash(k)` of an int below 2**61 - 1 is
-/// `k`, so `fmix64(k)` is the int key's hash) and the pass-through hasher moka is built
-/// with. (`key_hash` is the backend's entry point from a Python hash; the floors start
-/// from `u64` keys.)
+/// `fmix64` (what the backend applies to `hash(key)`; CPython's `hash(k)` of an int below
+/// 2**61 - 1 is `k`) and the pass-through hasher moka is built with.
 #[allow(dead_code)]
 #[path = "../../../packages/moka-py-rust/src/hashing.rs"]
 mod hashing;
 
 pub use hashing::{fmix64, PassThrough};
-
-// ------------------------------------------------------------------------------- expiry
 
 /// The backend's per-entry expiry for writes that give no per-entry ttl/tti (every
 /// write in these benchmarks): create and update clear the deadline, a read keeps it.
