@@ -123,52 +123,30 @@ class FloorExecutor(Executor):
 
 
 class Floors:
-    """moka alone and the least binding (each policy) as extra subjects of the speed group.
+    """moka alone and the least binding, each policy: extra subjects of the speed group's rounds.
 
-    ``record`` takes each operation's results for these subjects out of the speed results;
-    ``results`` gives them keyed by the harness operation: ``{"moka": {op: {policy: {median_ns,
-    samples, n}}}, "least": {op: {policy: {...}}}, "moka_op": FLOOR_OP, "notes": [...]}``.
+    Their figures stay in the speed results under their :data:`IDS`; the report reads them there.
     """
 
     def __init__(self, cfg: SpeedConfig, log: Log) -> None:
         binary, self.notes = build(log)
-        self.owner: dict[str, Executor] = {}
-        if binary is not None:
-            ex = FloorExecutor(binary, cfg)
-            self.owner = {IDS["moka"].format(p): ex for p in POLICIES}
-        self.least_ids = [IDS["least"].format(p) for p in POLICIES]
+        self.server = None if binary is None else FloorExecutor(binary, cfg)
+        self.ids = [IDS["moka"].format(p) for p in POLICIES] if self.server is not None else []
         try:
-            load_adapter(self.least_ids[0]).version()
+            load_adapter(IDS["least"].format(POLICIES[0])).version()
+            self.ids += [IDS["least"].format(p) for p in POLICIES]
         except ImportError as exc:
             self.notes.append(f"least binding not measured: {exc}")
-            self.least_ids = []
-        self.figures: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"moka": {}, "least": {}}
 
-    def subject_ids(self, op: str) -> list[str]:
-        """The ids to add to ``op``'s rounds (none for an operation moka alone does not have)."""
-        return [*self.owner, *self.least_ids] if op in FLOOR_OP else []
-
-    def record(self, op: str, results: dict[str, dict[str, Any]], log: Log) -> None:
-        """Move this operation's floor results out of ``results``."""
-        shown: list[str] = []
-        for kind, ident in IDS.items():
-            for p in POLICIES:
-                sid = ident.format(p)
-                if (res := results.pop(sid, None)) is None:
-                    continue
-                if "median_ns" not in res:
-                    self.notes.append(f"{sid} {op}: {res.get('error', 'no samples')}")
-                    continue
-                self.figures[kind].setdefault(op, {})[p] = {k: res[k] for k in ("median_ns", "samples", "n")}
-                shown.append(f"{sid} {res['median_ns']:.0f}")
-        if shown:
-            log(f"  {'':<15} floors ns/op: " + ", ".join(shown))
+    def executor(self, subject_id: str) -> Executor | None:
+        """The server for moka alone; ``None`` for anything else (the least binding runs here)."""
+        return self.server if subject_id.startswith("moka-alone") else None
 
     def results(self) -> dict[str, Any]:
-        """The floor results, as the report reads them."""
-        return {**self.figures, "moka_version": MOKA, "moka_op": FLOOR_OP, "notes": self.notes}
+        """What the report needs beside the speed results."""
+        return {"moka_version": MOKA, "moka_op": FLOOR_OP, "notes": self.notes}
 
     def close(self) -> None:
         """Stop the server."""
-        for ex in set(self.owner.values()):
-            ex.close()
+        if self.server is not None:
+            self.server.close()

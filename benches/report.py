@@ -184,7 +184,7 @@ def markdown(results: dict[str, Any]) -> str:
     if fl := results.get("floor"):
 
         def cells(op: str, p: str) -> list[str]:
-            moka, least = (fl[w].get(op, {}).get(p, {}).get("median_ns") for w in ("moka", "least"))
+            moka, least = (_median(results, op, floor.IDS[w].format(p)) for w in ("moka", "least"))
             return [_fmt(v, ".0f") for v in (moka, least, _median(results, op, f"rust[{p}]"))]
 
         rows = [
@@ -311,7 +311,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
     if speed := results.get("speed", {}):
         fig, axes = panels(len(speed), 4, 5.5, 3.4)
         for ax, v in zip(axes, speed.values()):
-            medians = {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r}
+            medians = {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r and s in labels}
             bars(ax, medians, "ns/op (median, lower is better)")
             ax.set_title(v["title"], fontsize=10)
         save(fig, "speed.png")

@@ -140,26 +140,20 @@ def run_speed(
     results: dict[str, Any],
     floors: floor.Floors | None = None,
 ) -> None:
-    """The loop-overhead baselines; then every operation, every subject, alternating order.
-
-    With ``floors``, moka alone (each build, each policy) is one more subject of every operation's
-    rounds; its results go to ``results["floor"]``, not to the speed tables.
-    """
+    """The loop-overhead baselines; then every operation, every subject, alternating order (with
+    ``floors``, moka alone and the least binding too, for the operations moka alone has)."""
     results["baselines"] = timing.run_baselines(cfg)
 
     def executor_for(sid: str, op: str) -> timing.Executor | None:
-        if floors is not None and sid in floors.owner:
-            return floors.owner[sid]
-        return ex.for_subject(sid, op)  # also the least binding's: this process
+        floor_ex = floors.executor(sid) if floors is not None else None
+        return floor_ex or ex.for_subject(sid, op)  # the least binding runs in this process
 
     speed: dict[str, Any] = {}
     for op, (title, _) in timing.OPS.items():
         t0 = time.perf_counter()
-        extra = floors.subject_ids(op) if floors is not None else []
+        extra = floors.ids if floors is not None and op in floor.FLOOR_OP else []
         res = timing.run_speed(op, subjects + extra, executor_for, cfg, log)
         speed[op] = {"title": title, "results": res}
-        if floors is not None:
-            floors.record(op, res, log)  # logged before the subjects' line: read them together
         best = sorted((r["median_ns"], s) for s, r in res.items() if "median_ns" in r)
         summary = ", ".join(f"{s} {v:.0f}" for v, s in best)
         log(f"  {op:<15} ({time.perf_counter() - t0:4.1f}s) ns/op: {summary}")
