@@ -11,8 +11,9 @@ So this script writes a copy into each:
 * ``packages/moka-py-rust/src/docstrings.rs``, a ``moka_doc!(name)`` macro that the ``#[doc]``
   attributes of the Rust ``Moka`` expand.
 
-It also copies ``moka_py_pure/_aload.py`` (``aget_with``'s asyncio part) to
-``moka_py_rust/_aload.py``, for the same reason: neither backend depends on another package.
+It also copies ``moka_py_pure/_aload.py`` (``aget_with``'s asyncio part) and ``_refresh.py``
+(refresh-ahead) into ``moka_py_rust``, for the same reason: neither backend depends on another
+package.
 
 ``python tools/docstrings.py`` rewrites both; ``--check`` only reports (exit 1) a copy that differs
 from what it would write.  The lint session runs the check, and the backend-parity test compares
@@ -36,6 +37,10 @@ CLASS = "Moka"
 # backend's Python part: the two packages share no dependency (API.md section 1).
 ALOAD = ROOT / "packages" / "moka-py-pure" / "src" / "moka_py_pure" / "_aload.py"
 ALOAD_COPY = ROOT / "packages" / "moka-py-rust" / "python" / "moka_py_rust" / "_aload.py"
+REFRESH = ALOAD.with_name("_refresh.py")
+REFRESH_COPY = ALOAD_COPY.with_name("_refresh.py")
+# copy -> the file it is copied from
+COPIES = {ALOAD_COPY: ALOAD, REFRESH_COPY: REFRESH}
 
 _HEADER = f"generated from {SOURCE.relative_to(ROOT)}\nby tools/docstrings.py: do not edit"
 
@@ -108,12 +113,11 @@ def render_rust(docs: dict[str, str]) -> str:
 def outputs(source: Path = SOURCE) -> dict[Path, str]:
     """Every generated file and the text it must have."""
     docs = read(source)
-    header = f"# generated from {ALOAD.relative_to(ROOT)} by tools/docstrings.py: do not edit\n"
-    return {
-        PURE: render_python(docs),
-        RUST: render_rust(docs),
-        ALOAD_COPY: header + ALOAD.read_text(encoding="utf-8"),
-    }
+    out = {PURE: render_python(docs), RUST: render_rust(docs)}
+    for copy, origin in COPIES.items():
+        header = f"# generated from {origin.relative_to(ROOT)} by tools/docstrings.py: do not edit\n"
+        out[copy] = header + origin.read_text(encoding="utf-8")
+    return out
 
 
 def stale(source: Path = SOURCE) -> list[Path]:
@@ -132,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         out_of_date = stale()
         for path in out_of_date:
-            origin = ALOAD if path == ALOAD_COPY else SOURCE
+            origin = COPIES.get(path, SOURCE)
             print(f"{path.relative_to(ROOT)} differs from {origin.relative_to(ROOT)}: "
                   "run python tools/docstrings.py", file=sys.stderr)
         return 1 if out_of_date else 0

@@ -260,6 +260,14 @@ fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
     }
 }
 
+/// The value cell of one write of an entry, as `_write_stamp` found it: `_replace_if`
+/// writes only while that write is still the entry's latest (refresh-ahead, in
+/// `moka_py_rust._refresh`). Holding the cell keeps its address from being reused.
+#[pyclass(frozen, module = "moka_py_rust._native", name = "WriteStamp")]
+pub struct WriteStamp {
+    val: Val,
+}
+
 // The public docstrings are moka_py.Moka's (see `docstrings`).
 #[doc = moka_doc!(Moka)]
 #[pyclass(
@@ -644,6 +652,79 @@ impl Moka {
         Ok(())
     }
 
+    /// `insert`, only if the entry of `key` is live and its latest write stored `only`:
+    /// the check and the insert are one moka critical section (the GIL, or the gate,
+    /// is held throughout), as `remove_impl`'s `only` check. Whether it wrote.
+    #[allow(clippy::too_many_arguments)]
+    fn insert_if(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        h: Hashed,
+        value: &Bound<'_, PyAny>,
+        ttl_ns: u64,
+        tti_ns: u64,
+        only: &Val,
+    ) -> PyResult<bool> {
+        let weight = self.weigh(py, key, value)?;
+        if self.capacity == Some(0) {
+            return Ok(false);
+        }
+        let v = ValueCell::new(value, ttl_ns, tti_ns, weight);
+        let k = self.insert_key(py, key, h, &v)?;
+        let by_value = !matches!(k.id(), KeyId::Tok(_));
+        // SAFETY: type-flag test.
+        if unsafe { ffi::PyObject_IS_GC(value.as_ptr()) } != 0 {
+            self.gc_values.store(true, Ordering::Relaxed);
+        }
+        let detached = by_value.then_some(&self.value_inserts_detached);
+        // SAFETY: no probe from the interner: `k` owns its token (or str) while `f` runs.
+        let wrote = unsafe {
+            self.gated(py, std::ptr::null(), detached, |c| {
+                let peek = Peek::new(k.probe());
+                if !(c.contains_key(&peek) && peek.matched(only)) {
+                    return false;
+                }
+                c.insert(k, v);
+                true
+            })
+        };
+        if wrote {
+            self.bound_after_write(py, weight);
+        }
+        Ok(wrote)
+    }
+
+    /// `get_with` without `refresh_after`, once the cache is borrowed.
+    fn get_with_plain(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        initializer: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tti: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        if !initializer.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "initializer must be callable, not {}",
+                args::type_name(initializer)
+            )));
+        }
+        let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
+        let tti_ns = args::nanos(args::seconds(tti, "tti")?);
+        let h = hashed(py, key)?;
+        let mut events = Vec::new();
+        let r = self.get_with_impl(py, key, h, initializer, ttl_ns, tti_ns, &mut events);
+        // Events of the whole call, in order, once the outcome is settled (the waiter
+        // is unregistered, so the listener may call get_with for this key too).
+        let delivered = self.deliver(py, events);
+        let f = self.finish(py);
+        let v = r?;
+        delivered?;
+        f?;
+        Ok(v)
+    }
+
     /// The size bound (API.md section 6), after a write of `weight`: once the weight
     /// written since housekeeping last ran at this cache's request passes the slack,
     /// the write runs housekeeping, and releases what it evicted, before it returns.
@@ -1021,44 +1102,36 @@ impl Moka {
     }
 
     #[doc = moka_doc!(get_with)]
-    #[pyo3(signature = (key, initializer, ttl=None, tti=None))]
+    #[pyo3(signature = (key, initializer, ttl=None, tti=None, refresh_after=None))]
     fn get_with(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         key: &Bound<'_, PyAny>,
         initializer: &Bound<'_, PyAny>,
         ttl: Option<&Bound<'_, PyAny>>,
         tti: Option<&Bound<'_, PyAny>>,
+        refresh_after: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        if !initializer.is_callable() {
-            return Err(PyTypeError::new_err(format!(
-                "initializer must be callable, not {}",
-                args::type_name(initializer)
-            )));
+        let py = slf.py();
+        if let Some(r) = refresh_after {
+            // Refresh-ahead is Python code, shared with the pure backend: it calls back
+            // into this method without `refresh_after`.
+            static GET_WITH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let f = GET_WITH.import(py, "moka_py_rust._refresh", "get_with")?;
+            return Ok(f.call1((slf, key, initializer, ttl, tti, r))?.unbind());
         }
-        let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
-        let tti_ns = args::nanos(args::seconds(tti, "tti")?);
-        let h = hashed(py, key)?;
-        let mut events = Vec::new();
-        let r = self.get_with_impl(py, key, h, initializer, ttl_ns, tti_ns, &mut events);
-        // Events of the whole call, in order, once the outcome is settled (the waiter
-        // is unregistered, so the listener may call get_with for this key too).
-        let delivered = self.deliver(py, events);
-        let f = self.finish(py);
-        let v = r?;
-        delivered?;
-        f?;
-        Ok(v)
+        let this = slf.get();
+        this.get_with_plain(py, key, initializer, ttl, tti)
     }
 
     #[doc = moka_doc!(aget_with)]
-    #[pyo3(signature = (key, initializer, ttl=None, tti=None))]
+    #[pyo3(signature = (key, initializer, ttl=None, tti=None, refresh_after=None))]
     fn aget_with<'py>(
         slf: &Bound<'py, Self>,
         key: &Bound<'py, PyAny>,
         initializer: &Bound<'py, PyAny>,
         ttl: Option<&Bound<'py, PyAny>>,
         tti: Option<&Bound<'py, PyAny>>,
+        refresh_after: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         // The coalescing is asyncio code, in moka_py_rust._aload (as in the pure backend);
         // the arguments are checked here, when the coroutine is made, as get_with checks them.
@@ -1072,16 +1145,46 @@ impl Moka {
         args::seconds(ttl, "ttl")?;
         args::seconds(tti, "tti")?;
         let py = slf.py();
-        let load = LOAD.get_or_try_init(py, || {
-            Ok::<_, PyErr>(
-                py.import("moka_py_rust._aload")?
-                    .getattr("aget_with")?
-                    .unbind(),
-            )
-        })?;
-        load.bind(py).call1((slf, key, initializer, ttl, tti))
+        let load = LOAD.import(py, "moka_py_rust._aload", "checked")?;
+        load.call1((slf, key, initializer, ttl, tti, refresh_after))
     }
 
+    /// Refresh-ahead's view of `key`'s live entry: `(stamp, age_ns)`, the write it
+    /// holds and the nanoseconds since that write, or None. Records no read.
+    #[pyo3(name = "_write_stamp", signature = (key, /))]
+    fn write_stamp(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<(WriteStamp, u64)>> {
+        let found = self.peek_cell(py, key)?;
+        Ok(found.map(|val| {
+            let age = val.age_ns();
+            (WriteStamp { val }, age)
+        }))
+    }
+
+    /// Refresh-ahead's write: `set(key, value, ttl, tti)` only if the entry is live and
+    /// still holds the write `stamp` names (atomically). Whether it wrote.
+    #[pyo3(name = "_replace_if", signature = (key, stamp, value, ttl, tti, /))]
+    fn replace_if(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        stamp: &Bound<'_, WriteStamp>,
+        value: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+        tti: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let ttl_ns = args::nanos(args::seconds(ttl, "ttl")?);
+        let tti_ns = args::nanos(args::seconds(tti, "tti")?);
+        let h = hashed(py, key)?;
+        let r = self.insert_if(py, key, h, value, ttl_ns, tti_ns, &stamp.get().val);
+        let f = self.finish(py);
+        let wrote = r?;
+        f?;
+        Ok(wrote)
+    }
     /// An initializer of `aget_with` ran for `ns` nanoseconds (and raised, if `failed`).
     #[pyo3(name = "_record_load", signature = (ns, failed, /))]
     fn record_load(&self, ns: u64, failed: bool) {

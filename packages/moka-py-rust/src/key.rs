@@ -262,6 +262,16 @@ impl Key {
         &self.id
     }
 
+    /// A probe that matches this key (valid while this key lives).
+    pub fn probe(&self) -> Probe {
+        match &self.id {
+            KeyId::Int(v) => Probe::int(self.hash, *v),
+            // SAFETY: the key holds its str while the probe is used.
+            KeyId::Str(s) => unsafe { Probe::str(self.hash, s.as_ptr()) },
+            KeyId::Tok(t) => Probe::token(self.hash, Arc::as_ptr(t)),
+        }
+    }
+
     /// The key object to report: the stored `str`, the canonical interned key, or an
     /// `int`.
     pub fn object(&self, py: Python<'_>) -> Py<PyAny> {

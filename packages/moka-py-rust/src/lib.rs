@@ -47,6 +47,7 @@ pub const MOKA_VERSION: &str = env!("MOKA_PY_LINKED_MOKA_VERSION");
 #[pymodule(gil_used = true)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::Moka>()?;
+    m.add_class::<cache::WriteStamp>()?;
     m.add_class::<cached::CachedFunction>()?;
     m.add_class::<stats::CacheStats>()?;
     m.add("MOKA_VERSION", MOKA_VERSION)?;

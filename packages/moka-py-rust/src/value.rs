@@ -62,22 +62,26 @@ impl ValueCell {
         })
     }
 
-    /// The create and update hooks: the per-entry deadline, and with `timestamps` (a
-    /// cache-wide ttl or tti, which count from them) the write's time. A new cell per
-    /// write, so what is not stored stays unset.
+    /// The create and update hooks: the write's time (always: `refresh_after` counts
+    /// from it; `at` is the instant moka already read, so this reads no clock), the
+    /// per-entry deadline, and with `timestamps` (a cache-wide ttl or tti) the access
+    /// time. A new cell per write, so what is not stored stays unset.
     fn after_write(&self, at: Instant, timestamps: bool) -> Option<Duration> {
         let d = after_write(self.ttl_ns, self.tti_ns);
-        if timestamps || d.is_some() {
-            let t = instant_nanos(at);
-            if timestamps {
-                self.written_ns.store(t, Ordering::Relaxed);
-                self.accessed_ns.store(t, Ordering::Relaxed);
-            }
-            if let Some(d) = d {
-                self.deadline_ns.store(plus(t, d), Ordering::Relaxed);
-            }
+        let t = instant_nanos(at);
+        self.written_ns.store(t, Ordering::Relaxed);
+        if timestamps {
+            self.accessed_ns.store(t, Ordering::Relaxed);
+        }
+        if let Some(d) = d {
+            self.deadline_ns.store(plus(t, d), Ordering::Relaxed);
         }
         d
+    }
+
+    /// Nanoseconds since this value was written (moka's `last_modified`).
+    pub fn age_ns(&self) -> u64 {
+        instant_nanos(Instant::now()).saturating_sub(self.written_ns.load(Ordering::Relaxed))
     }
 
     /// When this value's entry expires, as `instant_nanos`, given the cache-wide ttl
@@ -145,8 +149,8 @@ pub struct PerEntryExpiry {
     /// The cache has a cache-wide tti: reads note the access time (for `expires_in`);
     /// without one, an access changes no deadline, and reads skip the clock.
     pub track_reads: bool,
-    /// The cache has a cache-wide ttl or tti: writes note their time (without one, no
-    /// deadline counts from it, and writes without per-entry durations skip the clock).
+    /// The cache has a cache-wide ttl or tti: writes also note their time as the last
+    /// access (every write notes its own time, for `refresh_after`).
     pub track_writes: bool,
 }
 

@@ -529,6 +529,7 @@ def test_cache_parameters() -> None:
         "typed": True,
         "ttl": 10,
         "tti": 2.5,
+        "refresh_after": None,
         "wait_concurrent": True,
         "policy": "lru",
     }
@@ -542,6 +543,7 @@ def test_cache_parameters() -> None:
         "typed": False,
         "ttl": None,
         "tti": None,
+        "refresh_after": None,
         "wait_concurrent": False,
         "policy": "tiny_lfu",
     }

@@ -225,6 +225,7 @@ def test_metadata_and_parameters() -> None:
         "typed": False,
         "ttl": None,
         "tti": None,
+        "refresh_after": None,
         "wait_concurrent": False,
         "policy": "tiny_lfu",
     }

@@ -100,6 +100,7 @@ None keeps the generic wrapper.
 """
 
 _MAX_CAPACITY = 2**64 - 1
+_MAX_SECONDS = 31_536_000_000  # 1000 years, every duration's limit
 
 
 class CachedFunction(Protocol[P, R]):
@@ -218,8 +219,27 @@ def make_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Hash
     return HashedKey(key)
 
 
-def _check_settings(maxsize: object, key: object) -> None:
-    """Validate what ``Moka`` does not see (it validates ttl, tti, policy and weigher itself)."""
+def _check_settings(
+    maxsize: object, key: object, refresh_after: object = None, ttl: object = None
+) -> None:
+    """Validate what ``Moka`` does not see (it validates ttl, tti, policy and weigher itself).
+
+    ``refresh_after`` is checked as the backends' ``get_with`` checks it (a ``ttl`` that is not a
+    number is left for ``Moka``).
+    """
+    if refresh_after is not None:
+        if isinstance(refresh_after, bool) or not isinstance(refresh_after, (int, float)):
+            kind = type(refresh_after).__name__
+            raise TypeError(
+                f"refresh_after must be a number of seconds (int or float) or None, not {kind}"
+            )
+        if not 0 < refresh_after <= _MAX_SECONDS:  # also rejects NaN
+            raise ValueError(
+                "refresh_after must be finite, > 0 and at most 1000 years (31536000000 seconds), "
+                f"got {refresh_after!r}"
+            )
+        if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and refresh_after >= ttl:
+            raise ValueError(f"refresh_after ({refresh_after!r}) must be below ttl ({ttl!r})")
     if maxsize is not None:
         if not isinstance(maxsize, int) or isinstance(maxsize, bool):
             raise TypeError(f"maxsize must be an int or None, not {type(maxsize).__name__}")
@@ -240,6 +260,7 @@ def cached(
     *,
     ttl: float | None = None,
     tti: float | None = None,
+    refresh_after: float | None = None,
     wait_concurrent: bool = False,
     policy: Policy = "tiny_lfu",
     weigher: Callable[[Any, Any], int] | None = None,
@@ -251,6 +272,7 @@ def cached(
     *,
     ttl: float | None = None,
     tti: float | None = None,
+    refresh_after: float | None = None,
     wait_concurrent: bool = False,
     policy: Policy = "tiny_lfu",
     weigher: Callable[[Any, Any], int] | None = None,
@@ -270,6 +292,13 @@ def cached(
       per key and event loop (``Moka.aget_with``).  Cancelling one awaiter, or
       all of them, does not cancel the shared load.  Every caller gets the
       same result or the same exception, and exceptions are not cached.
+    * ``refresh_after``: refresh-ahead (``Moka.get_with``'s ``refresh_after``,
+      below ``ttl`` if both are given): a hit on a result at least that old
+      returns it at once and recomputes it in the background, once per key at a
+      time (on a worker thread, or as a task for ``async def``).  Calls go
+      through ``get_with`` / ``aget_with`` then, so concurrent misses share one
+      computation, as with ``wait_concurrent``.  A reload is not a call: it
+      counts in neither of ``cache_info()``'s counts.
     * ``policy``: ``"tiny_lfu"`` or ``"lru"``; ``weigher(key, value) -> int`` makes
       ``maxsize`` a total weight.
     * ``key(*args, **kwargs) -> Hashable`` replaces the default key.
@@ -288,7 +317,9 @@ def cached(
     by qualified name.  For a per-instance cache on methods, see
     :func:`cachedmethod`.
     """
-    return _configure(_Settings, None, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+    return _configure(
+        _Settings, None, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, refresh_after
+    )
 
 
 def _configure(
@@ -302,13 +333,16 @@ def _configure(
     policy: Policy,
     weigher: Callable[[Any, Any], int] | None,
     key: Callable[..., Hashable] | None,
+    refresh_after: float | None = None,
 ) -> CachedFunction[..., Any] | CachedDecorator:
     """The body of ``cached``, with the backend's settings class and plain-wrapper factory (or None)."""
     if callable(maxsize) and not isinstance(maxsize, int):
         return settings_type(*_DEFAULTS, plain)(maxsize)  # bare @cached
-    _check_settings(maxsize, key)
+    _check_settings(maxsize, key, refresh_after, ttl)
     # A _Settings decorates any callable; the protocol adds what it keeps of the callable's type.
-    settings = settings_type(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, plain)
+    settings = settings_type(
+        maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, plain, refresh_after
+    )
     return cast("CachedDecorator", settings)
 
 
@@ -331,12 +365,15 @@ def cached_with(
         *,
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
         wait_concurrent: bool = False,
         policy: Policy = "tiny_lfu",
         weigher: Callable[[Any, Any], int] | None = None,
         key: Callable[..., Hashable] | None = None,
     ) -> CachedFunction[..., Any] | CachedDecorator:
-        return _configure(make, plain, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+        return _configure(
+            make, plain, maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, refresh_after
+        )
 
     return present_as_cached(backend_cached)
 
@@ -369,6 +406,7 @@ def cachedmethod(
     *,
     ttl: float | None = None,
     tti: float | None = None,
+    refresh_after: float | None = None,
     wait_concurrent: bool = False,
     policy: Policy = "tiny_lfu",
     weigher: Callable[[Any, Any], int] | None = None,
@@ -380,6 +418,7 @@ def cachedmethod(
     *,
     ttl: float | None = None,
     tti: float | None = None,
+    refresh_after: float | None = None,
     wait_concurrent: bool = False,
     policy: Policy = "tiny_lfu",
     weigher: Callable[[Any, Any], int] | None = None,
@@ -405,8 +444,10 @@ def cachedmethod(
     """
     if callable(maxsize) and not isinstance(maxsize, int):
         return CachedMethod(maxsize, _Settings(*_DEFAULTS))  # bare @cachedmethod
-    _check_settings(maxsize, key)
-    settings = _Settings(maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key)
+    _check_settings(maxsize, key, refresh_after, ttl)
+    settings = _Settings(
+        maxsize, typed, ttl, tti, wait_concurrent, policy, weigher, key, refresh_after=refresh_after
+    )
 
     def decorate(method: Callable[..., Any], /) -> CachedMethod[Any, ..., Any]:
         return CachedMethod(method, settings)
@@ -514,8 +555,10 @@ class _Settings:
         weigher: Callable[[Any, Any], int] | None,
         key: Callable[..., Hashable] | None,
         plain: PlainWrapperFactory | None = None,
+        refresh_after: float | None = None,
     ) -> None:
         self.maxsize = maxsize
+        self.refresh_after = refresh_after
         self.typed = bool(typed)
         self.ttl = ttl
         self.tti = tti
@@ -540,6 +583,7 @@ class _Settings:
             "typed": self.typed,
             "ttl": self.ttl,
             "tti": self.tti,
+            "refresh_after": self.refresh_after,
             "wait_concurrent": self.wait_concurrent,
             "policy": self.policy,
         }
@@ -620,6 +664,34 @@ def clear_with_stats(cache: CacheProtocol[Hashable, Any]) -> None:
     cache.reset_stats()
 
 
+def _refreshing_wrapper(
+    func: Callable[..., Any],
+    cache: CacheProtocol[Hashable, Any],
+    build: Callable[[tuple[Any, ...], dict[str, Any]], Hashable],
+    refresh_after: float,
+) -> Callable[..., Any]:
+    """The wrapper of a ``refresh_after`` decorator: each call is one ``get_with`` / ``aget_with``.
+
+    Its one recorded read is the call's hit or miss; a background reload is no call, so it counts
+    in the cache's ``loads`` but in neither of ``cache_info()``'s counts.
+    """
+    if inspect.iscoroutinefunction(func):
+        aget_with = cache.aget_with
+
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            load = lambda: func(*args, **kwargs)  # noqa: E731
+            return await aget_with(build(args, kwargs), load, refresh_after=refresh_after)
+
+        return async_wrapper
+    get_with = cache.get_with
+
+    def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+        load = lambda: func(*args, **kwargs)  # noqa: E731
+        return get_with(build(args, kwargs), load, refresh_after=refresh_after)
+
+    return sync_wrapper
+
+
 def _wrap(
     func: Callable[..., Any],
     cache: CacheProtocol[Hashable, Any],
@@ -642,7 +714,10 @@ def _wrap(
     hashed_key = HashedKey
 
     wrapper: Any
-    if inspect.iscoroutinefunction(func):
+    refresh_after = settings.refresh_after
+    if refresh_after is not None:
+        wrapper = _refreshing_wrapper(func, cache, build, refresh_after)
+    elif inspect.iscoroutinefunction(func):
         if settings.wait_concurrent:
             aget_with = cache.aget_with
 

@@ -94,6 +94,7 @@ class CacheProtocol(Protocol[K, V]):
         initializer: Callable[[], V],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> V: ...
     def aget_with(
         self,
@@ -101,6 +102,7 @@ class CacheProtocol(Protocol[K, V]):
         initializer: Callable[[], Awaitable[V]],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> Coroutine[Any, Any, V]: ...
     @overload
     def remove(self, key: K) -> V | None: ...

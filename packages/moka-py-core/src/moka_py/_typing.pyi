@@ -93,6 +93,7 @@ class Moka(Generic[K, V]):
         initializer: Callable[[], V],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> V:
         """The value of ``key``; on a miss, call ``initializer()``, store its result and return it.
 
@@ -101,6 +102,19 @@ class Moka(Generic[K, V]):
         then).  An initializer that calls ``get_with`` for its own key gets
         ``RuntimeError``.  ``ttl`` / ``tti`` apply to a stored value as in
         ``set``.
+
+        ``refresh_after`` (seconds, a positive finite number below the ttl in
+        effect: ``ttl``, else the cache's) turns on refresh-ahead: a hit on an
+        entry written at least that long ago (on the cache's clock) returns the
+        value at once and starts one reload of the key on a library-owned daemon
+        worker thread, unless one is already in flight for that key and cache.
+        The reload calls ``initializer()`` once (counted in ``loads`` and
+        ``load_time``) and then writes its result as ``set(key, value, ttl,
+        tti)`` would (the listener sees ``"replaced"``), but only if the entry
+        is still live and still holds the write the reload started from: a
+        ``set``, ``remove``, ``clear``, eviction or expiry in between wins and
+        the result is dropped.  A reload that raises counts in
+        ``load_failures`` and keeps the old value until it expires.
         """
 
     def aget_with(
@@ -109,6 +123,7 @@ class Moka(Generic[K, V]):
         initializer: Callable[[], Awaitable[V]],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> Coroutine[Any, Any, V]:
         """``get_with`` for asyncio: on a miss, await ``initializer()``, store the result, return it.
 
@@ -120,6 +135,10 @@ class Moka(Generic[K, V]):
         its own key (directly or from a task it started) gets ``RuntimeError``.
         Arguments are checked when it is called, the key when it is awaited;
         ``ttl`` / ``tti`` apply to a stored value as in ``set``.
+
+        ``refresh_after`` works as in ``get_with``, with the reload a task on
+        the running loop (kept referenced until it is done) that awaits
+        ``initializer()``; a cancelled reload counts as a failed one.
         """
 
     @overload

@@ -14,18 +14,21 @@ coalescing lives here, in Python, for both shipped backends (it is asyncio code)
   context variable, inherited by the tasks it creates, names the load tasks it descends from, and
   such a call, while that load is in flight, raises ``RuntimeError``.
 * Nothing here blocks the loop: the cache's own calls hold its internal locks only briefly.
+* With ``refresh_after``, a hit on an entry that old also starts a reload task (``_refresh``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+from ._refresh import Refreshing, refresh_in_task, refresh_ns
 
-class Loading(Protocol):
+
+class Loading(Refreshing, Protocol):
     """What :func:`aget_with` needs of a cache."""
 
     def get(self, key: Any, default: Any, /) -> Any: ...
@@ -46,16 +49,32 @@ _in_flight: dict[tuple[Any, int, Hashable], asyncio.Task[Any]] = {}
 _loading: ContextVar[tuple[asyncio.Task[Any], ...]] = ContextVar("moka_py_loading", default=())
 
 
+def checked(
+    cache: Loading,
+    key: Hashable,
+    initializer: Callable[[], Awaitable[Any]],
+    ttl: float | None,
+    tti: float | None,
+    refresh_after: object,
+) -> Coroutine[Any, Any, Any]:
+    """:func:`aget_with`'s coroutine, ``refresh_after`` checked now (the caller checked the rest)."""
+    ns = None if refresh_after is None else refresh_ns(refresh_after, ttl, cache.ttl)
+    return aget_with(cache, key, initializer, ttl, tti, ns)
+
+
 async def aget_with(
     cache: Loading,
     key: Hashable,
     initializer: Callable[[], Awaitable[Any]],
     ttl: float | None,
     tti: float | None,
+    refresh_after_ns: int | None = None,
 ) -> Any:
     """The value of ``key``, loading it by ``await initializer()`` once per key and event loop."""
     value = cache.get(key, _MISSING)
     if value is not _MISSING:
+        if refresh_after_ns is not None:
+            refresh_in_task(cache, key, initializer, ttl, tti, refresh_after_ns)
         return value
     loop = asyncio.get_running_loop()
     slot = (loop, id(cache), key)

@@ -28,7 +28,7 @@ from builtins import bool, callable, float, hash, int, len, next, object, str, t
 from collections.abc import Awaitable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
-from ._aload import aget_with as load_async
+from ._aload import checked as load_async
 from ._docstrings import MOKA as MOKA_DOCS
 from ._entry import Entry
 from ._expiry import (
@@ -50,6 +50,7 @@ from ._housekeeper import (
 )
 from ._keymap import Bucket, find, probe, put, unmap
 from ._policy import Event, Policy, WriteOp
+from ._refresh import get_with as refresh_get_with
 from ._stats import CacheStats, make_stats
 from ._validation import (
     TINY_LFU,
@@ -630,7 +631,12 @@ class Moka(Generic[K, V]):
         initializer: Callable[[], V],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> V:
+        if refresh_after is not None:
+            # Refresh-ahead (moka_py_pure._refresh) calls back here without refresh_after.
+            refreshed: V = refresh_get_with(self, key, initializer, ttl, tti, refresh_after)
+            return refreshed
         if not callable(initializer):
             check_initializer(initializer)
         if ttl is None and tti is None:
@@ -679,13 +685,43 @@ class Moka(Generic[K, V]):
         initializer: Callable[[], Awaitable[V]],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> Coroutine[Any, Any, V]:
         if not callable(initializer):
             check_initializer(initializer)
         if ttl is not None or tti is not None:
             duration_ns("ttl", ttl)
             duration_ns("tti", tti)
-        return load_async(self, key, initializer, ttl, tti)
+        return load_async(self, key, initializer, ttl, tti, refresh_after)
+
+    def _write_stamp(self, key: Any, /) -> tuple[tuple[Entry, int], int] | None:
+        """Refresh-ahead's view of the live entry: ``((entry, generation), age_ns)``, or None."""
+        with self._lock:
+            found = self._find_live(key, hash(key))
+            if found is None:
+                return None
+            e, now = found
+            return (e, e.gen), now - e.lm
+
+    def _replace_if(
+        self, key: Any, stamp: tuple[Entry, int], value: Any, ttl: float | None, tti: float | None, /
+    ) -> bool:
+        """``set``, only if the live entry of ``key`` still holds the write ``stamp`` names."""
+        pttl = duration_ns("ttl", ttl)
+        ptti = duration_ns("tti", tti)
+        h = hash(key)
+        self._acquire()  # re-entrant: _insert takes it again, so check and write are one section
+        try:
+            found = self._find_live(key, h)
+            if found is None or found[0] is not stamp[0] or found[0].gen != stamp[1]:
+                return False
+            events = self._insert(key, h, value, pttl, ptti)
+        finally:
+            self._release()
+        if events:
+            assert self._listener is not None
+            _deliver(self._listener, events)
+        return True
 
     def _init_or_read(
         self,

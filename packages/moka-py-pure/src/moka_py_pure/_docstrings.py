@@ -46,7 +46,20 @@ Concurrent calls for the same key run the initializer once: the others
 wait and get the same value, or the same exception (nothing is stored
 then).  An initializer that calls ``get_with`` for its own key gets
 ``RuntimeError``.  ``ttl`` / ``tti`` apply to a stored value as in
-``set``.""",
+``set``.
+
+``refresh_after`` (seconds, a positive finite number below the ttl in
+effect: ``ttl``, else the cache's) turns on refresh-ahead: a hit on an
+entry written at least that long ago (on the cache's clock) returns the
+value at once and starts one reload of the key on a library-owned daemon
+worker thread, unless one is already in flight for that key and cache.
+The reload calls ``initializer()`` once (counted in ``loads`` and
+``load_time``) and then writes its result as ``set(key, value, ttl,
+tti)`` would (the listener sees ``"replaced"``), but only if the entry
+is still live and still holds the write the reload started from: a
+``set``, ``remove``, ``clear``, eviction or expiry in between wins and
+the result is dropped.  A reload that raises counts in
+``load_failures`` and keeps the old value until it expires.""",
     "aget_with": """``get_with`` for asyncio: on a miss, await ``initializer()``, store the result, return it.
 
 One load per key and event loop at a time: concurrent awaiters share it
@@ -56,7 +69,11 @@ not cancel it, and when every awaiter has been cancelled it still runs
 to the end and stores its result.  A load that awaits ``aget_with`` for
 its own key (directly or from a task it started) gets ``RuntimeError``.
 Arguments are checked when it is called, the key when it is awaited;
-``ttl`` / ``tti`` apply to a stored value as in ``set``.""",
+``ttl`` / ``tti`` apply to a stored value as in ``set``.
+
+``refresh_after`` works as in ``get_with``, with the reload a task on
+the running loop (kept referenced until it is done) that awaits
+``initializer()``; a cancelled reload counts as a failed one.""",
     "remove": """Remove ``key`` and return its value, or ``default`` if it is absent.
 
 An entry that has expired but is still stored is removed and returned

@@ -111,7 +111,7 @@ class _NativeSettings(_Settings):
         return Moka(self.maxsize, ttl=self.ttl, tti=self.tti, policy=self.policy, weigher=self.weigher)
 
     def __call__(self, func: Callable[..., Any], /) -> Any:
-        generic = self.key is not None or self.wait_concurrent
+        generic = self.key is not None or self.wait_concurrent or self.refresh_after is not None
         if generic or not callable(func) or inspect.iscoroutinefunction(func):
             return super().__call__(func)
         try:

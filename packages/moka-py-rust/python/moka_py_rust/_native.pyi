@@ -7,7 +7,7 @@ checks that this ``Moka`` satisfies ``moka_py.CacheProtocol``.
 
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Iterator, Mapping
 from types import GenericAlias, MappingProxyType
-from typing import Any, Final, Generic, Literal, TypeVar, overload
+from typing import Any, Final, Generic, Literal, TypeVar, final, overload
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -27,6 +27,10 @@ KEY_HASH_MIX: Final[str]
 
 def key_hash(key: Hashable, /) -> int:
     """The 64-bit hash moka sees for ``key``, ``fmix64(hash(key) mod 2**64)``, found as the cache finds it."""
+
+@final
+class WriteStamp:
+    """One write of an entry, as refresh-ahead saw it (``Moka._write_stamp``)."""
 
 class Moka(Generic[_K, _V]):
     """``moka_py.Moka`` when the Rust backend is selected.
@@ -54,6 +58,10 @@ class Moka(Generic[_K, _V]):
     def policy(self) -> _Policy: ...
     def set(self, key: _K, value: _V, ttl: float | None = None, tti: float | None = None) -> None: ...
     def _record_load(self, ns: int, failed: bool, /) -> None: ...
+    def _write_stamp(self, key: _K, /) -> tuple[WriteStamp, int] | None: ...
+    def _replace_if(
+        self, key: _K, stamp: WriteStamp, value: _V, ttl: float | None, tti: float | None, /
+    ) -> bool: ...
     @overload
     def get(self, key: _K) -> _V | None: ...
     @overload
@@ -64,6 +72,7 @@ class Moka(Generic[_K, _V]):
         initializer: Callable[[], _V],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> _V: ...
     def aget_with(
         self,
@@ -71,6 +80,7 @@ class Moka(Generic[_K, _V]):
         initializer: Callable[[], Awaitable[_V]],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> Coroutine[Any, Any, _V]: ...
     @overload
     def remove(self, key: _K) -> _V | None: ...

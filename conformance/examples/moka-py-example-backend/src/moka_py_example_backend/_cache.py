@@ -25,6 +25,10 @@ moka-py's backends, so the suite is seen to pass on an implementation written fr
 * ``aget_with`` runs one load task per (event loop, key), which its awaiters share through
   ``asyncio.shield``; a context variable (inherited by the tasks a load creates) names the loads
   a task descends from, so that a load awaiting its own key raises instead of waiting forever.
+* ``refresh_after`` (refresh-ahead): a hit on an entry at least that old since its write claims
+  the key in ``_refreshing`` and reloads it on a small module-wide pool of daemon threads (or as a
+  task on the running loop for ``aget_with``); the reload stores its result only if the very
+  ``_Entry`` it started from is still mapped and unexpired (every write makes a new ``_Entry``).
 * No builtin is looked up at call time (they are bound at import), and nothing on the call path
   runs library code that does (``threading.Event`` does): user code may replace a builtin with
   a cached version of itself (API.md section 9).
@@ -40,6 +44,8 @@ import contextvars
 import inspect
 import itertools
 import math
+import os
+import queue
 import sys
 import threading
 import time
@@ -105,6 +111,49 @@ def _seconds(name: str, value: object) -> float | None:
             f"{name} must be finite, > 0 and at most 1000 years ({MAX_SECONDS} seconds), got {value!r}"
         )
     return float(value)
+
+
+def _refresh_after(value: object, ttl: object, cache_ttl: float | None) -> float | None:
+    """Validate ``refresh_after``: a duration below the ttl in effect (the call's, else the cache's)."""
+    if value is None:
+        return None
+    seconds = _seconds("refresh_after", value)
+    limit, whose = (ttl, "ttl") if ttl is not None else (cache_ttl, "the cache's ttl")
+    if isinstance(limit, (int, float)) and seconds is not None and seconds >= limit:
+        raise ValueError(f"refresh_after ({value!r}) must be below {whose} ({limit!r})")
+    return seconds
+
+
+class _ReloadThreads:
+    """Two daemon threads, started on first use, running reloads from a queue."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.started = False
+        self.lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self.lock:
+            if not self.started:
+                self.started = True
+                for _ in range(2):
+                    threading.Thread(target=self._work, daemon=True).start()
+        self.jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            self.jobs.get()()
+
+
+_reload_threads = _ReloadThreads()
+
+
+def _new_reload_threads() -> None:
+    global _reload_threads
+    _reload_threads = _ReloadThreads()  # the parent's threads do not exist in a forked child
+
+
+os.register_at_fork(after_in_child=_new_reload_threads)
 
 
 class _Entry(Generic[V]):
@@ -276,6 +325,8 @@ class Moka(Generic[K, V]):
         self._last_cycle = self._clock()
         self._waiters: dict[int, list[_Waiter]] = {}  # by hash(key), like the map
         self._async_loads: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Task[Any]] = {}
+        self._refreshing: dict[int, list[Any]] = {}  # keys being reloaded, by hash(key)
+        self._reload_tasks: set[asyncio.Task[None]] = set()
         self._zero_stats()
 
     # --- read-only settings ---------------------------------------------------------------
@@ -356,16 +407,26 @@ class Moka(Generic[K, V]):
         return default if entry is None else entry.value
 
     def get_with(
-        self, key: K, initializer: Callable[[], V], ttl: float | None = None, tti: float | None = None
+        self,
+        key: K,
+        initializer: Callable[[], V],
+        ttl: float | None = None,
+        tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> V:
         """The value under ``key``; on a miss, run ``initializer`` once across threads and store it."""
         if not callable(initializer):
             raise TypeError(f"initializer must be callable, not {type(initializer).__name__}")
         entry_ttl, entry_tti = _seconds("ttl", ttl), _seconds("tti", tti)
+        refresh = _refresh_after(refresh_after, ttl, self._ttl)
         h = hash(key)
         while True:
             found = self.get(key, _MISSING)
             if found is not _MISSING:
+                if refresh is not None and (entry := self._due(key, h, refresh)) is not None:
+                    _reload_threads.submit(
+                        lambda: self._reload(key, h, entry, initializer, entry_ttl, entry_tti)
+                    )
                 return found
             with self._lock:
                 waiters = self._waiters.setdefault(h, [])
@@ -393,17 +454,32 @@ class Moka(Generic[K, V]):
         initializer: Callable[[], Awaitable[V]],
         ttl: float | None = None,
         tti: float | None = None,
+        refresh_after: float | None = None,
     ) -> Coroutine[Any, Any, V]:
         """The value under ``key``; on a miss, await ``initializer()`` once per event loop and store it."""
         if not callable(initializer):
             raise TypeError(f"initializer must be callable, not {type(initializer).__name__}")
-        return self._aget_with(key, initializer, _seconds("ttl", ttl), _seconds("tti", tti))
+        entry_ttl, entry_tti = _seconds("ttl", ttl), _seconds("tti", tti)
+        refresh = _refresh_after(refresh_after, ttl, self._ttl)
+        return self._aget_with(key, initializer, entry_ttl, entry_tti, refresh)
 
     async def _aget_with(
-        self, key: K, initializer: Callable[[], Awaitable[V]], ttl: float | None, tti: float | None
+        self,
+        key: K,
+        initializer: Callable[[], Awaitable[V]],
+        ttl: float | None,
+        tti: float | None,
+        refresh: float | None,
     ) -> V:
         found = self.get(key, _MISSING)
         if found is not _MISSING:
+            h = hash(key)
+            if refresh is not None and (entry := self._due(key, h, refresh)) is not None:
+                task = asyncio.get_running_loop().create_task(
+                    self._areload(key, h, entry, initializer, ttl, tti)
+                )
+                self._reload_tasks.add(task)
+                task.add_done_callback(self._reload_tasks.discard)
             return found  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
         slot = (loop, key)
@@ -448,6 +524,79 @@ class Moka(Generic[K, V]):
             del self._async_loads[slot]
         if load is not None and load.done() and not load.cancelled():
             load.exception()  # retrieved, even when every awaiter was cancelled
+
+    # --- refresh-ahead ---------------------------------------------------------------------
+
+    def _due(self, key: Any, h: int, refresh: float) -> _Entry[V] | None:
+        """The live entry of ``key`` if it is due for a reload and none is running (then claimed)."""
+        with self._lock:
+            entry = self._find(key, h)
+            if entry is None or self._expired(entry, self._clock()):
+                return None
+            if self._clock() - entry.written < refresh:
+                return None
+            claimed = self._refreshing.setdefault(h, [])
+            if any(k is key or k == key for k in claimed):
+                return None
+            claimed.append(key)
+            return entry
+
+    def _reloaded(
+        self, key: Any, h: int, entry: _Entry[V], value: Any, ttl: float | None, tti: float | None
+    ) -> None:
+        """Store a reload's value if ``entry`` is still the live entry of ``key``; unclaim the key."""
+        try:
+            self._deliver(self._store(key, h, value, ttl, tti, only=entry))
+        finally:
+            self._unclaim(key, h)
+
+    def _unclaim(self, key: Any, h: int) -> None:
+        with self._lock:
+            claimed = self._refreshing.get(h, [])
+            for i, k in enumerate(claimed):
+                if k is key or k == key:
+                    del claimed[i]
+                    break
+            if not claimed:
+                self._refreshing.pop(h, None)
+
+    def _reload(
+        self,
+        key: Any,
+        h: int,
+        entry: _Entry[V],
+        initializer: Callable[[], V],
+        ttl: float | None,
+        tti: float | None,
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            value = initializer()
+        except BaseException:
+            self._count_load(started, failed=True)
+            self._unclaim(key, h)
+            return
+        self._count_load(started, failed=False)
+        self._reloaded(key, h, entry, value, ttl, tti)
+
+    async def _areload(
+        self,
+        key: Any,
+        h: int,
+        entry: _Entry[V],
+        initializer: Callable[[], Awaitable[V]],
+        ttl: float | None,
+        tti: float | None,
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            value = await initializer()
+        except BaseException:
+            self._count_load(started, failed=True)
+            self._unclaim(key, h)
+            return
+        self._count_load(started, failed=False)
+        self._reloaded(key, h, entry, value, ttl, tti)
 
     def clear(self) -> None:
         """Settle pending writes, then remove every entry and report it."""
@@ -758,8 +907,19 @@ class Moka(Generic[K, V]):
             raise ValueError(f"weigher must return an int >= 0, got {weight}")
         return min(weight, MAX_WEIGHT)
 
-    def _store(self, key: K, h: int, value: V, ttl: float | None, tti: float | None) -> list[Event]:
-        """Insert through the write path; return the events to deliver."""
+    def _store(
+        self,
+        key: K,
+        h: int,
+        value: V,
+        ttl: float | None,
+        tti: float | None,
+        only: _Entry[V] | None = None,
+    ) -> list[Event]:
+        """Insert through the write path; return the events to deliver.
+
+        ``only``: write only if that very entry is still mapped and unexpired (a reload's write).
+        """
         events: list[Event] = []
         if self._capacity == 0:
             return events  # a cache of capacity 0 stores nothing and reports nothing
@@ -767,6 +927,8 @@ class Moka(Generic[K, V]):
         with self._lock:
             now = self._clock()
             old = self._find(key, h)  # a raising __eq__ fails here, before anything changes
+            if only is not None and (old is not only or self._expired(only, now)):
+                return events
             if old is None:
                 entry = _Entry(key, h, next(self._slots), value, weight, now, ttl, tti)
                 self._map.setdefault(h, []).append(entry)
