@@ -309,6 +309,10 @@ pub struct Moka {
     slack: Option<u64>,
     /// Weight written since housekeeping last ran at this cache's own request.
     written: AtomicU64,
+    /// Held by `clear` and `run_pending_tasks` (without the GIL, after the gate) and by
+    /// refresh-ahead's conditional write (`insert_if`): neither can then fall between
+    /// that write's check and its insert, even in a cache without a gate.
+    refresh_writes: parking_lot::Mutex<()>,
     _release_on_drop: ReleaseOnDrop,
 }
 
@@ -653,8 +657,10 @@ impl Moka {
     }
 
     /// `insert`, only if the entry of `key` is live and its latest write stored `only`:
-    /// the check and the insert are one moka critical section (the GIL, or the gate,
-    /// is held throughout), as `remove_impl`'s `only` check. Whether it wrote.
+    /// the check and the insert are one critical section, closed to every other moka
+    /// call: the gate in a weighted cache; otherwise the GIL (the calls made with it)
+    /// and `refresh_writes` (`clear` and `run_pending_tasks`, made without it), as
+    /// `remove_impl`'s `only` check. Whether it wrote.
     #[allow(clippy::too_many_arguments)]
     fn insert_if(
         &self,
@@ -678,16 +684,28 @@ impl Moka {
             self.gc_values.store(true, Ordering::Relaxed);
         }
         let detached = by_value.then_some(&self.value_inserts_detached);
-        // SAFETY: no probe from the interner: `k` owns its token (or str) while `f` runs.
-        let wrote = unsafe {
-            self.gated(py, std::ptr::null(), detached, |c| {
-                let peek = Peek::new(k.probe());
-                if !(c.contains_key(&peek) && peek.matched(only)) {
-                    return false;
-                }
-                c.insert(k, v);
-                true
-            })
+        let write = |c: &MokaCache| {
+            let peek = Peek::new(k.probe());
+            if !(c.contains_key(&peek) && peek.matched(only)) {
+                return false;
+            }
+            c.insert(k, v);
+            true
+        };
+        let wrote = if self.write_order.gate().is_some() {
+            // SAFETY: no probe from the interner: `k` owns its token (or str). The
+            // gate's holder is the only one that can hold `refresh_writes` then.
+            unsafe {
+                self.gated(py, std::ptr::null(), detached, |c| {
+                    let _quiet = self.refresh_writes.lock();
+                    write(c)
+                })
+            }
+        } else {
+            // No gate: the GIL keeps the other writes out; `refresh_writes` keeps out
+            // the calls that run without it (`clear`, `run_pending_tasks`).
+            let _quiet = self.refresh_writes_held(py);
+            write(&self.cache)
         };
         if wrote {
             self.bound_after_write(py, weight);
@@ -723,6 +741,17 @@ impl Moka {
         delivered?;
         f?;
         Ok(v)
+    }
+
+    /// `refresh_writes`, taken with the GIL held: tried, and waited for only without
+    /// the GIL (its holders never need the GIL), then tried again.
+    fn refresh_writes_held(&self, py: Python<'_>) -> parking_lot::MutexGuard<'_, ()> {
+        loop {
+            if let Some(guard) = self.refresh_writes.try_lock() {
+                return guard;
+            }
+            py.detach(|| drop(self.refresh_writes.lock()));
+        }
     }
 
     /// The size bound (API.md section 6), after a write of `weight`: once the weight
@@ -1060,6 +1089,7 @@ impl Moka {
             value_inserts_detached: AtomicUsize::new(0),
             slack: cap.filter(|&c| c > 0).map(|c| (c / 8).min(64)),
             written: AtomicU64::new(0),
+            refresh_writes: parking_lot::Mutex::new(()),
             _release_on_drop: ReleaseOnDrop,
         })
     }
@@ -1217,6 +1247,7 @@ impl Moka {
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| {
             let _gate = self.write_order.lock();
+            let _refreshes = self.refresh_writes.lock();
             self.cache.invalidate_all();
             self.cache.run_pending_tasks();
             self.written.store(0, Ordering::Relaxed);
@@ -1251,6 +1282,7 @@ impl Moka {
     fn run_pending_tasks(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| {
             let _gate = self.write_order.lock();
+            let _refreshes = self.refresh_writes.lock();
             self.cache.run_pending_tasks();
             self.written.store(0, Ordering::Relaxed);
             release::settle_epoch(SETTLE_ROUNDS);
