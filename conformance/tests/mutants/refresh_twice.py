@@ -1,0 +1,16 @@
+"""Refresh-ahead does not claim the key: every stale hit starts its own reload.
+
+Should be caught by: the contract tier's refresh tests (a hit while a reload is in flight starts
+none; eight threads and a hundred tasks on one stale entry start one reload).
+"""
+
+from mutants._pure_copy import pure_copy
+
+CLAIM = "        if slot in _slots:\n            return None\n"
+NO_CLAIM = ""
+
+name = "mutant-refresh-twice"
+priority = 0
+exact = True
+__version__ = "0+mutant"
+Moka = pure_copy(name, {"_refresh": [(CLAIM, NO_CLAIM)]}).Moka
