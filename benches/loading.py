@@ -9,7 +9,11 @@ Measures, in one event loop, nanoseconds per call of
 
 * ``await cache.aget_with(k, init)`` on a hit, against
 * ``cache.get_with(k, init)`` on a hit plus one ``await`` of a finished coroutine (what a caller
-  pays without ``aget_with``), and their ratio (issue 25's target: at most 1.5).
+  pays without ``aget_with``), and their ratio (issue 25's target: at most 1.5);
+* ``get_with(k, init, refresh_after=...)`` on a hit due for refresh (its reload held in flight, so
+  every hit pays the refresh check) against a plain ``get_with`` hit (target: at most 3x);
+* with ``--latency``: the callers' p50 / p99 latency, reading 4 keys for 2 s from a cache with
+  ``ttl=0.2`` and a 50 ms loader, with ``refresh_after=0.1`` and without.
 
 Each figure is the best of ``--repeats`` runs of ``--calls`` calls over ``--keys`` stored keys (the
 best run is the one least disturbed by other processes; the machine may be shared). Standard
@@ -75,6 +79,51 @@ def _best(run: Run, cache: Any, keys: list[int], calls: int, repeats: int) -> fl
     return min(asyncio.run(runs())) / calls
 
 
+def _due_hits(module: Any, stored: list[int], calls: int, repeats: int) -> tuple[float, float]:
+    """(plain get_with hit ns, due-for-refresh hit ns): every entry due, its reload held."""
+    import threading
+
+    cache, hold = module.Moka(len(stored) * 2), threading.Event()
+    for k in stored:
+        cache.set(k, k)
+    time.sleep(0.05)  # every entry is now older than refresh_after
+
+    def timed(**refresh: float) -> float:
+        n, best = len(stored), float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter_ns()
+            for i in range(calls):
+                cache.get_with(stored[i % n], hold.wait, **refresh)
+            best = min(best, (time.perf_counter_ns() - started) / calls)
+        return best
+
+    timed(refresh_after=0.01)  # warm-up: claims every key (each reload waits on `hold`)
+    figures = timed(), timed(refresh_after=0.01)
+    hold.set()
+    return figures
+
+
+def latency(module: Any, refresh: bool, seconds: float = 2.0) -> tuple[float, float]:
+    """Callers' (p50, p99) latency in ms, with a 50 ms loader and ttl 0.2 s."""
+    cache = module.Moka(100, ttl=0.2)
+    samples: list[float] = []
+
+    def slow_load() -> int:
+        time.sleep(0.05)
+        return 1
+
+    options = {"refresh_after": 0.1} if refresh else {}
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for key in range(4):
+            started = time.perf_counter()
+            cache.get_with(key, slow_load, **options)
+            samples.append((time.perf_counter() - started) * 1e3)
+        time.sleep(0.001)
+    samples.sort()
+    return samples[len(samples) // 2], samples[len(samples) * 99 // 100]
+
+
 def measure(backend: str, calls: int, keys: int, repeats: int) -> dict[str, Any]:
     module = importlib.import_module(BACKENDS[backend])
     cache = module.Moka(keys * 2)
@@ -89,7 +138,11 @@ def measure(backend: str, calls: int, keys: int, repeats: int) -> dict[str, Any]
         baseline.append(_best(_get_with_hits_and_an_await, cache, stored, calls, repeats))
         loading.append(_best(_aget_with_hits, cache, stored, calls, repeats))
     base, aget = min(baseline), min(loading)
+    plain, due = _due_hits(module, stored, calls, repeats)
     return {
+        "plain_get_with_hit_ns": round(plain, 1),
+        "due_for_refresh_hit_ns": round(due, 1),
+        "refresh_ratio": round(due / plain, 3),
         "backend": backend,
         "version": getattr(module, "__version__", "?"),
         "python": sys.version.split()[0],
@@ -109,7 +162,9 @@ def run(quick: bool, log: Callable[[str], None] = print) -> dict[str, Any]:
     for backend in [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]:
         out[backend] = r = measure(backend, calls, 1_000, repeats)
         log(f"  {backend:<5} aget_with hit {r['aget_with_hit_ns']:.0f} ns, get_with hit + await "
-            f"{r['get_with_hit_plus_await_ns']:.0f} ns: ratio {r['ratio']:.2f}")
+            f"{r['get_with_hit_plus_await_ns']:.0f} ns: ratio {r['ratio']:.2f}; due-for-refresh hit "
+            f"{r['due_for_refresh_hit_ns']:.0f} ns, get_with hit {r['plain_get_with_hit_ns']:.0f} ns: "
+            f"ratio {r['refresh_ratio']:.2f}")
     return out
 
 
@@ -121,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=1_000, help="stored keys, read in turn")
     parser.add_argument("--repeats", type=int, default=5, help="runs per figure (the best counts)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per backend")
+    parser.add_argument("--latency", action="store_true", help="also the refresh on/off latencies")
     args = parser.parse_args(argv)
     chosen = args.backend or [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]
     for backend in chosen:
@@ -133,6 +189,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"aget_with hit: {result['aget_with_hit_ns']:7.1f} ns   ratio {result['ratio']:.2f}"
                 f"   (target <= 1.5; python {result['python']}, {args.calls} calls x {args.repeats})"
             )
+            print(
+                f"{backend:5} get_with hit: {result['plain_get_with_hit_ns']:7.1f} ns   due for "
+                f"refresh: {result['due_for_refresh_hit_ns']:7.1f} ns   ratio {result['refresh_ratio']:.2f}"
+                "   (target <= 3)"
+            )
+        if args.latency:
+            module = importlib.import_module(BACKENDS[backend])
+            for refresh in (False, True):
+                p50, p99 = latency(module, refresh)
+                print(f"{backend:5} 50 ms loader, ttl 0.2 s, refresh {'on ' if refresh else 'off'}: "
+                      f"caller p50 {p50:6.3f} ms   p99 {p99:6.3f} ms")
     return 0
 
 
