@@ -100,7 +100,6 @@ None keeps the generic wrapper.
 """
 
 _MAX_CAPACITY = 2**64 - 1
-_MAX_SECONDS = 31_536_000_000  # 1000 years, every duration's limit
 
 
 class CachedFunction(Protocol[P, R]):
@@ -224,22 +223,16 @@ def _check_settings(
 ) -> None:
     """Validate what ``Moka`` does not see (it validates ttl, tti, policy and weigher itself).
 
-    ``refresh_after`` is checked as the backends' ``get_with`` checks it (a ``ttl`` that is not a
-    number is left for ``Moka``).
+    ``refresh_after`` is checked by the backends' own check (a ``ttl`` that is not a number is
+    left for ``Moka``).
     """
     if refresh_after is not None:
-        if isinstance(refresh_after, bool) or not isinstance(refresh_after, (int, float)):
-            kind = type(refresh_after).__name__
-            raise TypeError(
-                f"refresh_after must be a number of seconds (int or float) or None, not {kind}"
-            )
-        if not 0 < refresh_after <= _MAX_SECONDS:  # also rejects NaN
-            raise ValueError(
-                "refresh_after must be finite, > 0 and at most 1000 years (31536000000 seconds), "
-                f"got {refresh_after!r}"
-            )
-        if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and refresh_after >= ttl:
-            raise ValueError(f"refresh_after ({refresh_after!r}) must be below ttl ({ttl!r})")
+        # moka-py-pure is a dependency of this package: its check is the one every backend's
+        # get_with runs (copied into moka_py_rust by tools/docstrings.py).  Imported here, not at
+        # module level, so that importing moka_py does not import the pure backend.
+        from moka_py_pure._refresh import refresh_ns
+
+        refresh_ns(refresh_after, ttl, None)
     if maxsize is not None:
         if not isinstance(maxsize, int) or isinstance(maxsize, bool):
             raise TypeError(f"maxsize must be an int or None, not {type(maxsize).__name__}")
