@@ -6,11 +6,15 @@ none; eight threads and a hundred tasks on one stale entry start one reload).
 
 from mutants._pure_copy import pure_copy
 
+# The claim's look without the lock, then its check under the lock.
+PEEK = (
+    "    if slot in _slots:  # first without the lock: a hot key, its reload in flight\n"
+    "        return None\n"
+)
 CLAIM = "        if slot in _slots:\n            return None\n"
-NO_CLAIM = ""
 
 name = "mutant-refresh-twice"
 priority = 0
 exact = True
 __version__ = "0+mutant"
-Moka = pure_copy(name, {"_refresh": [(CLAIM, NO_CLAIM)]}).Moka
+Moka = pure_copy(name, {"_refresh": [(PEEK, ""), (CLAIM, "")]}).Moka

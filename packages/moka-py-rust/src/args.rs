@@ -25,7 +25,7 @@ pub fn is_int(obj: &Bound<'_, PyAny>) -> bool {
 }
 
 #[inline]
-fn is_float(obj: &Bound<'_, PyAny>) -> bool {
+pub fn is_float(obj: &Bound<'_, PyAny>) -> bool {
     // SAFETY: type check only.
     unsafe { ffi::PyFloat_Check(obj.as_ptr()) != 0 }
 }

@@ -70,6 +70,7 @@ use crate::docstrings::moka_doc;
 use crate::events::{self, cause_name, Event};
 use crate::hashing::{key_hash, PassThrough};
 use crate::key::{token_arc, Interner, Key, KeyId, Peek, Probe, StrSearch, Token, TokenPin};
+use crate::refresh::{self, WriteStamp};
 use crate::release;
 use crate::stats::{CacheStats, Stats};
 use crate::value::{instant_nanos, PerEntryExpiry, Val, ValueCell, NO_DEADLINE};
@@ -258,14 +259,6 @@ fn keep_first(slot: &mut Option<PyErr>, r: PyResult<()>) {
             *slot = Some(e);
         }
     }
-}
-
-/// The value cell of one write of an entry, as `_write_stamp` found it: `_replace_if`
-/// writes only while that write is still the entry's latest (refresh-ahead, in
-/// `moka_py_rust._refresh`). Holding the cell keeps its address from being reused.
-#[pyclass(frozen, module = "moka_py_rust._native", name = "WriteStamp")]
-pub struct WriteStamp {
-    val: Val,
 }
 
 // The public docstrings are moka_py.Moka's (see `docstrings`).
@@ -594,13 +587,24 @@ impl Moka {
         key: &Bound<'_, PyAny>,
         h: Hashed,
     ) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self.read_cell_uncounted(py, key, h)?.map(|(v, _)| v))
+    }
+
+    /// `read_uncounted`, with the value's cell (refresh-ahead reads the write's age).
+    #[inline(always)]
+    fn read_cell_uncounted(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        h: Hashed,
+    ) -> PyResult<Option<(Py<PyAny>, Val)>> {
         let at = self.locate(py, key, h)?;
         // A key that is in no entry still reaches moka, with a probe that equals
         // nothing, so that moka records the miss (frequency sketch).
         let probe = at.probe(key_hash(h.py_hash));
         // SAFETY: a token in `at` was just borrowed from the interner, no Python ran since.
         let found = unsafe { self.gated(py, at.token(), None, |c| c.get(&probe)) };
-        Ok(found.and_then(|v| v.obj.get(py)))
+        Ok(found.and_then(|v| Some((v.obj.get(py)?, v))))
     }
 
     /// `moka.contains_key`: not recorded, triggers nothing, never blocks (a lock-free
@@ -713,14 +717,16 @@ impl Moka {
         Ok(wrote)
     }
 
-    /// `get_with` without `refresh_after`, once the cache is borrowed.
-    fn get_with_plain(
+    /// `get_with` once the cache is borrowed; with `hit_cell`, the cell of the value a
+    /// hit found goes there (refresh-ahead's due check).
+    fn get_with_checked(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
         initializer: &Bound<'_, PyAny>,
         ttl: Option<&Bound<'_, PyAny>>,
         tti: Option<&Bound<'_, PyAny>>,
+        hit_cell: Option<&mut Option<Val>>,
     ) -> PyResult<Py<PyAny>> {
         if !initializer.is_callable() {
             return Err(PyTypeError::new_err(format!(
@@ -732,7 +738,16 @@ impl Moka {
         let tti_ns = args::nanos(args::seconds(tti, "tti")?);
         let h = hashed(py, key)?;
         let mut events = Vec::new();
-        let r = self.get_with_impl(py, key, h, initializer, ttl_ns, tti_ns, &mut events);
+        let r = self.get_with_impl(
+            py,
+            key,
+            h,
+            initializer,
+            ttl_ns,
+            tti_ns,
+            &mut events,
+            hit_cell,
+        );
         // Events of the whole call, in order, once the outcome is settled (the waiter
         // is unregistered, so the listener may call get_with for this key too).
         let delivered = self.deliver(py, events);
@@ -797,19 +812,23 @@ impl Moka {
         ttl_ns: u64,
         tti_ns: u64,
         events: &mut Vec<Event>,
+        mut hit_cell: Option<&mut Option<Val>>,
     ) -> PyResult<Py<PyAny>> {
         let mut counted = false;
         loop {
             // 1. A recorded lookup (counted in the statistics the first time only, as the
             // pure backend's, whose retries only look for a waiter again).
-            let hit = self.read_uncounted(py, key, h);
+            let hit = self.read_cell_uncounted(py, key, h);
             self.collect_events(events);
             let hit = hit?;
             if !counted {
                 self.stats.read(hit.is_some());
                 counted = true;
             }
-            if let Some(v) = hit {
+            if let Some((v, cell)) = hit {
+                if let Some(out) = hit_cell.take() {
+                    *out = Some(cell);
+                }
                 return Ok(v);
             }
             // 2. Coalesce on the waiter map.
@@ -1142,15 +1161,17 @@ impl Moka {
         refresh_after: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        if let Some(r) = refresh_after {
-            // Refresh-ahead is Python code, shared with the pure backend: it calls back
-            // into this method without `refresh_after`.
-            static GET_WITH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let f = GET_WITH.import(py, "moka_py_rust._refresh", "get_with")?;
-            return Ok(f.call1((slf, key, initializer, ttl, tti, r))?.unbind());
-        }
         let this = slf.get();
-        this.get_with_plain(py, key, initializer, ttl, tti)
+        let Some(r) = refresh_after else {
+            return this.get_with_checked(py, key, initializer, ttl, tti, None);
+        };
+        let ns = refresh::refresh_after_ns(py, r, ttl, this.ttl)?;
+        let mut hit = None;
+        let v = this.get_with_checked(py, key, initializer, ttl, tti, Some(&mut hit))?;
+        if let Some(cell) = hit {
+            refresh::after_hit(slf.as_any(), key, &cell, ns, initializer, ttl, tti)?;
+        }
+        Ok(v)
     }
 
     #[doc = moka_doc!(aget_with)]
@@ -1190,7 +1211,7 @@ impl Moka {
         let found = self.peek_cell(py, key)?;
         Ok(found.map(|val| {
             let age = val.age_ns();
-            (WriteStamp { val }, age)
+            (WriteStamp::unclaimed(val), age)
         }))
     }
 

@@ -7,6 +7,7 @@
 //! * `value_key`: which keys moka compares by value (ints, strs), not interned;
 //! * `value`: moka's value type and the per-entry `Expiry`;
 //! * `events`: eviction-listener events, queued inside moka, delivered after it;
+//! * `refresh`: refresh-ahead's due check and claim on a hit (the rest is Python);
 //! * `release`: releasing Python references that moka drops anywhere;
 //! * `waiter`: `get_with` coalescing outside moka;
 //! * `write_order`: the gate that hands moka its calls one at a time (weighted caches);
@@ -22,6 +23,7 @@ mod docstrings;
 mod events;
 mod hashing;
 mod key;
+mod refresh;
 mod release;
 mod stats;
 mod value;
@@ -47,7 +49,7 @@ pub const MOKA_VERSION: &str = env!("MOKA_PY_LINKED_MOKA_VERSION");
 #[pymodule(gil_used = true)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::Moka>()?;
-    m.add_class::<cache::WriteStamp>()?;
+    refresh::register(m)?;
     m.add_class::<cached::CachedFunction>()?;
     m.add_class::<stats::CacheStats>()?;
     m.add("MOKA_VERSION", MOKA_VERSION)?;

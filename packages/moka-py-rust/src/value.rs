@@ -5,7 +5,7 @@ use crate::key::Key;
 use crate::release::{note_reclaimed, TakeableRef};
 use moka::Expiry;
 use pyo3::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,9 @@ pub struct ValueCell {
     /// Computed by calling the Python weigher before moka is called; moka's weigher
     /// only reads it, so moka never calls Python.
     pub weight: u32,
+    /// Refresh-ahead's claim on this write: 0, or the fork epoch of the claim (see
+    /// `refresh`). In the padding after `weight`: the cell does not grow.
+    refresh_claim: AtomicU32,
     /// `__traverse__` de-duplication stamp (see `Moka::__traverse__`).
     pub mark: AtomicU64,
     /// What moka knows of this value's entry and does not tell (for `expires_in`), as
@@ -55,6 +58,7 @@ impl ValueCell {
             ttl_ns,
             tti_ns,
             weight,
+            refresh_claim: AtomicU32::new(0),
             mark: AtomicU64::new(0),
             written_ns: AtomicU64::new(0),
             accessed_ns: AtomicU64::new(0),
@@ -77,6 +81,24 @@ impl ValueCell {
             self.deadline_ns.store(plus(t, d), Ordering::Relaxed);
         }
         d
+    }
+
+    /// Claims this write for refresh-ahead in `epoch`: whether this call made the claim.
+    #[inline]
+    pub fn claim_refresh(&self, epoch: u32) -> bool {
+        let current = self.refresh_claim.load(Ordering::Relaxed);
+        current != epoch
+            && self
+                .refresh_claim
+                .compare_exchange(current, epoch, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Gives back the claim of `epoch` (a later one, made in a forked child, stays).
+    pub fn unclaim_refresh(&self, epoch: u32) {
+        let _ = self
+            .refresh_claim
+            .compare_exchange(epoch, 0, Ordering::AcqRel, Ordering::Relaxed);
     }
 
     /// Nanoseconds since this value was written (moka's `last_modified`).

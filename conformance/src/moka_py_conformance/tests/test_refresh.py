@@ -141,6 +141,25 @@ def test_a_failed_reload_keeps_the_old_value_and_counts(Moka: Any) -> None:
     assert aged.cache.stats().loads == 1
 
 
+def test_a_stale_hit_after_a_failed_reload_reloads_again(Moka: Any) -> None:
+    # The failed reload gave its key back: the same write, still due, is reloaded once more.
+    aged = Aged(Moka)
+    loads = Loads(fail=True)
+    loads.release(1)
+    aged.cache.set("k", "old")
+    assert stale_hit(aged, loads) == "old"
+    eventually(lambda: aged.cache.stats().load_failures == 1, "the failed reload")
+    loads.fail = False
+    loads.release(2)
+
+    def reloaded() -> bool:
+        assert aged.cache.get_with("k", loads, refresh_after=REFRESH) in ("old", "v2")
+        return bool(aged.cache.peek("k") == "v2")
+
+    eventually(reloaded, "the second reload's value")
+    assert (aged.cache.stats().load_failures, loads.calls) == (1, 2)
+
+
 def finished_first_reload(aged: Aged, loads: Loads, expected: Any) -> None:
     """Wait until reload 1 has released its key: a new stale hit then starts reload 2."""
     loads.release(1)

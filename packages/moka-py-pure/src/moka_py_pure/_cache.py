@@ -50,7 +50,7 @@ from ._housekeeper import (
 )
 from ._keymap import Bucket, find, probe, put, unmap
 from ._policy import Event, Policy, WriteOp
-from ._refresh import get_with as refresh_get_with
+from ._refresh import refresh_ns, reload_if_due
 from ._stats import CacheStats, make_stats
 from ._validation import (
     TINY_LFU,
@@ -633,10 +633,8 @@ class Moka(Generic[K, V]):
         tti: float | None = None,
         refresh_after: float | None = None,
     ) -> V:
-        if refresh_after is not None:
-            # Refresh-ahead (moka_py_pure._refresh) calls back here without refresh_after.
-            refreshed: V = refresh_get_with(self, key, initializer, ttl, tti, refresh_after)
-            return refreshed
+        # Refresh-ahead (moka_py_pure._refresh): a hit on an entry this old starts a reload.
+        refresh = None if refresh_after is None else refresh_ns(refresh_after, ttl, self._ttl)
         if not callable(initializer):
             check_initializer(initializer)
         if ttl is None and tti is None:
@@ -670,10 +668,14 @@ class Moka(Generic[K, V]):
             rlog = self._rlog
             if len(rlog) < READ_LOG_FLUSH_POINT and now < self._trigger_at:
                 rlog.append(e)
-                return found
-            recorded: V = self._record_read(e, now, found)
-            return recorded
+            else:
+                found = self._record_read(e, now, found)
+            if refresh is not None and now - e.lm >= refresh:
+                reload_if_due(self, key, refresh, initializer, ttl, tti)
+            return found
         elif (found := self._get_locked(key, h, _MISSING)) is not _MISSING:
+            if refresh is not None:  # the age is read under the lock, by reload_if_due
+                reload_if_due(self, key, refresh, initializer, ttl, tti)
             return found
         value: V = self._init_or_read(key, h, initializer, pttl, ptti)
         return value

@@ -30,7 +30,7 @@ def key_hash(key: Hashable, /) -> int:
 
 @final
 class WriteStamp:
-    """One write of an entry, as refresh-ahead saw it (``Moka._write_stamp``)."""
+    """One write of an entry, as refresh-ahead found it (``_write_stamp``, or a due hit's claim)."""
 
 class Moka(Generic[_K, _V]):
     """``moka_py.Moka`` when the Rust backend is selected.

@@ -2,8 +2,8 @@
 """Refresh-ahead: ``refresh_after=`` on ``get_with`` and ``aget_with`` (API.md section 8).
 
 Written once here and copied into the Rust backend's Python part by ``tools/docstrings.py`` (the
-backends share no package).  The cache supplies ``get_with`` (without ``refresh_after``), ``ttl``,
-``_record_load(ns, failed)`` and two primitives:
+backends share no package).  The cache supplies ``ttl``, ``_record_load(ns, failed)`` and two
+primitives:
 
 * ``_write_stamp(key)``: ``(stamp, age_ns)`` of the live entry, the write it holds and the
   nanoseconds since that write on the cache's clock, or ``None``; it records no read;
@@ -14,8 +14,11 @@ backends share no package).  The cache supplies ``get_with`` (without ``refresh_
 A hit whose entry is at least ``refresh_after`` old claims the key in a table shared by threads
 and tasks (one reload per key and cache at a time) and starts the reload: on one of a few daemon
 worker threads for ``get_with``, as a task on the running loop for ``aget_with``.  The caller gets
-the value it found at once.  The reload's initializer runs once; its time counts in ``loads`` /
-``load_time``, or in ``load_failures`` if it raises (then nothing is written).  An exception of the
+the value it found at once.  ``get_with``'s due check is the cache's own, in its hit path: the
+pure backend calls :func:`reload_if_due`; the Rust backend claims the write it found (so later
+hits of it skip this table while its reload is in flight) and calls :func:`reload_in_thread`.
+The reload's initializer runs once; its time counts in ``loads`` / ``load_time``, or in
+``load_failures`` if it raises (then nothing is written).  An exception of the
 write itself (a weigher's) goes to ``threading.excepthook`` or the loop's exception handler.
 """
 
@@ -41,9 +44,6 @@ class Refreshing(Protocol):
 
     @property
     def ttl(self) -> float | None: ...
-    def get_with(
-        self, key: Any, initializer: Callable[[], Any], ttl: float | None, tti: float | None, /
-    ) -> Any: ...
     def _write_stamp(self, key: Any, /) -> tuple[Any, int] | None: ...
     def _replace_if(
         self, key: Any, stamp: Any, value: Any, ttl: float | None, tti: float | None, /
@@ -76,22 +76,56 @@ def refresh_ns(refresh_after: object, ttl: object, cache_ttl: float | None) -> i
     return round(refresh_after * 1e9)
 
 
-def get_with(
+def reload_if_due(
     cache: Refreshing,
     key: Hashable,
+    ns: int,
     initializer: Callable[[], Any],
     ttl: float | None,
     tti: float | None,
-    refresh_after: object,
-) -> Any:
-    """``cache.get_with(key, initializer, ttl, tti)``, reloading the entry in a thread when due."""
-    ns = refresh_ns(refresh_after, ttl, cache.ttl)
-    value = cache.get_with(key, initializer, ttl, tti)
+) -> None:
+    """After a ``get_with`` hit that found the entry ``ns`` old: a reload on a worker thread.
+
+    Unless one for the key is in flight or the entry is no longer due.
+    """
     claimed = _claim(cache, key, ns)
     if claimed is not None:
-        slot, stamp = claimed
+        _submit(cache, *claimed, initializer, ttl, tti)
+
+
+def reload_in_thread(
+    cache: Refreshing,
+    key: Hashable,
+    stamp: Any,
+    initializer: Callable[[], Any],
+    ttl: float | None,
+    tti: float | None,
+) -> None:
+    """After a ``get_with`` hit on the due write ``stamp``: a reload on a worker thread.
+
+    Unless one for the key is in flight (this one's stamp is then dropped at once).
+    """
+    slot = (id(cache), key)
+    with _slots_lock:
+        if slot in _slots:
+            return
+        _slots.add(slot)
+    _submit(cache, slot, stamp, initializer, ttl, tti)
+
+
+def _submit(
+    cache: Refreshing,
+    slot: tuple[int, Hashable],
+    stamp: Any,
+    initializer: Callable[[], Any],
+    ttl: float | None,
+    tti: float | None,
+) -> None:
+    try:
         _workers.submit(lambda: _reload(cache, slot, stamp, initializer, ttl, tti))
-    return value
+    except BaseException:
+        _release(slot)
+        raise
 
 
 def refresh_in_task(
@@ -126,10 +160,12 @@ _tasks: set[asyncio.Task[None]] = set()
 
 
 def _claim(cache: Refreshing, key: Hashable, ns: int) -> tuple[tuple[int, Hashable], Any] | None:
+    slot = (id(cache), key)
+    if slot in _slots:  # first without the lock: a hot key, its reload in flight
+        return None
     found = cache._write_stamp(key)
     if found is None or found[1] < ns:
         return None
-    slot = (id(cache), key)
     with _slots_lock:
         if slot in _slots:
             return None
