@@ -1196,8 +1196,12 @@ impl Moka {
         args::seconds(ttl, "ttl")?;
         args::seconds(tti, "tti")?;
         let py = slf.py();
-        let load = LOAD.import(py, "moka_py_rust._aload", "checked")?;
-        load.call1((slf, key, initializer, ttl, tti, refresh_after))
+        let refresh_ns = match refresh_after {
+            Some(r) => Some(refresh::refresh_after_ns(py, r, ttl, slf.get().ttl)?),
+            None => None,
+        };
+        let load = LOAD.import(py, "moka_py_rust._aload", "aget_with")?;
+        load.call1((slf, key, initializer, ttl, tti, refresh_ns))
     }
 
     /// Refresh-ahead's view of `key`'s live entry: `(stamp, age_ns)`, the write it

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from ._refresh import Refreshing, refresh_in_task, refresh_ns
+from ._refresh import Refreshing, refresh_in_task
 
 
 class Loading(Refreshing, Protocol):
@@ -47,19 +47,6 @@ _in_flight: dict[tuple[Any, int, Hashable], asyncio.Task[Any]] = {}
 
 # The loads the current task is, or was started by (a task's context is a copy of its creator's).
 _loading: ContextVar[tuple[asyncio.Task[Any], ...]] = ContextVar("moka_py_loading", default=())
-
-
-def checked(
-    cache: Loading,
-    key: Hashable,
-    initializer: Callable[[], Awaitable[Any]],
-    ttl: float | None,
-    tti: float | None,
-    refresh_after: object,
-) -> Coroutine[Any, Any, Any]:
-    """:func:`aget_with`'s coroutine, ``refresh_after`` checked now (the caller checked the rest)."""
-    ns = None if refresh_after is None else refresh_ns(refresh_after, ttl, cache.ttl)
-    return aget_with(cache, key, initializer, ttl, tti, ns)
 
 
 async def aget_with(

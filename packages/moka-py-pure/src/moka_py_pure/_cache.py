@@ -28,7 +28,7 @@ from builtins import bool, callable, float, hash, int, len, next, object, str, t
 from collections.abc import Awaitable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, cast, overload
 
-from ._aload import checked as load_async
+from ._aload import aget_with as load_async
 from ._docstrings import MOKA as MOKA_DOCS
 from ._entry import Entry
 from ._expiry import (
@@ -694,7 +694,8 @@ class Moka(Generic[K, V]):
         if ttl is not None or tti is not None:
             duration_ns("ttl", ttl)
             duration_ns("tti", tti)
-        return load_async(self, key, initializer, ttl, tti, refresh_after)
+        refresh = None if refresh_after is None else refresh_ns(refresh_after, ttl, self._ttl)
+        return load_async(self, key, initializer, ttl, tti, refresh)
 
     def _write_stamp(self, key: Any, /) -> tuple[tuple[Entry, int], int] | None:
         """Refresh-ahead's view of the live entry: ``((entry, generation), age_ns)``, or None."""
