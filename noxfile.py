@@ -399,7 +399,7 @@ def lint(session: nox.Session) -> None:
     """ruff over the Python tree and rustfmt over the extension."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", str(ROOT))
-    session.run("python", str(ROOT / "tools" / "docstrings.py"), "--check")  # the backends' copies
+    session.run("python", str(ROOT / "tools" / "generate.py"), "--check")  # the backends' copies
     for manifest in (RUST / "Cargo.toml", BENCHES / "moka_floor" / "Cargo.toml", LEAST / "Cargo.toml"):
         session.run("cargo", "fmt", "--check", "--manifest-path", str(manifest), external=True)
 

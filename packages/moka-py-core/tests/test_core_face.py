@@ -1,7 +1,7 @@
 """One face on both shipped backends: what ``help()`` and ``inspect.signature`` show.
 
 ``moka_py.Moka``'s docstrings are written once, in ``moka_py/_typing.pyi``, and copied into the
-backends by ``tools/docstrings.py``; ``cached`` and its wrapper's methods take theirs from
+backends by ``tools/generate.py``; ``cached`` and its wrapper's methods take theirs from
 ``moka_py._cached``. These tests compare what each backend shows with that source, and the two
 backends with each other (where both are installed: the Rust session has both, the pure one skips).
 """
@@ -23,7 +23,7 @@ BACKENDS = ["pure", "rust"]
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("docstrings_tool", ROOT / "tools" / "docstrings.py")
+    spec = importlib.util.spec_from_file_location("generate_tool", ROOT / "tools" / "generate.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -86,7 +86,7 @@ def cached_face(cached: Any) -> dict[str, tuple[str | None, inspect.Signature]]:
 
 
 def test_generated_copies_are_current() -> None:
-    assert TOOL.stale() == [], "run python tools/docstrings.py"
+    assert TOOL.stale() == [], "run python tools/generate.py"
 
 
 def test_the_source_documents_every_public_member() -> None:

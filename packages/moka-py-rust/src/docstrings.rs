@@ -1,5 +1,5 @@
 //! The public docstrings of `Moka`, generated from packages/moka-py-core/src/moka_py/_typing.pyi
-//! by tools/docstrings.py: do not edit.
+//! by tools/generate.py: do not edit.
 //!
 //! `#[doc = moka_doc!(name)]` is the docstring of the class (`Moka`) or of one of its
 //! members; PyO3 turns it into the Python `__doc__`.

@@ -228,7 +228,7 @@ def _check_settings(
     """
     if refresh_after is not None:
         # moka-py-pure is a dependency of this package: its check is the one every backend's
-        # get_with runs (copied into moka_py_rust by tools/docstrings.py).  Imported here, not at
+        # get_with runs (copied into moka_py_rust by tools/generate.py).  Imported here, not at
         # module level, so that importing moka_py does not import the pure backend.
         from moka_py_pure._refresh import refresh_ns
 

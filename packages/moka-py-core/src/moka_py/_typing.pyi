@@ -3,7 +3,7 @@
 At run time ``moka_py.Moka`` is the selected backend's own class; every
 backend's class has this interface (``moka_py.CacheProtocol``) and these
 docstrings: the shipped backends carry copies generated from this file by
-``tools/docstrings.py`` (a compiled extension cannot read them at import),
+``tools/generate.py`` (a compiled extension cannot read them at import),
 and a test fails when a copy or a backend's ``help()`` differs.
 """
 

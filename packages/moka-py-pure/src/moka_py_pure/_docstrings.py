@@ -1,5 +1,5 @@
 """The public docstrings of ``Moka``, generated from packages/moka-py-core/src/moka_py/_typing.pyi
-by tools/docstrings.py: do not edit."""
+by tools/generate.py: do not edit."""
 
 MOKA: dict[str, str] = {
     "Moka": """A thread-safe in-memory cache with size (TinyLFU or LRU), TTL and TTI eviction.

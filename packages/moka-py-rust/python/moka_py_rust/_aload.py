@@ -1,4 +1,4 @@
-# generated from packages/moka-py-pure/src/moka_py_pure/_aload.py by tools/docstrings.py: do not edit
+# generated from packages/moka-py-pure/src/moka_py_pure/_aload.py by tools/generate.py: do not edit
 """``Moka.aget_with``: coalesced async loads, one per key and event loop (API.md section 8).
 
 The cache supplies its recorded read (``get``), its unrecorded re-check (``peek``), ``set`` and

@@ -36,7 +36,7 @@ class Moka(Generic[_K, _V]):
     """``moka_py.Moka`` when the Rust backend is selected.
 
     Its docstrings are compiled in from the one copy in ``moka_py/_typing.pyi``
-    (see ``tools/docstrings.py``); read them with ``help(moka_py.Moka)``.
+    (see ``tools/generate.py``); read them with ``help(moka_py.Moka)``.
     """
 
     def __init__(

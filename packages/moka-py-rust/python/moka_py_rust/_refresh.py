@@ -1,7 +1,7 @@
-# generated from packages/moka-py-pure/src/moka_py_pure/_refresh.py by tools/docstrings.py: do not edit
+# generated from packages/moka-py-pure/src/moka_py_pure/_refresh.py by tools/generate.py: do not edit
 """Refresh-ahead: ``refresh_after=`` on ``get_with`` and ``aget_with`` (API.md section 8).
 
-Written once here and copied into the Rust backend's Python part by ``tools/docstrings.py`` (the
+Written once here and copied into the Rust backend's Python part by ``tools/generate.py`` (the
 backends share no package).  The cache supplies ``ttl``, ``_record_load(ns, failed)`` and two
 primitives:
 

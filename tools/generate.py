@@ -1,4 +1,4 @@
-"""Copy ``moka_py.Moka``'s docstrings from their one source into the shipped backends.
+"""Write the generated copies in the backends: ``Moka``'s docstrings and the shared Python modules.
 
 The docstrings are written once, in ``packages/moka-py-core/src/moka_py/_typing.pyi`` (what type
 checkers, IDEs and the API reference read).  The backends cannot read that file when they are
@@ -15,7 +15,7 @@ It also copies ``moka_py_pure/_aload.py`` (``aget_with``'s asyncio part) and ``_
 (refresh-ahead) into ``moka_py_rust``, for the same reason: neither backend depends on another
 package.
 
-``python tools/docstrings.py`` rewrites both; ``--check`` only reports (exit 1) a copy that differs
+``python tools/generate.py`` rewrites every copy; ``--check`` only reports (exit 1) a copy that differs
 from what it would write.  The lint session runs the check, and the backend-parity test compares
 what ``help()`` shows on each backend.
 """
@@ -42,7 +42,7 @@ REFRESH_COPY = ALOAD_COPY.with_name("_refresh.py")
 # copy -> the file it is copied from
 COPIES = {ALOAD_COPY: ALOAD, REFRESH_COPY: REFRESH}
 
-_HEADER = f"generated from {SOURCE.relative_to(ROOT)}\nby tools/docstrings.py: do not edit"
+_HEADER = f"generated from {SOURCE.relative_to(ROOT)}\nby tools/generate.py: do not edit"
 
 
 def read(source: Path = SOURCE) -> dict[str, str]:
@@ -115,7 +115,7 @@ def outputs(source: Path = SOURCE) -> dict[Path, str]:
     docs = read(source)
     out = {PURE: render_python(docs), RUST: render_rust(docs)}
     for copy, origin in COPIES.items():
-        header = f"# generated from {origin.relative_to(ROOT)} by tools/docstrings.py: do not edit\n"
+        header = f"# generated from {origin.relative_to(ROOT)} by tools/generate.py: do not edit\n"
         out[copy] = header + origin.read_text(encoding="utf-8")
     return out
 
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in out_of_date:
             origin = COPIES.get(path, SOURCE)
             print(f"{path.relative_to(ROOT)} differs from {origin.relative_to(ROOT)}: "
-                  "run python tools/docstrings.py", file=sys.stderr)
+                  "run python tools/generate.py", file=sys.stderr)
         return 1 if out_of_date else 0
     for path, text in outputs().items():
         path.write_text(text, encoding="utf-8")
