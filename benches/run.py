@@ -149,11 +149,11 @@ def run_speed(
         return floor_ex or ex.for_subject(sid, op)  # the least binding runs in this process
 
     speed: dict[str, Any] = {}
-    for op, (title, _) in timing.OPS.items():
+    for op, spec in timing.OPS.items():
         t0 = time.perf_counter()
         extra = floors.ids if floors is not None and op in floor.FLOOR_OP else []
         res = timing.run_speed(op, subjects + extra, executor_for, cfg, log)
-        speed[op] = {"title": title, "results": res}
+        speed[op] = {"title": spec.title, "results": res}
         best = sorted((r["median_ns"], s) for s, r in res.items() if "median_ns" in r)
         summary = ", ".join(f"{s} {v:.0f}" for v, s in best)
         log(f"  {op:<15} ({time.perf_counter() - t0:4.1f}s) ns/op: {summary}")

@@ -44,12 +44,20 @@ class Call:
     arg: Any = None
 
 
+def _method(cache: Any, name: str) -> Call | None:
+    """``cache.name(k)`` as a :class:`Call`, if the cache has that method."""
+    method = getattr(cache, name, None)
+    return None if method is None else Call("call1", method)
+
+
 class Adapter:
     """The uniform face of one subject; the defaults fit a mapping-like cache."""
 
     label = library = "?"
     family = "?"
     """Eviction family: ``"tiny_lfu"``, ``"lru"``, ``"lfu"``, ``"ttl"`` or ``"none"``."""
+    setter = "__setitem__"
+    """The method that stores a value (``set(k, v)``) where it is not ``c[k] = v``."""
 
     def version(self) -> str:
         return metadata.version(self.library)
@@ -60,8 +68,9 @@ class Adapter:
 
     def fill(self, cache: Any, keys: Iterable[Hashable], ttl: float | None = None) -> None:
         """Insert ``key -> key`` for every key, the natural way for this library (untimed)."""
+        set_ = getattr(cache, self.setter)
         for k in keys:
-            cache[k] = k
+            set_(k, k)
 
     def settle(self, cache: Any) -> None:
         """Finish pending housekeeping before a timed loop (of a cache or a decorated function)."""
@@ -70,7 +79,8 @@ class Adapter:
         return Call("call1", cache.get)
 
     def set(self, cache: Any) -> Call | None:
-        return Call("setitem", cache, VALUE)
+        plain = self.setter == "__setitem__"
+        return Call("setitem", cache, VALUE) if plain else Call("call2", getattr(cache, self.setter), VALUE)
 
     def get_with(self, cache: Any) -> Call | None:  # look up, or compute with INIT and insert
         return None
@@ -78,19 +88,17 @@ class Adapter:
     def remove(self, cache: Any) -> Call | None:
         return Call("call2", cache.pop, None)
 
-    def peek(self, cache: Any) -> Call | None:
-        """A read that records nothing, if the library has one."""
-        peek = getattr(cache, "peek", None)
-        return None if peek is None else Call("call1", peek)
+    def peek(self, cache: Any) -> Call | None:  # a read that records nothing, if there is one
+        return _method(cache, "peek")
 
-    def get_many(self, cache: Any) -> Fn | None:
-        return getattr(cache, "get_many", None)
+    def get_many(self, cache: Any) -> Call | None:
+        return _method(cache, "get_many")
 
-    def set_many(self, cache: Any) -> Fn | None:  # else the mapping's update
-        return getattr(cache, "set_many", None) or getattr(cache, "update", None)
+    def set_many(self, cache: Any) -> Call | None:  # else the mapping's update
+        return _method(cache, "set_many") or _method(cache, "update")
 
-    def remove_many(self, cache: Any) -> Fn | None:
-        return getattr(cache, "remove_many", None)
+    def remove_many(self, cache: Any) -> Call | None:
+        return _method(cache, "remove_many")
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         """``func`` memoized by this library's decorator (``None``: no decorator, or none with ttl)."""
@@ -111,7 +119,7 @@ class Adapter:
 
     def thread_ops(self, cache: Any) -> tuple[Fn, Fn] | None:
         """``(get, set)`` callables safe to share between threads (``None``: not offered)."""
-        return cache.get, cache.__setitem__
+        return cache.get, getattr(cache, self.setter)
 
 
 REPLAY_SYNC_EVERY = 64
@@ -127,7 +135,7 @@ class MokaAdapter(Adapter):
     operations in a worker started with ``MOKA_PY_BACKEND`` set.  moka-py 0.5.0 uses its own.
     """
 
-    library = "moka-py"
+    library, setter = "moka-py", "set"
 
     def __init__(self, module: str, label: str, policy: str, backend_name: str | None) -> None:
         self.label, self.family, self.policy, self.backend_name = label, policy, policy, backend_name
@@ -140,18 +148,10 @@ class MokaAdapter(Adapter):
     def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any:
         return self.Moka(capacity, ttl=ttl, policy=self.policy)
 
-    def fill(self, cache: Any, keys: Iterable[Hashable], ttl: float | None = None) -> None:
-        set_ = cache.set
-        for k in keys:
-            set_(k, k)
-
     def settle(self, cache: Any) -> None:
         """``run_pending_tasks()`` of a cache or of a decorated function's ``cache`` (0.5.0's has none)."""
         if (run := getattr(getattr(cache, "cache", cache), "run_pending_tasks", None)) is not None:
             run()
-
-    def set(self, cache: Any) -> Call:
-        return Call("call2", cache.set, VALUE)
 
     def get_with(self, cache: Any) -> Call:
         return Call("call2", cache.get_with, INIT)
@@ -184,9 +184,6 @@ class MokaAdapter(Adapter):
             if not i % REPLAY_SYNC_EVERY:
                 sync()
         return hits
-
-    def thread_ops(self, cache: Any) -> tuple[Fn, Fn]:
-        return cache.get, cache.set
 
 
 class LeastBindingAdapter(MokaAdapter):
@@ -258,7 +255,7 @@ class LruDictAdapter(Adapter):
 class TheineAdapter(Adapter):
     """theine's ``Cache`` (W-TinyLFU in Rust with a Python front; ttl per entry; thread-safe)."""
 
-    library, label, family = "theine", "theine Cache", "tiny_lfu"
+    library, label, family, setter = "theine", "theine Cache", "tiny_lfu", "set"
 
     def __init__(self) -> None:
         import theine
@@ -272,9 +269,6 @@ class TheineAdapter(Adapter):
         delta = None if ttl is None else timedelta(seconds=ttl)
         for k in keys:
             cache.set(k, k, delta)
-
-    def set(self, cache: Any) -> Call:
-        return Call("call2", cache.set, VALUE)
 
     def remove(self, cache: Any) -> Call:
         return Call("call1", cache.delete)
@@ -299,9 +293,6 @@ class TheineAdapter(Adapter):
                 set_(k, k)
         return hits
 
-    def thread_ops(self, cache: Any) -> tuple[Fn, Fn]:
-        return cache.get, cache.set
-
 
 class LruCacheAdapter(Adapter):
     """``functools.lru_cache``: only a decorator, without ttl (the reference anyway)."""
@@ -310,14 +301,6 @@ class LruCacheAdapter(Adapter):
 
     def version(self) -> str:
         return platform.python_version()
-
-    def get(self, cache: Any) -> None:
-        return None
-
-    set = remove = get
-
-    def thread_ops(self, cache: Any) -> None:
-        return None
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn:
         """``@lru_cache(maxsize)``; a ttl is ignored: it is the floor to beat."""

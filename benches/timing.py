@@ -17,10 +17,11 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import IO, Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -120,192 +121,147 @@ def timed(call: Call, keys: list[Any]) -> int:
 
 @dataclass
 class Prepared:
-    """One subject set up for one operation: the call, its keys, and the per-loop setup."""
+    """One subject set up for one operation, whoever times its loops (this process, a worker, or
+    ``moka_floor``): ``loop(n)`` runs one timed loop of ``n`` calls and returns (elapsed ns, calls)."""
 
-    call: Call
-    keys: list[Any]
-    before: Callable[[int], list[Any]] | None = None
-    """Untimed setup before each loop: gets the loop length, returns that loop's keys."""
+    loop: Callable[[int], tuple[int, int]]
+    limit: int | None = None
+    """The most calls one loop can make (a short key list), if any."""
     fixed_n: bool = False
-    """Each loop runs over all of ``keys`` (``remove``); calibration picks ``passes`` instead."""
-    keep: list[Any] = field(default_factory=list)
-    """What must live as long as the measurement (the cache, the wrapper)."""
+    """Each loop runs over every key (``remove``); calibration picks ``passes`` instead."""
     per: int = 1
     """Entries each call handles (bulk calls, iteration): figures are ns per entry."""
+    dispose: Callable[[], object] = lambda: None
+    """Release the cache or wrapper (some libraries run background work until told to stop)."""
     n: int = 0
     passes: int = 1
-    adapter: Adapter | None = None
-
-    def dispose(self) -> None:
-        """Release the cache or wrapper (some libraries run background work until told to stop)."""
-        for obj in self.keep if self.adapter is not None else ():
-            self.adapter.dispose(obj)  # type: ignore[union-attr]
-        self.keep.clear()
 
     def calibrate(self, cfg: SpeedConfig) -> None:
-        """Pick the loop length (or, for ``fixed_n``, the passes) for samples of about ``target_s``."""
+        """Pick the loop length (or, for ``fixed_n``, the passes) for samples of about ``target_s``.
+        The probe grows until it lasts a tenth of the target, so that one slow housekeeping run in
+        a short probe cannot shrink the loop."""
         if self.fixed_n:
-            self.n = len(self.keys)
             self.run_once()  # warm up
-            ns = self.run_once() * self.n * self.per
+            elapsed, self.n = self.loop(0)
             most = max(1, cfg.max_keys // max(self.n, 1))
-            self.passes = max(1, min(most, round(cfg.target_s * 1e9 / max(ns, 1.0))))
+            self.passes = max(1, min(most, round(cfg.target_s * 1e9 / max(elapsed, 1))))
             return
         probe = min(2_000, cfg.max_keys)
         self.run_once(probe)  # warm up
         ns = self.run_once(probe) * self.per
+        while ns * probe < cfg.target_s * 1e8 and probe < cfg.max_keys:
+            probe = min(probe * 4, cfg.max_keys)
+            ns = self.run_once(probe) * self.per
         self.n = max(probe // 2, min(cfg.max_keys, round(cfg.target_s * 1e9 / max(ns, 1.0))))
-        if self.before is None:
-            self.n = min(self.n, len(self.keys))  # iteration's key list is short
+        self.n = min(self.n, self.limit or self.n)
 
     def run_once(self, n: int | None = None) -> float:
         """One sample (``passes`` loops): ns per operation (per entry for bulk calls)."""
-        n = self.n if n is None else n
-        total = calls = 0
+        total, calls = 0.0, 0
         for _ in range(self.passes):
-            keys = self.before(n) if self.before is not None else self.keys[:n]
-            total += timed(self.call, keys)
-            calls += len(keys)
-        return total / (calls * self.per)
-
-
-Builder = Callable[[Adapter, SpeedConfig], "Prepared | None"]
+            ns, made = self.loop(self.n if n is None else n)
+            total, calls = total + ns, calls + made
+        return total / (max(calls, 1) * self.per)
 
 
 def _identity(x: Any) -> Any:
     return x
 
 
-def _filled(adapter: Adapter, keys: list[Any], ttl: float | None = None) -> Any | None:
-    cache = adapter.new_cache(len(keys), ttl)
-    if cache is not None:
-        adapter.fill(cache, keys, ttl)
+@dataclass(frozen=True)
+class Op:
+    """One timed operation: its title, the adapter method that hands out the library's callable
+    (``cached``: its decorator, filled by calls), the cache's ttl, and each loop's keys:
+    ``order:KIND`` (uniform draws of the stored keys, or of ``_miss`` keys never stored),
+    ``fresh`` (keys never seen before, into a full cache: every call inserts and evicts),
+    ``emptying`` (every stored key in another order than inserted, the cache refilled, untimed,
+    before each pass: it has every other operation's size), ``/batches`` or ``/dicts`` (100 keys a
+    call), ``repeat:N`` (N calls that take no key)."""
+
+    title: str
+    method: str
+    keys: str = "order:int"
+    ttl: float | None = None
+
+
+MAPPING = {"getitem": "__getitem__", "len": "__len__", "iter": "__iter__"}
+"""The mapping methods' loop shapes, by the dunder a cache must have for them."""
+
+
+def prepare(op: Op, adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
+    """``adapter``'s subject set up for ``op`` in this process, or ``None`` if it lacks it."""
+    if op.keys == "fresh" and adapter.family == "none":
+        return None  # a dict would only grow: no eviction to measure
+    emptying = op.keys.startswith("emptying")
+    stored = int_keys(cfg.n_keys, 5) if emptying else keyset("str" if "str" in op.keys else "int", cfg)
+    if op.method == "cached":
+        cache = adapter.decorate(_identity, cfg.n_keys, op.ttl)
+        call = None if cache is None else Call("call1", cache)
+    else:
+        cache = adapter.new_cache(cfg.n_keys, op.ttl)
+        if op.method in MAPPING:
+            call = Call(op.method, cache) if hasattr(cache, MAPPING[op.method]) else None
+        else:
+            call = None if cache is None else getattr(adapter, op.method)(cache)
+    if call is None:
+        return None
+
+    def refill() -> None:
+        if op.method == "cached":
+            for k in stored:
+                cache(k)  # type: ignore[misc]
+        else:
+            adapter.fill(cache, stored, op.ttl)
         adapter.settle(cache)
-    return cache
+
+    refill()
+    keys: list[Any] = [0] * int(op.keys[7:]) if op.keys.startswith("repeat:") else []
+    if emptying:
+        keys = list(stored)
+        random.Random(SEED + 5).shuffle(keys)
+    elif op.keys.startswith("order:"):
+        keys = keyset(op.keys.split("/")[0], cfg)
+    if "/" in op.keys:
+        keys = batches(keys)
+        keys = [dict.fromkeys(b, VALUE) for b in keys] if op.keys.endswith("/dicts") else keys
+    per = BATCH if "/" in op.keys else cfg.n_keys if op.method == "iter" else 1
+
+    def loop(n: int) -> tuple[int, int]:
+        if op.keys == "fresh":
+            todo = fresh_keys(n)
+        elif emptying:
+            refill()
+            todo = keys
+        else:
+            todo = keys[:n]
+        return timed(call, todo), len(todo)
+
+    limit = None if op.keys == "fresh" or emptying else len(keys)
+    return Prepared(loop, limit, emptying, per, lambda: adapter.dispose(cache))
 
 
-def _lookup_op(kind: str, method: str, ttl: float | None = None) -> Builder:
-    """``method`` over ``kind`` keys that are (hit) or are not (``_miss``) in a full cache."""
-
-    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
-        cache = _filled(adapter, keyset(kind.replace("_miss", ""), cfg), ttl)
-        call = None if cache is None else getattr(adapter, method)(cache)
-        return None if call is None else Prepared(call, keyset(f"order:{kind}", cfg), keep=[cache])
-
-    return build
-
-
-def _fresh_op(method: str) -> Builder:
-    """set / get_with of keys never seen before, into a full cache: every call inserts and evicts."""
-
-    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
-        if adapter.family == "none":
-            return None  # a dict would only grow: no eviction to measure
-        cache = _filled(adapter, keyset("int", cfg))
-        call = None if cache is None else getattr(adapter, method)(cache)
-        return None if call is None else Prepared(call, [], before=fresh_keys, keep=[cache])
-
-    return build
-
-
-def _emptying_op(bulk: bool) -> Builder:
-    """``remove`` (or ``remove_many`` of 100 keys) of every one of ``n_keys`` stored keys, in
-    another order than inserted, refilled (untimed) before each pass: the cache has every other
-    operation's size, so the memory footprint is the same as theirs."""
-
-    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
-        keys = int_keys(cfg.n_keys, 5)
-        order: list[Any] = list(keys)
-        random.Random(SEED + 5).shuffle(order)
-        cache = adapter.new_cache(cfg.n_keys)
-        if cache is None:
-            return None
-        target = adapter.remove_many(cache) if bulk else adapter.remove(cache)
-        if target is None:
-            return None
-        call = target if isinstance(target, Call) else Call("call1", target)
-        if bulk:
-            order = batches(order)
-
-        def before(_n: int) -> list[Any]:
-            adapter.fill(cache, keys)
-            adapter.settle(cache)
-            return order
-
-        return Prepared(call, order, before, fixed_n=True, keep=[cache], per=BATCH if bulk else 1)
-
-    return build
-
-
-def _bulk_op(method: str) -> Builder:
-    """``get_many`` / ``set_many`` of 100 present keys per call (peers: ``update`` for set_many)."""
-
-    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
-        cache = _filled(adapter, keyset("int", cfg))
-        target = None if cache is None else getattr(adapter, method)(cache)
-        if target is None:
-            return None
-        args: list[Any] = batches(keyset("order:int", cfg))
-        if method == "set_many":
-            args = [dict.fromkeys(b, VALUE) for b in args]
-        return Prepared(Call("call1", target), args, keep=[cache], per=BATCH)
-
-    return build
-
-
-def _mapping_op(kind: str) -> Builder:
-    """``c[k]`` (hit), ``len(c)`` and iteration (ns per entry) of a full cache."""
-
-    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
-        cache = _filled(adapter, keyset("int", cfg))
-        if not hasattr(cache, {"getitem": "__getitem__", "len": "__len__", "iter": "__iter__"}[kind]):
-            return None
-        if kind == "iter":
-            return Prepared(Call("iter", cache), [0] * 50, keep=[cache], per=cfg.n_keys)
-        if kind == "len":  # O(n) on moka-py (it counts the live entries): short loops
-            return Prepared(Call("len", cache), [0] * 200, keep=[cache])
-        return Prepared(Call(kind, cache), keyset("order:int", cfg), keep=[cache])
-
-    return build
-
-
-def _decorated(ttl: float | None) -> Builder:
-    def build(adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
-        wrapper = adapter.decorate(_identity, cfg.n_keys, ttl)
-        if wrapper is None:
-            return None
-        for k in keyset("int", cfg):
-            wrapper(k)
-        adapter.settle(wrapper)
-        return Prepared(Call("call1", wrapper), keyset("order:int", cfg), keep=[wrapper])
-
-    return build
-
-
-OPS: dict[str, tuple[str, Builder]] = {
-    "get_hit_int": ("get, hit (int keys)", _lookup_op("int", "get")),
-    "get_hit_str": ("get, hit (str keys)", _lookup_op("str", "get")),
-    "get_miss_int": ("get, miss (int keys)", _lookup_op("int_miss", "get")),
-    "get_miss_str": ("get, miss (str keys)", _lookup_op("str_miss", "get")),
-    "set_replace": ("set, replace an existing key", _lookup_op("int", "set")),
-    "set_evict": ("set, new key into a full cache", _fresh_op("set")),
-    "get_with_hit": ("get_with, hit", _lookup_op("int", "get_with")),
-    "get_with_miss": ("get_with, miss into a full cache", _fresh_op("get_with")),
-    "remove": ("remove a present key", _emptying_op(bulk=False)),
-    "get_hit_ttl": ("get, hit, cache with ttl=60", _lookup_op("int", "get", ttl=60.0)),
-    "cached_hit": ("@cached hit, no ttl", _decorated(None)),
-    "cached_ttl_hit": ("@cached(ttl=60) hit", _decorated(60.0)),
-    "getitem_hit": ("c[k], hit", _mapping_op("getitem")),
-    "peek_hit": ("peek(k), hit", _lookup_op("int", "peek")),
-    "len": ("len(c), 10,000 entries", _mapping_op("len")),
-    "iter": ("iterate the keys (ns per entry)", _mapping_op("iter")),
-    "get_many": ("get_many of 100 present keys (ns per key)", _bulk_op("get_many")),
-    "set_many": ("set_many / update of 100 present keys (ns per key)", _bulk_op("set_many")),
-    "remove_many": ("remove_many of 100 keys (ns per key)", _emptying_op(bulk=True)),
+OPS: dict[str, Op] = {
+    "get_hit_int": Op("get, hit (int keys)", "get"),
+    "get_hit_str": Op("get, hit (str keys)", "get", "order:str"),
+    "get_miss_int": Op("get, miss (int keys)", "get", "order:int_miss"),
+    "get_miss_str": Op("get, miss (str keys)", "get", "order:str_miss"),
+    "set_replace": Op("set, replace an existing key", "set"),
+    "set_evict": Op("set, new key into a full cache", "set", "fresh"),
+    "get_with_hit": Op("get_with, hit", "get_with"),
+    "get_with_miss": Op("get_with, miss into a full cache", "get_with", "fresh"),
+    "remove": Op("remove a present key", "remove", "emptying"),
+    "get_hit_ttl": Op("get, hit, cache with ttl=60", "get", ttl=60.0),
+    "cached_hit": Op("@cached hit, no ttl", "cached"),
+    "cached_ttl_hit": Op("@cached(ttl=60) hit", "cached", ttl=60.0),
+    "getitem_hit": Op("c[k], hit", "getitem"),
+    "peek_hit": Op("peek(k), hit", "peek"),
+    "len": Op("len(c), 10,000 entries", "len", "repeat:200"),  # O(n) on moka-py: short loops
+    "iter": Op("iterate the keys (ns per entry)", "iter", "repeat:50"),
+    "get_many": Op("get_many of 100 present keys (ns per key)", "get_many", "order:int/batches"),
+    "set_many": Op("set_many / update of 100 present keys (ns per key)", "set_many", "order:int/dicts"),
+    "remove_many": Op("remove_many of 100 keys (ns per key)", "remove_many", "emptying/batches"),
 }
-"""Every timed operation, in report order: title and builder."""
-
-DECORATOR_OPS = frozenset({"cached_hit", "cached_ttl_hit"})
+"""Every timed operation, in report order."""
 
 BASELINES: dict[str, Call] = {
     "empty loop": Call("empty", None),
@@ -321,29 +277,33 @@ class LocalExecutor:
     :meth:`command`, so :class:`RemoteExecutor` only has to carry commands over a pipe."""
 
     name = "local"
+    max_keys: int | None = None
+    """The longest loop this executor's subjects may run, where not ``cfg.max_keys``."""
 
     def __init__(self) -> None:
         self.prepared: dict[int, Prepared] = {}
 
-    def prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
-        """Set ``subject_id`` up for ``op`` and calibrate it: ``(status, handle, calls per sample)``,
-        status ``ok``, ``absent`` (the library lacks the operation) or ``needs-worker`` (the
-        decorator needs ``moka_py`` to select this backend)."""
-        status, handle, n = self.command("prepare", subject=subject_id, op=op, cfg=cfg.__dict__)
-        return status, handle, n
-
-    def measure(self, handle: int) -> float:
-        """One sample: ns/op."""
-        return float(self.command("measure", handle=handle))
-
-    def release(self, handle: int) -> None:
-        """Drop a prepared subject and its cache."""
-        self.command("release", handle=handle)
+    def build(self, subject_id: str, op: str, cfg: SpeedConfig) -> Prepared | None:
+        """``subject_id`` set up for ``op`` (``None``: it lacks the operation)."""
+        return prepare(OPS[op], load_adapter(subject_id), cfg)
 
     def command(self, cmd: str, **args: Any) -> Any:
-        """Run one command here: prepare, measure, release, version, hit_ratio or threads."""
+        """Run one command here: ``prepare`` (replies ``[status, handle, calls per sample]``,
+        status ``ok``, ``absent`` or ``needs-worker``: the decorator needs ``moka_py`` to select
+        this backend), ``measure`` (one sample, ns/op), ``release``, ``version``, ``hit_ratio``
+        or ``threads``."""
         if cmd == "prepare":
-            return self._prepare(args["subject"], args["op"], SpeedConfig(**args["cfg"]))
+            sid, op, cfg = args["subject"], args["op"], SpeedConfig(**args["cfg"])
+            cfg = replace(cfg, max_keys=self.max_keys or cfg.max_keys)
+            if (prepared := self.build(sid, op, cfg)) is None:
+                backend = SUBJECTS[sid].backend if sid in SUBJECTS else None
+                forced = os.environ.get("MOKA_PY_BACKEND") is not None
+                needs = op.startswith("cached") and backend is not None and not forced
+                return ["needs-worker" if needs else "absent", None, 0]
+            prepared.calibrate(cfg)
+            handle = max(self.prepared, default=0) + 1
+            self.prepared[handle] = prepared
+            return ["ok", handle, prepared.n * prepared.passes]
         if cmd == "measure":
             return self.prepared[args["handle"]].run_once()
         if cmd == "release":
@@ -363,19 +323,6 @@ class LocalExecutor:
             return threads.throughput(args["subject"], args["threads"], args["duration"])
         raise ValueError(f"unknown command {cmd!r}")
 
-    def _prepare(self, subject_id: str, op: str, cfg: SpeedConfig) -> tuple[str, int | None, int]:
-        adapter = load_adapter(subject_id)
-        prepared = OPS[op][1](adapter, cfg)
-        if prepared is None:
-            forced = os.environ.get("MOKA_PY_BACKEND") is not None
-            needs = op in DECORATOR_OPS and SUBJECTS[subject_id].backend is not None and not forced
-            return "needs-worker" if needs else "absent", None, 0
-        prepared.adapter = adapter
-        prepared.calibrate(cfg)
-        handle = max(self.prepared, default=0) + 1
-        self.prepared[handle] = prepared
-        return "ok", handle, prepared.n * prepared.passes
-
     def close(self) -> None:
         """Nothing to stop."""
 
@@ -385,51 +332,69 @@ def isolated_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "MOKA_PY_BACKEND")}
 
 
+class Child:
+    """A child process answering each line on its stdin with one line on its stdout; what it
+    writes to stderr goes to a file, whose last words (or a Rust panic's message) explain an exit."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.stderr: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by close()
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=env
+        )
+
+    def ask(self, line: str) -> str:
+        """Send one line, wait for the reply."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline()
+        except OSError:
+            reply = ""
+        if not reply:
+            code = self.proc.wait()
+            self.stderr.seek(0)
+            lines = self.stderr.read().strip().splitlines() or ["?"]
+            at = next((i + 1 for i, x in enumerate(lines[:-1]) if " panicked at " in x), -1)
+            raise RuntimeError(f"{self.name} exited (code {code}): {lines[at]}")
+        return reply
+
+    def close(self) -> None:
+        """End the child (it exits when its stdin closes); kill it if it has not within 30 s."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+
 class RemoteExecutor(LocalExecutor):
     """The same commands, answered by a worker process (``python timing.py --worker``), JSON lines."""
 
     def __init__(self, name: str, python: str, env: dict[str, str]) -> None:
         self.name = name
-        self.proc = subprocess.Popen(
-            [python, os.path.abspath(__file__), "--worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
-        )
+        argv = [python, os.path.abspath(__file__), "--worker"]
+        self.child = Child(name, argv, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
 
     def command(self, cmd: str, **args: Any) -> Any:
         """Send one request, wait for its reply."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"worker {self.name} exited (code {self.proc.poll()})")
-        reply = json.loads(line)
+        reply = json.loads(self.child.ask(json.dumps({"cmd": cmd, **args})))
         if not reply["ok"]:
             raise RuntimeError(f"worker {self.name}: {reply['error']}")
         return reply["result"]
 
     def close(self) -> None:
         """Ask the worker to exit and wait for it."""
-        stop_worker(self.proc)
+        self.child.close()
 
 
 Executor = LocalExecutor
 """Where a subject runs: this process, a worker (:class:`RemoteExecutor`) or ``floor.FloorExecutor``."""
-
-
-def stop_worker(proc: subprocess.Popen[str]) -> None:
-    """End a worker that exits when its stdin closes; kill it if it has not within 30 s."""
-    if proc.poll() is None:
-        assert proc.stdin is not None
-        try:
-            proc.stdin.close()
-            proc.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
 
 
 def serve() -> None:
@@ -476,11 +441,11 @@ def run_speed(
         log(f"    {sid}: {results[sid]['error']}")
 
     for sid in subjects:
-        ex = executor_for(sid, op)
+        ex, request = executor_for(sid, op), {"subject": sid, "op": op, "cfg": cfg.__dict__}
         try:
-            status, handle, n = ex.prepare(sid, op, cfg) if ex is not None else ("absent", None, 0)
+            status, handle, n = ("absent", None, 0) if ex is None else ex.command("prepare", **request)
             if status == "needs-worker" and (ex := executor_for(sid, "worker:" + op)) is not None:
-                status, handle, n = ex.prepare(sid, op, cfg)
+                status, handle, n = ex.command("prepare", **request)
         except Exception as exc:
             fail(sid, exc)
             continue
@@ -491,12 +456,12 @@ def run_speed(
         for sid, ex, handle in alternating(live, r):
             if "error" not in results[sid]:
                 try:
-                    results[sid]["samples"].append(ex.measure(handle))
+                    results[sid]["samples"].append(float(ex.command("measure", handle=handle)))
                 except Exception as exc:
                     fail(sid, exc)
     for sid, ex, handle in live:
         try:
-            ex.release(handle)
+            ex.command("release", handle=handle)
         except Exception as exc:
             log(f"    {sid}: release failed: {exc}")
         if samples := results[sid].get("samples"):

@@ -3,15 +3,16 @@
 //! The cache is built the way the moka-py Rust backend builds it (`backend_like.rs`): the
 //! pass-through hasher, the per-entry expiry, the policy, capacity `n_keys` and
 //! `time_to_live(60 s)` for the ttl operation. Keys are `u64` (already the mixed hash, as the
-//! backend's keys write theirs) and values `u64`, so only moka is measured. The method is
-//! `benches/timing.py`'s: loops calibrated to about `target_s`, the cache settled before each
-//! loop, the keys a loop consumes made (or the cache refilled) before it, untimed.
+//! backend's keys write theirs) and values `u64`, so only moka is measured. Each loop is
+//! `benches/timing.py`'s: the cache settled before it, the keys it consumes made (or the cache
+//! refilled) before it, untimed; `benches/floor.py` calibrates and repeats it like any subject's.
 //!
-//! It serves `benches/floor.py` one command per stdin line, so moka alone runs in the same
-//! alternating rounds as the Python subjects: `prepare OP POLICY` (replies `{"handle": H, "n":
-//! N}`), `measure H` (`{"ns": X}`, ns/op), `release H` (`{"ok": true}`), else `{"error": ..}`.
+//! It serves `floor.py` one command per stdin line, so moka alone runs in the same alternating
+//! rounds as the Python subjects: `prepare OP POLICY` (replies a handle), `run H N` (one loop of
+//! `N` calls, or of every key for `remove`: replies the elapsed ns and the calls), `release H`
+//! (`ok`); else `error: ...`.
 //!
-//! Usage: `moka-floor [TARGET_S [N_KEYS [MAX_KEYS]]]`
+//! Usage: `moka-floor [N_KEYS [MAX_KEYS]]`
 
 mod backend_like;
 
@@ -123,63 +124,32 @@ struct Prepared {
     op: Op,
     cache: Moka,
     keys: Keys,
-    n: usize,
-    /// Loops summed into one sample: a `Refill` loop has a fixed length, so it is the number
-    /// of loops, not their length, that makes a sample last about the target.
-    passes: usize,
 }
 
 impl Prepared {
-    /// One sample: `passes` loops of `n` calls; ns/op over all of them.
-    fn run_once(&mut self, n: usize) -> f64 {
-        let (mut total, mut calls) = (0.0, 0);
-        for _ in 0..self.passes {
-            let fresh;
-            let keys: &[u64] = match &mut self.keys {
-                Keys::Order(order) => &order[..n.min(order.len())],
-                Keys::Fresh(next) => {
-                    fresh = (0..n as u64)
-                        .map(|i| fmix64(*next + 7 * i))
-                        .collect::<Vec<_>>();
-                    *next += 7 * n as u64;
-                    &fresh
-                }
-                Keys::Refill { stored, order } => {
-                    fill(&self.cache, stored);
-                    order
-                }
-            };
-            self.cache.run_pending_tasks();
-            total += timed(self.op, &self.cache, keys);
-            calls += keys.len();
-        }
-        total / calls as f64
-    }
-
-    fn calibrate(&mut self, cfg: &Config) {
-        if let Keys::Refill { order, .. } = &self.keys {
-            self.n = order.len();
-            self.run_once(self.n); // warm up
-            let ns = self.run_once(self.n).max(1.0) * self.n as f64;
-            let most = (cfg.max_keys / self.n.max(1)).max(1);
-            self.passes = ((cfg.target_s * 1e9 / ns).round() as usize).clamp(1, most);
-            return;
-        }
-        // Grow the probe until it lasts a tenth of the target, so one slow housekeeping
-        // run in a short probe cannot shrink the loop (moka alone is fast).
-        let mut probe = 2_000.min(cfg.max_keys);
-        self.run_once(probe); // warm up
-        let mut ns = self.run_once(probe).max(1.0);
-        while ns * (probe as f64) < cfg.target_s * 1e8 && probe < cfg.max_keys {
-            probe = (probe * 4).min(cfg.max_keys);
-            ns = self.run_once(probe).max(1.0);
-        }
-        self.n = ((cfg.target_s * 1e9 / ns).round() as usize).clamp(probe / 2, cfg.max_keys);
+    /// One loop of `n` calls (a `Refill` loop: of every key): elapsed ns and calls.
+    fn run(&mut self, n: usize) -> (f64, usize) {
+        let fresh;
+        let keys: &[u64] = match &mut self.keys {
+            Keys::Order(order) => &order[..n.min(order.len())],
+            Keys::Fresh(next) => {
+                fresh = (0..n as u64)
+                    .map(|i| fmix64(*next + 7 * i))
+                    .collect::<Vec<_>>();
+                *next += 7 * n as u64;
+                &fresh
+            }
+            Keys::Refill { stored, order } => {
+                fill(&self.cache, stored);
+                order
+            }
+        };
+        self.cache.run_pending_tasks();
+        (timed(self.op, &self.cache, keys), keys.len())
     }
 }
 
 struct Config {
-    target_s: f64,
     n_keys: usize,
     max_keys: usize,
 }
@@ -243,13 +213,7 @@ fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Option<Prepared> {
         }
         _ => return None,
     };
-    Some(Prepared {
-        op,
-        cache,
-        keys,
-        n: 0,
-        passes: 1,
-    })
+    Some(Prepared { op, cache, keys })
 }
 
 fn main() {
@@ -259,40 +223,43 @@ fn main() {
         .collect();
     let arg = |i: usize, default: f64| args.get(i).copied().unwrap_or(default);
     let cfg = Config {
-        target_s: arg(0, 0.1),
-        n_keys: arg(1, 10_000.0) as usize,
-        max_keys: (arg(2, 4_194_304.0) as usize).max(2),
+        n_keys: arg(0, 10_000.0) as usize,
+        max_keys: (arg(1, 4_194_304.0) as usize).max(2),
     };
     let mut prepared: Vec<Option<Prepared>> = Vec::new();
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
         let line = line.expect("stdin");
         let words: Vec<&str> = line.split_whitespace().collect();
+        let slot = |h: &str, prepared: &mut Vec<Option<Prepared>>| {
+            h.parse::<usize>()
+                .ok()
+                .filter(|&h| prepared.get(h).is_some_and(|p| p.is_some()))
+        };
         let reply = match words.as_slice() {
             [] => continue,
             ["prepare", op, policy] => match prepare(op, policy, &cfg) {
-                Some(mut p) => {
-                    p.calibrate(&cfg);
-                    let n = p.n * p.passes;
+                Some(p) => {
                     prepared.push(Some(p));
-                    format!("{{\"handle\": {}, \"n\": {n}}}", prepared.len() - 1)
+                    format!("{}", prepared.len() - 1)
                 }
-                None => "{\"error\": \"unknown operation or policy\"}".to_string(),
+                None => "error: unknown operation or policy".to_string(),
             },
-            [cmd @ ("measure" | "release"), h] => {
-                match h.parse::<usize>().ok().and_then(|h| prepared.get_mut(h)) {
-                    Some(slot @ Some(_)) if *cmd == "release" => {
-                        *slot = None;
-                        "{\"ok\": true}".to_string()
-                    }
-                    Some(Some(p)) => {
-                        let n = p.n;
-                        format!("{{\"ns\": {:.3}}}", p.run_once(n))
-                    }
-                    _ => "{\"error\": \"no such handle\"}".to_string(),
+            ["run", h, n] => match (slot(h, &mut prepared), n.parse::<usize>()) {
+                (Some(h), Ok(n)) => {
+                    let (ns, calls) = prepared[h].as_mut().expect("a live handle").run(n);
+                    format!("{ns} {calls}")
                 }
-            }
-            _ => "{\"error\": \"unknown command\"}".to_string(),
+                _ => "error: no such handle, or not a count".to_string(),
+            },
+            ["release", h] => match slot(h, &mut prepared) {
+                Some(h) => {
+                    prepared[h] = None;
+                    "ok".to_string()
+                }
+                None => "error: no such handle".to_string(),
+            },
+            _ => "error: unknown command".to_string(),
         };
         writeln!(out, "{reply}")
             .and_then(|()| out.flush())
