@@ -27,16 +27,9 @@ if __package__ in (None, ""):
 from subjects import load_adapter
 
 REAL = (
-    "lirs-loop",
-    "lirs-multi2",
-    "lirs-sprite",
-    "lirs-ps",
-    "lirs-2_pools",
-    "cache2k-web07",
-    "cache2k-web12",
-    "cache2k-orm-busy",
-    "corda-vaultservice",
-)
+    "lirs-loop", "lirs-multi2", "lirs-sprite", "lirs-ps", "lirs-2_pools",
+    "cache2k-web07", "cache2k-web12", "cache2k-orm-busy", "corda-vaultservice",
+)  # fmt: skip
 MAX_ACCESSES = 1_000_000
 """Accesses kept from the start of each trace (the longer ones are cut there)."""
 FRACTIONS = (0.05, 0.2)
@@ -107,25 +100,20 @@ def zipf_trace(s: float, scans: bool, accesses: int) -> array[int]:
     return out
 
 
-def prepare_traces(
-    folder: Path | None, tmp: Path, accesses: int, zipf_accesses: int
-) -> dict[str, dict[str, Any]]:
-    """Decode each trace into ``tmp``: name -> path, accesses, distinct keys and capacities."""
+def prepare_traces(folder: Path, tmp: Path, accesses: int, zipf_accesses: int) -> dict[str, dict[str, Any]]:
+    """Decode each trace of ``folder`` (if any) and the Zipf traces into ``tmp``: name -> path,
+    accesses, distinct keys and capacities."""
     traces: dict[str, array[int]] = {}
-    for name in REAL if folder is not None else ():
-        path = next(iter(sorted(folder.glob(f"{name}.trace.*"))), None)  # type: ignore[union-attr]
-        if path is not None:
+    for name in REAL:
+        if (path := next(iter(sorted(folder.glob(f"{name}.trace.*"))), None)) is not None:
             traces[name] = read_real(path, accesses)
     for name, s, scans in ZIPF:
         traces[name] = zipf_trace(s, scans, zipf_accesses)
     out: dict[str, dict[str, Any]] = {}
     for name, keys in traces.items():
         distinct = len(set(keys))
-        caps = (
-            ZIPF_CAPACITIES
-            if family(name) == "zipf"
-            else tuple(sorted({max(10, round(distinct * f)) for f in FRACTIONS}))
-        )
+        caps = tuple(sorted({max(10, round(distinct * f)) for f in FRACTIONS}))
+        caps = ZIPF_CAPACITIES if family(name) == "zipf" else caps
         path = tmp / f"{name}.i64"
         with open(path, "wb") as fh:
             keys.tofile(fh)
@@ -179,9 +167,5 @@ def replay_file(subject_id: str, path: str, capacity: int) -> dict[str, Any]:
     hits = adapter.replay(cache, trace)
     elapsed = time.perf_counter_ns() - t0
     adapter.dispose(cache)
-    return {
-        "hits": hits,
-        "accesses": len(trace),
-        "ratio": hits / len(trace),
-        "ns_per_access": elapsed / len(trace),
-    }
+    n = len(trace)
+    return {"hits": hits, "accesses": n, "ratio": hits / n, "ns_per_access": elapsed / n}

@@ -3,21 +3,15 @@
 The process builds the int keys (``10**9 + i``, values = keys, so every subject shares their
 cost), reads RSS, fills a cache of capacity = entries, settles it and reads RSS again; it also
 reports how many entries the cache held, to catch one that silently dropped some.
-``python memory.py SUBJECT ENTRIES`` prints one JSON object.  Standard library only, so moka-py
-0.5.0's interpreter can run it.
+The harness runs it in a new worker process per subject (``timing.py``'s ``memory`` command).
+Standard library only, so moka-py 0.5.0's interpreter can run it.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
-import subprocess
-import sys
 from typing import Any
-
-if __package__ in (None, ""):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from subjects import load_adapter
 
@@ -61,23 +55,3 @@ def measure_here(subject_id: str, entries: int) -> dict[str, Any]:
         "rss_after": after,
         "bytes_per_entry": (after - before) / entries,
     }
-
-
-def measure_in_subprocess(
-    subject_id: str, entries: int, python: str, env: dict[str, str] | None = None, timeout: float = 600
-) -> dict[str, Any]:
-    """Run :func:`measure_here` in a new ``python`` process and return its result.
-
-    ``env`` replaces the environment (the moka-py 0.5.0 run must not inherit a ``PYTHONPATH``
-    that points at the code under test); ``None`` inherits this process's.
-    """
-    cmd = [python, os.path.abspath(__file__), subject_id, str(entries)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"memory run for {subject_id} failed: {tail[0]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
-if __name__ == "__main__":
-    print(json.dumps(measure_here(sys.argv[1], int(sys.argv[2]))))

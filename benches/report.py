@@ -28,11 +28,9 @@ def _peer(column: str, ours: str, op: str) -> str | None:
     if column == "moka-py 0.5.0":
         return f"moka-py-0.5.0[{policy}]"
     if column in ("cachetools", "cachebox"):
-        if op in ("get_hit_ttl", "cached_ttl_hit"):
-            return f"{column}.TTLCache"
-        return (
-            f"{column}.{'LFUCache' if policy == 'tiny_lfu' and not op.startswith('cached') else 'LRUCache'}"
-        )
+        lfu = policy == "tiny_lfu" and not op.startswith("cached")
+        ttl = op in ("get_hit_ttl", "cached_ttl_hit")
+        return f"{column}.{'TTLCache' if ttl else 'LFUCache' if lfu else 'LRUCache'}"
     if column == "lru_cache":
         return "lru_cache" if op.startswith("cached") else None
     return column
@@ -63,27 +61,26 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _labels(results: dict[str, Any]) -> dict[str, str]:
-    return {
-        "belady": "Belady (optimal, offline)",
-        **{s: i["label"] for s, i in results.get("subjects", {}).items()},
-    }
+    return {"belady": "Belady (optimal, offline)", **{s: i["label"] for s, i in results["subjects"].items()}}
+
+
+def _ns_rows(results: dict[str, Any], subjects: Sequence[str], ops: Sequence[str]) -> list[list[str]]:
+    """A row of median ns/op per subject (its label first), a cell per operation."""
+    labels = _labels(results)
+    return [[labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects]
 
 
 def headline(results: dict[str, Any]) -> str:
     """Ours (both backends, tiny_lfu), moka-py 0.5.0, the fastest peer and ``lru_cache``, ns/op."""
     speed, labels = results["speed"], _labels(results)
     ops = [op for op in HEADLINE_OPS if op in speed]
-    rows = [
-        [labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)]
-        for s in ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]")
-        if s in labels
-    ]
+    ours = [s for s in ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]") if s in labels]
     fastest = []
     for op in ops:
         best = min(((m, p) for p in PEERS if (m := _median(results, op, p)) is not None), default=None)
         fastest.append("" if best is None else f"{best[0]:.0f} ({labels.get(best[1], best[1])})")
-    rows.append(["fastest peer", *fastest])
-    rows.append(["functools.lru_cache", *(_fmt(_median(results, op, "lru_cache"), ".0f") for op in ops)])
+    rows = [*_ns_rows(results, ours, ops), ["fastest peer", *fastest]]
+    rows += [["functools.lru_cache", *_ns_rows(results, ["lru_cache"], ops)[0][1:]]]
     return table(["ns/op", *(speed[op]["title"] for op in ops)], rows)
 
 
@@ -133,31 +130,29 @@ def _families(traces: Sequence[str]) -> dict[str, list[str]]:
 def markdown(results: dict[str, Any]) -> str:
     """Every table of the run as one Markdown document."""
     meta, labels = results["meta"], _labels(results)
+    quick = " (quick smoke run: the numbers are NOT representative)." if meta["quick"] else "."
     parts = [
         "# moka-py benchmarks",
         "",
         f"Machine: {meta['machine']}; Python {meta['python']}; {meta['date']}.  ",
-        f"Command: `{meta['command']}`"
-        + (" (quick smoke run: the numbers are NOT representative)." if meta["quick"] else "."),
+        f"Command: `{meta['command']}`{quick}",
         "",
         f"Load average (1 min) {meta.get('load_before', 0):.2f} before the run and "
-        f"{meta.get('load_after', 0):.2f} "
-        "after it: the machine may be shared, and the speed figures are only as quiet as it was.",
+        f"{meta.get('load_after', 0):.2f} after it: the machine may be shared, and the speed figures "
+        "are only as quiet as it was.",
     ]
 
-    def section(title: str, body: Sequence[str]) -> None:
+    def section(title: str, *body: str) -> None:
         parts.extend(["", f"## {title}", "", *body])
 
     speed = results.get("speed", {})
     if speed:
-        section("Headline (median ns/op, lower is better)", [headline(results)])
+        section("Headline (median ns/op, lower is better)", headline(results))
         subjects = [s for s in results["subject_order"] if any(s in v["results"] for v in speed.values())]
         for title, spec in GROUPS_OF_OPS.items():
             ops = [op for op in spec.split() if op in speed]
-            rows = [
-                [labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects
-            ]
-            section(f"{title} (median ns/op)", [table(["subject", *ops], [r for r in rows if any(r[1:])])])
+            rows = [r for r in _ns_rows(results, subjects, ops) if any(r[1:])]
+            section(f"{title} (median ns/op)", table(["subject", *ops], rows))
         parts += [
             "",
             "Medians of several loops, loop overhead included (see *Loop overhead*). Operations: "
@@ -166,21 +161,16 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         for ours, per_op in ratio_tables(results).items():
             rows = [[op, *(_fmt(r[c], ".2f") for c in RATIO_COLUMNS)] for op, r in per_op.items()]
-            section(
-                f"{labels.get(ours, ours)}: time ratio to each peer (below 1.0: moka-py is faster)",
-                [table(["operation", *RATIO_COLUMNS], rows)],
-            )
+            title = f"{labels.get(ours, ours)}: time ratio to each peer (below 1.0: moka-py is faster)"
+            section(title, table(["operation", *RATIO_COLUMNS], rows))
         parts += [
             "",
             "cachetools / cachebox columns compare the same family: LFUCache for tiny_lfu, LRUCache "
             "for lru, TTLCache for the ttl operations, `cached(LRUCache)` for `cached_hit`; `lru_cache` "
             "has no ttl.",
         ]
-        base = results.get("baselines", {})
-        section(
-            "Loop overhead (ns/op, included in every figure above)",
-            [table(["loop", "ns/op"], [[k, _fmt(v, ".1f")] for k, v in base.items()])],
-        )
+        rows = [[k, _fmt(v, ".1f")] for k, v in results.get("baselines", {}).items()]
+        section("Loop overhead (ns/op, included in every figure above)", table(["loop", "ns/op"], rows))
     if fl := results.get("floor"):
 
         def cells(op: str, p: str) -> list[str]:
@@ -188,47 +178,41 @@ def markdown(results: dict[str, Any]) -> str:
             return [_fmt(v, ".0f") for v in (moka, least, _median(results, op, f"rust[{p}]"))]
 
         rows = [
-            [op, f"`{moka_op}`", *(c for p in floor.POLICIES for c in cells(op, p))]
-            for op, moka_op in fl["moka_op"].items()
-            if op in speed
+            [op, f"`{fl['moka_op'][op]}`", *(c for p in floor.POLICIES for c in cells(op, p))]
+            for op in speed
+            if op in fl["moka_op"]
         ]
         columns = [f"{w} [{p}]" for p in floor.POLICIES for w in ("moka alone", "least binding", "rust")]
         section(
             f"The limit: moka {fl['moka_version']} alone and the least binding (median ns/op)",
-            [
-                "Timed in each operation's alternating rounds with every subject. *moka alone*: "
-                "`benches/moka_floor`, a Rust loop over `u64` keys; *least binding*: "
-                "`benches/least_binding`, moka behind PyO3 with one "
-                "`hash(key)` and nothing else (a floor, not a cache).",
-                "",
-                table(["operation", "moka runs", *columns], rows),
-                *([f"\nNotes: {'; '.join(fl['notes'])}."] if fl.get("notes") else []),
-            ],
+            "Timed in each operation's alternating rounds with every subject. *moka alone*: "
+            "`benches/moka_floor`, a Rust loop over `u64` keys; *least binding*: "
+            "`benches/least_binding`, moka behind PyO3 with one "
+            "`hash(key)` and nothing else (a floor, not a cache).",
+            "",
+            table(["operation", "moka runs", *columns], rows),
+            *([f"\nNotes: {'; '.join(fl['notes'])}."] if fl.get("notes") else []),
         )
     if mem := results.get("memory"):
         rows = [
             [
                 labels.get(s, s),
-                _fmt(m.get("bytes_per_entry"), ".1f"),
-                str(m.get("held", "")),
-                m.get("error", ""),
+                _fmt(v.get("bytes_per_entry"), ".1f"),
+                str(v.get("held", "")),
+                v.get("error", ""),
             ]
-            for s, m in mem.items()
+            for s, v in mem.items()
         ]
         n = next((m["entries"] for m in mem.values() if "entries" in m), 0)
-        section(
-            f"Memory per entry ({n:,} int keys, values = keys, RSS growth in a fresh process)",
-            [table(["subject", "bytes/entry", "entries held", "note"], rows)],
-        )
+        title = f"Memory per entry ({n:,} int keys, values = keys, RSS growth in a fresh process)"
+        section(title, table(["subject", "bytes/entry", "entries held", "note"], rows))
     if hr := results.get("hit_ratio"):
         rows = [
             [t, f"{v['accesses']:,}", f"{v['distinct']:,}", ", ".join(map(str, v["capacities"]))]
             for t, v in hr["traces"].items()
         ]
-        section(
-            f"Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)",
-            [table(["trace", "accesses", "distinct keys", "capacities"], rows)],
-        )
+        title = f"Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)"
+        section(title, table(["trace", "accesses", "distinct keys", "capacities"], rows))
         for fam, names in _families(hr["traces"]).items():
             parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", hr["credits"].get(fam, "")]
         parts += ["", "### The published traces at the larger capacity", "", hit_ratio_summary(results)]
@@ -243,24 +227,18 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         section(
             "Threads (ops/s, 90 % get / 10 % set, all threads together)",
-            [
-                f"Median of {meta['config']['thread_rounds']} alternating rounds; *range* is the lowest "
-                "and highest run (1 thread / 2 threads), in millions of ops/s.",
-                "",
-                table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
-            ],
+            f"Median of {meta['config']['thread_rounds']} alternating rounds; *range* is the lowest "
+            "and highest run (1 thread / 2 threads), in millions of ops/s.",
+            "",
+            table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
         )
     if ld := results.get("loading"):
         figures = ("aget_with_hit_ns", "get_with_hit_plus_await_ns", "ratio")
         rows = [[b, *(str(r[k]) for k in figures)] for b, r in ld.items()]
-        section(
-            "Loading (`benches/loading.py`: best of several runs, one event loop)",
-            [table(["backend", "`await aget_with` hit, ns", "`get_with` hit + `await`, ns", "ratio"], rows)],
-        )
-    rows = [
-        [i["label"], i.get("version", ""), i.get("where", "")] for i in results.get("subjects", {}).values()
-    ]
-    section("Versions", [table(["subject", "version", "runs in"], rows)])
+        header = ["backend", "`await aget_with` hit, ns", "`get_with` hit + `await`, ns", "ratio"]
+        section("Loading (`benches/loading.py`: best of several runs, one event loop)", table(header, rows))
+    rows = [[i["label"], i.get("version", ""), i.get("where", "")] for i in results["subjects"].values()]
+    section("Versions", table(["subject", "version", "runs in"], rows))
     return "\n".join(parts) + "\n"
 
 

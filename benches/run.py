@@ -33,7 +33,6 @@ import floor  # noqa: E402
 import hit_ratio  # noqa: E402
 import legacy  # noqa: E402
 import loading  # noqa: E402
-import memory  # noqa: E402
 import report  # noqa: E402
 import timing  # noqa: E402
 from subjects import OURS, PEERS, SUBJECTS, load_adapter  # noqa: E402
@@ -86,33 +85,47 @@ class Executors:
     def __init__(self, legacy_python: str | None) -> None:
         self.local = timing.LocalExecutor()
         self.legacy_python = legacy_python
-        self.workers: dict[str, timing.RemoteExecutor] = {}
+        self.workers: dict[str, timing.Executor | None] = {}
 
-    def worker(self, key: str) -> timing.Executor | None:
-        """A worker process, started on first use: ``"legacy"`` or a backend name."""
-        if key == "legacy" and self.legacy_python is None:
-            return None
-        if key not in self.workers:
-            env = {**os.environ, "MOKA_PY_BACKEND": key}
-            name, python = f"MOKA_PY_BACKEND={key}", sys.executable
-            if key == "legacy":
-                name, python, env = "moka-py 0.5.0 venv", self.legacy_python or "", timing.isolated_env()
-            self.workers[key] = timing.RemoteExecutor(name, python, env)
-        return self.workers[key]
+    def spawn(self, key: str) -> timing.RemoteExecutor | None:
+        """A new worker process: ``"legacy"`` (``None`` without its venv), ``"local"`` (this
+        interpreter and environment) or a backend name (forced by ``MOKA_PY_BACKEND``)."""
+        name, python, env = f"MOKA_PY_BACKEND={key}", sys.executable, {**os.environ, "MOKA_PY_BACKEND": key}
+        if key == "local":
+            name, env = "fresh process", dict(os.environ)
+        if key == "legacy":
+            name, python, env = "moka-py 0.5.0 venv", self.legacy_python or "", timing.isolated_env()
+        return None if not python else timing.RemoteExecutor(name, python, env)
 
     def for_subject(self, subject: str, op: str = "") -> timing.Executor | None:
-        """The executor for ``subject`` (``op`` prefixed ``worker:`` asks for a forced-backend worker)."""
+        """The executor for ``subject`` (``op`` prefixed ``worker:`` asks for a forced-backend worker),
+        a worker started on first use."""
         spec = SUBJECTS[subject]
-        if spec.home == "legacy":
-            return self.worker("legacy")
-        if op.startswith("worker:") and spec.backend is not None:
-            return self.worker(spec.backend)
-        return self.local
+        key = spec.backend if op.startswith("worker:") and spec.backend is not None else spec.home
+        if key != "local" and key not in self.workers:
+            self.workers[key] = self.spawn(key)
+        return self.local if key == "local" else self.workers[key]
 
     def close(self) -> None:
         """Stop every worker."""
         for w in self.workers.values():
-            w.close()
+            if w is not None:
+                w.close()
+
+
+@dataclass
+class Bench:
+    """One run of the harness: its executors, sizes, subjects found, and the results so far."""
+
+    ex: Executors
+    cfg: timing.SpeedConfig
+    sizes: Sizes
+    args: argparse.Namespace
+    results: dict[str, Any]
+
+    def subjects(self, wanted: tuple[str, ...] | None = None) -> list[str]:
+        """The subjects found here, in discovery order, of ``wanted`` if given."""
+        return [s for s in self.results["subject_order"] if wanted is None or s in wanted]
 
 
 def discover(ex: Executors) -> dict[str, dict[str, Any]]:
@@ -133,61 +146,62 @@ def discover(ex: Executors) -> dict[str, dict[str, Any]]:
     return found
 
 
-def run_speed(
-    ex: Executors,
-    subjects: list[str],
-    cfg: timing.SpeedConfig,
-    results: dict[str, Any],
-    floors: floor.Floors | None = None,
-) -> None:
+def run_speed(b: Bench) -> None:
     """The loop-overhead baselines; then every operation, every subject, alternating order (with
-    ``floors``, moka alone and the least binding too, for the operations moka alone has)."""
-    results["baselines"] = timing.run_baselines(cfg)
+    the floor group, moka alone and the least binding too, for the operations moka alone has)."""
+    if "floor" in b.args.only:
+        log("moka alone (benches/moka_floor): building; it runs in the speed rounds")
+    floors = floor.Floors(b.cfg, log) if "floor" in b.args.only else None
+    log("speed (median ns/op, alternating order):")
+    b.results["baselines"] = timing.run_baselines(b.cfg)
 
     def executor_for(sid: str, op: str) -> timing.Executor | None:
         floor_ex = floors.executor(sid) if floors is not None else None
-        return floor_ex or ex.for_subject(sid, op)  # the least binding runs in this process
+        return floor_ex or b.ex.for_subject(sid, op)  # the least binding runs in this process
 
     speed: dict[str, Any] = {}
-    for op, spec in timing.OPS.items():
-        t0 = time.perf_counter()
-        extra = floors.ids if floors is not None and op in floor.FLOOR_OP else []
-        res = timing.run_speed(op, subjects + extra, executor_for, cfg, log)
-        speed[op] = {"title": spec.title, "results": res}
-        best = sorted((r["median_ns"], s) for s, r in res.items() if "median_ns" in r)
-        summary = ", ".join(f"{s} {v:.0f}" for v, s in best)
-        log(f"  {op:<15} ({time.perf_counter() - t0:4.1f}s) ns/op: {summary}")
-    results["speed"] = speed
+    try:
+        for op, spec in timing.OPS.items():
+            t0 = time.perf_counter()
+            extra = floors.ids if floors is not None and op in floor.FLOOR_OP else []
+            res = timing.run_speed(op, b.subjects() + extra, executor_for, b.cfg, log)
+            speed[op] = {"title": spec.title, "results": res}
+            best = sorted((r["median_ns"], s) for s, r in res.items() if "median_ns" in r)
+            summary = ", ".join(f"{s} {v:.0f}" for v, s in best)
+            log(f"  {op:<15} ({time.perf_counter() - t0:4.1f}s) ns/op: {summary}")
+    finally:
+        b.results["speed"] = speed
+        if floors is not None:
+            floors.close()
+            b.results["floor"] = floors.results()
 
 
-def run_memory(ex: Executors, subjects: list[str], entries: int, results: dict[str, Any]) -> None:
+def run_memory(b: Bench) -> None:
     """One fresh process per subject."""
-    mem: dict[str, Any] = {}
-    for sid in subjects:
-        spec = SUBJECTS[sid]
-        python = ex.legacy_python if spec.home == "legacy" else sys.executable
-        if python is None:
+    log(f"memory ({b.sizes.memory_entries:,} entries, fresh process each):")
+    mem: dict[str, Any] = b.results.setdefault("memory", {})
+    for sid in b.subjects(MEMORY_SUBJECTS):
+        if (worker := b.ex.spawn(SUBJECTS[sid].home)) is None:
             continue
         try:
-            env = timing.isolated_env() if spec.home == "legacy" else None
-            mem[sid] = memory.measure_in_subprocess(sid, entries, python, env)
+            mem[sid] = worker.command("memory", subject=sid, entries=b.sizes.memory_entries)
             log(f"  {sid:<26} {mem[sid]['bytes_per_entry']:7.1f} bytes/entry (held {mem[sid]['held']:,})")
         except Exception as exc:
             mem[sid] = {"error": str(exc)}
             log(f"  {sid}: {exc}")
-    results["memory"] = mem
+        finally:
+            worker.close()
 
 
-def run_hit_ratio(
-    ex: Executors, subjects: list[str], folder: Path | None, accesses: int, zipf: int, results: dict[str, Any]
-) -> None:
+def run_hit_ratio(b: Bench) -> None:
     """Replay every trace at its capacities, Belady's optimum beside.  Pure-backend subjects (slow)
     run in their own worker in parallel with the rest: hit ratio is counted, not timed."""
-    if folder is not None and not folder.is_dir():
+    accesses, folder = b.sizes.trace_accesses, b.args.traces
+    log(f"hit ratio (at most {accesses:,} accesses per trace; get, set on a miss):")
+    if not folder.is_dir():
         log(f"  no traces at {folder}: only the Zipf traces are replayed (pass --traces FOLDER)")
-        folder = None
     with tempfile.TemporaryDirectory(prefix="moka-bench-traces-") as tmp:
-        traces = hit_ratio.prepare_traces(folder, Path(tmp), accesses, zipf)
+        traces = hit_ratio.prepare_traces(folder, Path(tmp), accesses, b.sizes.zipf_accesses)
         out: dict[str, dict[str, dict[str, Any]]] = {}  # trace -> capacity -> subject -> figures
         for t, v in traces.items():
             keys = hit_ratio.read_trace(v["path"])
@@ -199,7 +213,7 @@ def run_hit_ratio(
 
         def lane(sids: list[str], op: str) -> None:
             for sid in sids:
-                if (executor := ex.for_subject(sid, op)) is None:
+                if (executor := b.ex.for_subject(sid, op)) is None:
                     continue
                 t0 = time.perf_counter()
                 for trace, v in traces.items():
@@ -211,11 +225,12 @@ def run_hit_ratio(
                         out[trace][str(cap)][sid] = r
                 log(f"  {sid:<26} replayed in {time.perf_counter() - t0:.0f}s")
 
+        subjects = b.subjects(HIT_RATIO_SUBJECTS)
         slow = [s for s in subjects if SUBJECTS[s].backend == "pure"]
         fast = [s for s in subjects if s not in slow]
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             list(pool.map(lane, (slow, fast), ("worker:hit_ratio", "")))
-    results["hit_ratio"] = {
+    b.results["hit_ratio"] = {
         "traces": {t: {k: v[k] for k in ("accesses", "distinct", "capacities")} for t, v in traces.items()},
         "max_accesses": accesses,
         "credits": {f: hit_ratio.CREDITS[f] for f in dict.fromkeys(map(hit_ratio.family, traces))},
@@ -223,14 +238,14 @@ def run_hit_ratio(
     }
 
 
-def run_threads(
-    ex: Executors, subjects: list[str], duration: float, rounds: int, results: dict[str, Any]
-) -> None:
-    """1 and 2 threads for each subject, in its own home: ``rounds`` alternating rounds, medians.
+def run_threads(b: Bench) -> None:
+    """1 and 2 threads for each subject, in its own home: alternating rounds, medians.
     (One run moves by a third between runs on a 2-core VM, more than the moka subjects differ.)"""
+    duration, rounds = b.sizes.thread_seconds, b.sizes.thread_rounds
+    log(f"threads ({duration}s per run, {rounds} alternating rounds):")
     samples: dict[str, dict[str, list[float]]] = {}
     errors: dict[str, str] = {}
-    live = [(sid, e) for sid in subjects if (e := ex.for_subject(sid)) is not None]
+    live = [(sid, e) for sid in b.subjects(THREAD_SUBJECTS) if (e := b.ex.for_subject(sid)) is not None]
     for r in range(rounds):
         for sid, executor in timing.alternating(live, r):
             if sid in errors:
@@ -249,7 +264,18 @@ def run_threads(
         out[sid].update({"error": errors[sid]} if sid in errors else {})
         figures = ", ".join(f"{n} thr {out[sid][n]:,.0f} ops/s" for n in by_n)
         log(f"  {sid:<26} {figures} {errors.get(sid, '')}")
-    results["threads"] = out
+    b.results["threads"] = out
+
+
+def run_loading(b: Bench) -> None:
+    """``benches/loading.py``, per backend."""
+    log("loading (benches/loading.py: aget_with hit against get_with hit + await, per backend):")
+    b.results["loading"] = loading.run(quick=b.args.quick, log=log)
+
+
+GROUP_RUNS = {"speed": run_speed, "memory": run_memory, "hit_ratio": run_hit_ratio}
+GROUP_RUNS |= {"threads": run_threads, "loading": run_loading}
+"""Each group's run, in run order (the floor group runs inside the speed group)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,9 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--traces", type=Path, default=traces, help="published traces (default ../shared/traces)")
     ap.add_argument("--no-legacy", action="store_true", help="skip moka-py 0.5.0 (no venv is created)")
     args = ap.parse_args(argv)
-
-    groups = args.only or list(GROUPS)
-    if "floor" in groups and "speed" not in groups:
+    args.only = args.only or list(GROUPS)
+    if "floor" in args.only and "speed" not in args.only:
         ap.error("the floor group runs in the speed group's rounds: add --only speed")
     out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
     cfg = timing.SpeedConfig(0.002, 3, 2_000, 10_000) if args.quick else timing.SpeedConfig()
@@ -272,8 +297,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     log(f"moka-py benchmarks: {machine()}; Python {platform.python_version()}")
-    legacy_python = None if args.no_legacy else legacy.legacy_python(log)
-    ex = Executors(legacy_python)
+    ex = Executors(None if args.no_legacy else legacy.legacy_python(log))
     argv_text = shlex.join(sys.argv[1:])
     meta = {
         "machine": machine(),
@@ -284,39 +308,18 @@ def main(argv: list[str] | None = None) -> int:
         else f"python benches/run.py {argv_text}",
         "load_before": os.getloadavg()[0],  # the machine may be shared: the report says how busy it was
         "quick": args.quick,
-        "groups": groups,
+        "groups": args.only,
         "config": {**cfg.__dict__, **sizes.__dict__},
     }
     results: dict[str, Any] = {"meta": meta}
     try:
         results["subjects"] = subjects = discover(ex)
-        results["subject_order"] = order = list(subjects)
-        log("subjects: " + ", ".join(order))
-        if "speed" in groups:
-            if "floor" in groups:
-                log("moka alone (benches/moka_floor): building; it runs in the speed rounds")
-            floors = floor.Floors(cfg, log) if "floor" in groups else None
-            try:
-                log("speed (median ns/op, alternating order):")
-                run_speed(ex, order, cfg, results, floors)
-            finally:
-                if floors is not None:
-                    floors.close()
-                    results["floor"] = floors.results()
-        if "memory" in groups:
-            log(f"memory ({sizes.memory_entries:,} entries, fresh process each):")
-            run_memory(ex, [s for s in MEMORY_SUBJECTS if s in subjects], sizes.memory_entries, results)
-        if "hit_ratio" in groups:
-            log(f"hit ratio (at most {sizes.trace_accesses:,} accesses per trace; get, set on a miss):")
-            hr_subjects = [s for s in HIT_RATIO_SUBJECTS if s in subjects]
-            run_hit_ratio(ex, hr_subjects, args.traces, sizes.trace_accesses, sizes.zipf_accesses, results)
-        if "threads" in groups:
-            log(f"threads ({sizes.thread_seconds}s per run, {sizes.thread_rounds} alternating rounds):")
-            thr_subjects = [s for s in THREAD_SUBJECTS if s in subjects]
-            run_threads(ex, thr_subjects, sizes.thread_seconds, sizes.thread_rounds, results)
-        if "loading" in groups:
-            log("loading (benches/loading.py: aget_with hit against get_with hit + await, per backend):")
-            results["loading"] = loading.run(quick=args.quick, log=log)
+        results["subject_order"] = list(subjects)
+        log("subjects: " + ", ".join(subjects))
+        bench = Bench(ex, cfg, sizes, args, results)
+        for group, run in GROUP_RUNS.items():
+            if group in args.only:
+                run(bench)
     finally:
         ex.close()
     for sid, info in results.get("subjects", {}).items():

@@ -290,8 +290,8 @@ class LocalExecutor:
     def command(self, cmd: str, **args: Any) -> Any:
         """Run one command here: ``prepare`` (replies ``[status, handle, calls per sample]``,
         status ``ok``, ``absent`` or ``needs-worker``: the decorator needs ``moka_py`` to select
-        this backend), ``measure`` (one sample, ns/op), ``release``, ``version``, ``hit_ratio``
-        or ``threads``."""
+        this backend), ``measure`` (one sample, ns/op), ``release``, ``version``, ``hit_ratio``,
+        ``memory`` or ``threads``."""
         if cmd == "prepare":
             sid, op, cfg = args["subject"], args["op"], SpeedConfig(**args["cfg"])
             cfg = replace(cfg, max_keys=self.max_keys or cfg.max_keys)
@@ -317,6 +317,10 @@ class LocalExecutor:
             import hit_ratio
 
             return hit_ratio.replay_file(args["subject"], args["trace"], args["capacity"])
+        if cmd == "memory":
+            import memory
+
+            return memory.measure_here(args["subject"], args["entries"])
         if cmd == "threads":
             import threads
 
