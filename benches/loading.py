@@ -29,7 +29,7 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 BACKENDS = {"pure": "moka_py_pure", "rust": "moka_py_rust"}
@@ -47,58 +47,33 @@ def _never_sync() -> int:
     raise AssertionError("a hit ran the initializer")
 
 
-async def _aget_with_hits(cache: Any, keys: list[int], calls: int) -> int:
-    aget_with = cache.aget_with
-    n = len(keys)
-    started = time.perf_counter_ns()
-    for i in range(calls):
-        await aget_with(keys[i % n], _never)
-    return time.perf_counter_ns() - started
+def _best(run: Callable[[int], int], calls: int, repeats: int) -> float:
+    """Nanoseconds per call of the least disturbed of ``repeats`` runs of ``run(calls)`` (which
+    returns the elapsed ns), after a shorter warm-up run."""
+    run(calls // 10)
+    return min(run(calls) for _ in range(repeats)) / calls
 
 
-async def _get_with_hits_and_an_await(cache: Any, keys: list[int], calls: int) -> int:
-    get_with = cache.get_with
-    n = len(keys)
-    started = time.perf_counter_ns()
-    for i in range(calls):
-        get_with(keys[i % n], _never_sync)
-        await _finished()
-    return time.perf_counter_ns() - started
-
-
-Run = Callable[[Any, list[int], int], Awaitable[int]]
-
-
-def _best(run: Run, cache: Any, keys: list[int], calls: int, repeats: int) -> float:
-    """Nanoseconds per call of the least disturbed of ``repeats`` runs."""
-
-    async def runs() -> list[int]:
-        await run(cache, keys, calls // 10)  # warm-up
-        return [await run(cache, keys, calls) for _ in range(repeats)]
-
-    return min(asyncio.run(runs())) / calls
-
-
-def _due_hits(module: Any, stored: list[int], calls: int, repeats: int) -> tuple[float, float]:
+def _due_hits(module: Any, keys: int, calls: int, repeats: int) -> tuple[float, float]:
     """(plain get_with hit ns, due-for-refresh hit ns): every entry due, its reload held."""
     import threading
 
-    cache, hold = module.Moka(len(stored) * 2), threading.Event()
-    for k in stored:
+    cache, hold = module.Moka(keys * 2), threading.Event()
+    for k in range(keys):
         cache.set(k, k)
     time.sleep(0.05)  # every entry is now older than refresh_after
 
-    def timed(**refresh: float) -> float:
-        n, best = len(stored), float("inf")
-        for _ in range(repeats):
+    def hits(**refresh: float) -> Callable[[int], int]:
+        def run(n: int) -> int:
             started = time.perf_counter_ns()
-            for i in range(calls):
-                cache.get_with(stored[i % n], hold.wait, **refresh)
-            best = min(best, (time.perf_counter_ns() - started) / calls)
-        return best
+            for i in range(n):
+                cache.get_with(i % keys, hold.wait, **refresh)
+            return time.perf_counter_ns() - started
 
-    timed(refresh_after=0.01)  # warm-up: claims every key (each reload waits on `hold`)
-    figures = timed(), timed(refresh_after=0.01)
+        return run
+
+    hits(refresh_after=0.01)(keys)  # claims every key (each reload waits on `hold`)
+    figures = _best(hits(), calls, repeats), _best(hits(refresh_after=0.01), calls, repeats)
     hold.set()
     return figures
 
@@ -125,20 +100,33 @@ def latency(module: Any, refresh: bool, seconds: float = 2.0) -> tuple[float, fl
 
 
 def measure(backend: str, calls: int, keys: int, repeats: int) -> dict[str, Any]:
+    """Every figure of one backend (see the module's docstring)."""
     module = importlib.import_module(BACKENDS[backend])
     cache = module.Moka(keys * 2)
-    stored = list(range(keys))
-    for k in stored:
+    for k in range(keys):
         cache.set(k, k)
     cache.run_pending_tasks()
+
+    aget_with, get_with = cache.aget_with, cache.get_with
+
+    async def aget_with_hits(n: int) -> int:
+        started = time.perf_counter_ns()
+        for i in range(n):
+            await aget_with(i % keys, _never)
+        return time.perf_counter_ns() - started
+
+    async def get_with_hits_and_an_await(n: int) -> int:
+        started = time.perf_counter_ns()
+        for i in range(n):
+            get_with(i % keys, _never_sync)
+            await _finished()
+        return time.perf_counter_ns() - started
+
     # Interleaved, so that a burst of load from other processes hits both alike.
-    baseline: list[float] = []
-    loading: list[float] = []
-    for _ in range(3):
-        baseline.append(_best(_get_with_hits_and_an_await, cache, stored, calls, repeats))
-        loading.append(_best(_aget_with_hits, cache, stored, calls, repeats))
-    base, aget = min(baseline), min(loading)
-    plain, due = _due_hits(module, stored, calls, repeats)
+    runs = (get_with_hits_and_an_await, aget_with_hits)
+    pairs = [[_best(lambda n, f=f: asyncio.run(f(n)), calls, repeats) for f in runs] for _ in range(3)]  # type: ignore[misc]
+    base, aget = (min(column) for column in zip(*pairs))
+    plain, due = _due_hits(module, keys, calls, repeats)
     return {
         "plain_get_with_hit_ns": round(plain, 1),
         "due_for_refresh_hit_ns": round(due, 1),
@@ -155,16 +143,27 @@ def measure(backend: str, calls: int, keys: int, repeats: int) -> dict[str, Any]
     }
 
 
+def summary(r: dict[str, Any]) -> str:
+    """One line of a backend's figures, beside issue 25's targets."""
+    return (
+        f"{r['backend']:<5} aget_with hit {r['aget_with_hit_ns']:.1f} ns, get_with hit + await "
+        f"{r['get_with_hit_plus_await_ns']:.1f} ns: ratio {r['ratio']:.2f} (target <= 1.5); due-for-refresh "
+        f"hit {r['due_for_refresh_hit_ns']:.1f} ns, get_with hit {r['plain_get_with_hit_ns']:.1f} ns: ratio "
+        f"{r['refresh_ratio']:.2f} (target <= 3; python {r['python']}, {r['calls']} calls x {r['repeats']})"
+    )
+
+
+def _importable() -> list[str]:
+    return [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]
+
+
 def run(quick: bool, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every importable backend, as ``run.py``'s ``loading`` group: ``{backend: figures}``."""
     calls, repeats = (20_000, 2) if quick else (200_000, 5)
     out: dict[str, Any] = {}
-    for backend in [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]:
-        out[backend] = r = measure(backend, calls, 1_000, repeats)
-        log(f"  {backend:<5} aget_with hit {r['aget_with_hit_ns']:.0f} ns, get_with hit + await "
-            f"{r['get_with_hit_plus_await_ns']:.0f} ns: ratio {r['ratio']:.2f}; due-for-refresh hit "
-            f"{r['due_for_refresh_hit_ns']:.0f} ns, get_with hit {r['plain_get_with_hit_ns']:.0f} ns: "
-            f"ratio {r['refresh_ratio']:.2f}")
+    for backend in _importable():
+        out[backend] = measure(backend, calls, 1_000, repeats)
+        log("  " + summary(out[backend]))
     return out
 
 
@@ -178,28 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object per backend")
     parser.add_argument("--latency", action="store_true", help="also the refresh on/off latencies")
     args = parser.parse_args(argv)
-    chosen = args.backend or [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]
-    for backend in chosen:
+    for backend in args.backend or _importable():
         result = measure(backend, args.calls, args.keys, args.repeats)
-        if args.json:
-            print(json.dumps(result))
-        else:
-            print(
-                f"{backend:5} get_with hit + await: {result['get_with_hit_plus_await_ns']:7.1f} ns   "
-                f"aget_with hit: {result['aget_with_hit_ns']:7.1f} ns   ratio {result['ratio']:.2f}"
-                f"   (target <= 1.5; python {result['python']}, {args.calls} calls x {args.repeats})"
-            )
-            print(
-                f"{backend:5} get_with hit: {result['plain_get_with_hit_ns']:7.1f} ns   due for "
-                f"refresh: {result['due_for_refresh_hit_ns']:7.1f} ns   ratio {result['refresh_ratio']:.2f}"
-                "   (target <= 3)"
-            )
-        if args.latency:
-            module = importlib.import_module(BACKENDS[backend])
-            for refresh in (False, True):
-                p50, p99 = latency(module, refresh)
-                print(f"{backend:5} 50 ms loader, ttl 0.2 s, refresh {'on ' if refresh else 'off'}: "
-                      f"caller p50 {p50:6.3f} ms   p99 {p99:6.3f} ms")
+        print(json.dumps(result) if args.json else summary(result))
+        for refresh in (False, True) if args.latency else ():
+            p50, p99 = latency(importlib.import_module(BACKENDS[backend]), refresh)
+            print(f"{backend:5} 50 ms loader, ttl 0.2 s, refresh {'on ' if refresh else 'off'}: "
+                  f"caller p50 {p50:6.3f} ms   p99 {p99:6.3f} ms")
     return 0
 
 
