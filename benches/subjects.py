@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import metadata
-from typing import Any
+from typing import Any, ClassVar
 
 VALUE: int = 1_000_001
 """The one small value every timed ``set`` stores (shared, so no subject pays for creating it)."""
@@ -44,10 +44,9 @@ class Call:
     arg: Any = None
 
 
-def _method(cache: Any, name: str) -> Call | None:
-    """``cache.name(k)`` as a :class:`Call`, if the cache has that method."""
-    method = getattr(cache, name, None)
-    return None if method is None else Call("call1", method)
+CallTable = dict[str, tuple[str, str, Any]]
+MAPPING_SHAPES = ("setitem", "getitem", "len", "iter")
+"""Loop shapes that take the cache itself, not one of its methods."""
 
 
 class Adapter:
@@ -58,6 +57,20 @@ class Adapter:
     """Eviction family: ``"tiny_lfu"``, ``"lru"``, ``"lfu"``, ``"ttl"`` or ``"none"``."""
     setter = "__setitem__"
     """The method that stores a value (``set(k, v)``) where it is not ``c[k] = v``."""
+    CALLS: ClassVar[CallTable] = {
+        "get": ("call1", "get", None),
+        "set": ("setitem", "__setitem__", VALUE),
+        "remove": ("call2", "pop", None),
+        "peek": ("call1", "peek", None),  # a read that records nothing, if there is one
+        "get_many": ("call1", "get_many", None),
+        "set_many": ("call1", "set_many update", None),  # else the mapping's update
+        "remove_many": ("call1", "remove_many", None),
+        "getitem": ("getitem", "__getitem__", None),
+        "len": ("len", "__len__", None),
+        "iter": ("iter", "__iter__", None),
+    }
+    """Per operation: the loop shape, the cache's method (the first it has of those named) and the
+    loop's argument.  ``get_with`` (look up, or compute with :data:`INIT` and insert) has none here."""
 
     def version(self) -> str:
         return metadata.version(self.library)
@@ -75,30 +88,13 @@ class Adapter:
     def settle(self, cache: Any) -> None:
         """Finish pending housekeeping before a timed loop (of a cache or a decorated function)."""
 
-    def get(self, cache: Any) -> Call | None:
-        return Call("call1", cache.get)
-
-    def set(self, cache: Any) -> Call | None:
-        plain = self.setter == "__setitem__"
-        return Call("setitem", cache, VALUE) if plain else Call("call2", getattr(cache, self.setter), VALUE)
-
-    def get_with(self, cache: Any) -> Call | None:  # look up, or compute with INIT and insert
-        return None
-
-    def remove(self, cache: Any) -> Call | None:
-        return Call("call2", cache.pop, None)
-
-    def peek(self, cache: Any) -> Call | None:  # a read that records nothing, if there is one
-        return _method(cache, "peek")
-
-    def get_many(self, cache: Any) -> Call | None:
-        return _method(cache, "get_many")
-
-    def set_many(self, cache: Any) -> Call | None:  # else the mapping's update
-        return _method(cache, "set_many") or _method(cache, "update")
-
-    def remove_many(self, cache: Any) -> Call | None:
-        return _method(cache, "remove_many")
+    def call(self, cache: Any, op: str) -> Call | None:
+        """How a timed loop invokes ``op`` on ``cache`` (``None``: the library lacks it)."""
+        kind, names, arg = self.CALLS.get(op, ("", "", None))
+        name = next((n for n in names.split() if hasattr(cache, n)), None) if cache is not None else None
+        if name is None:
+            return None
+        return Call(kind, cache if kind in MAPPING_SHAPES else getattr(cache, name), arg)
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         """``func`` memoized by this library's decorator (``None``: no decorator, or none with ttl)."""
@@ -136,6 +132,12 @@ class MokaAdapter(Adapter):
     """
 
     library, setter = "moka-py", "set"
+    CALLS: ClassVar[CallTable] = {
+        **Adapter.CALLS,
+        "set": ("call2", "set", VALUE),
+        "get_with": ("call2", "get_with", INIT),
+        "remove": ("call1", "remove", None),
+    }
 
     def __init__(self, module: str, label: str, policy: str, backend_name: str | None) -> None:
         self.label, self.family, self.policy, self.backend_name = label, policy, policy, backend_name
@@ -152,12 +154,6 @@ class MokaAdapter(Adapter):
         """``run_pending_tasks()`` of a cache or of a decorated function's ``cache`` (0.5.0's has none)."""
         if (run := getattr(getattr(cache, "cache", cache), "run_pending_tasks", None)) is not None:
             run()
-
-    def get_with(self, cache: Any) -> Call:
-        return Call("call2", cache.get_with, INIT)
-
-    def remove(self, cache: Any) -> Call:
-        return Call("call1", cache.remove)
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         cached = getattr(self.mod, "cached", None)
@@ -215,10 +211,8 @@ class FamilyClassAdapter(Adapter):
             return None
         return self.cls(capacity, ttl) if ttl is not None else self.cls(capacity)
 
-    def get_with(self, cache: Any) -> Call | None:
-        """cachebox's ``setdefault_with`` (compute-if-absent); cachetools has none."""
-        method = getattr(cache, "setdefault_with", None)
-        return None if method is None else Call("call2", method, INIT)
+    # cachebox's compute-if-absent; cachetools has none
+    CALLS: ClassVar[CallTable] = {**Adapter.CALLS, "get_with": ("call2", "setdefault_with", INIT)}
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         cache = self.new_cache(maxsize, ttl)
@@ -256,6 +250,8 @@ class TheineAdapter(Adapter):
     """theine's ``Cache`` (W-TinyLFU in Rust with a Python front; ttl per entry; thread-safe)."""
 
     library, label, family, setter = "theine", "theine Cache", "tiny_lfu", "set"
+    CALLS: ClassVar[CallTable] = {**Adapter.CALLS, "set": ("call2", "set", VALUE)}
+    CALLS |= {"remove": ("call1", "delete", None)}
 
     def __init__(self) -> None:
         import theine
@@ -269,9 +265,6 @@ class TheineAdapter(Adapter):
         delta = None if ttl is None else timedelta(seconds=ttl)
         for k in keys:
             cache.set(k, k, delta)
-
-    def remove(self, cache: Any) -> Call:
-        return Call("call1", cache.delete)
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn:
         delta = None if ttl is None else timedelta(seconds=ttl)

@@ -170,8 +170,9 @@ def _identity(x: Any) -> Any:
 
 @dataclass(frozen=True)
 class Op:
-    """One timed operation: its title, the adapter method that hands out the library's callable
-    (``cached``: its decorator, filled by calls), the cache's ttl, and each loop's keys:
+    """One timed operation: its title, the operation the adapter hands out the library's callable
+    for (``Adapter.CALLS``; ``cached``: its decorator, filled by calls), the cache's ttl, and each
+    loop's keys:
     ``order:KIND`` (uniform draws of the stored keys, or of ``_miss`` keys never stored),
     ``fresh`` (keys never seen before, into a full cache: every call inserts and evicts),
     ``emptying`` (every stored key in another order than inserted, the cache refilled, untimed,
@@ -182,10 +183,6 @@ class Op:
     method: str
     keys: str = "order:int"
     ttl: float | None = None
-
-
-MAPPING = {"getitem": "__getitem__", "len": "__len__", "iter": "__iter__"}
-"""The mapping methods' loop shapes, by the dunder a cache must have for them."""
 
 
 def prepare(op: Op, adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
@@ -199,10 +196,7 @@ def prepare(op: Op, adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
         call = None if cache is None else Call("call1", cache)
     else:
         cache = adapter.new_cache(cfg.n_keys, op.ttl)
-        if op.method in MAPPING:
-            call = Call(op.method, cache) if hasattr(cache, MAPPING[op.method]) else None
-        else:
-            call = None if cache is None else getattr(adapter, op.method)(cache)
+        call = adapter.call(cache, op.method)
     if call is None:
         return None
 
