@@ -30,17 +30,9 @@ from report import table
 HERE = Path(__file__).resolve().parent
 TOOL = HERE.parent / "packages" / "moka-py-rust" / "tools" / "callgrind_ops.py"
 OPS = (
-    "get_hit",
-    "get_miss",
-    "get_hit_str",
-    "set_replace",
-    "set_evict",
-    "get_with_hit",
-    "remove",
-    "get_hit_ttl",
-    "cached_hit",
-    "cached_ttl_hit",
-)
+    "get_hit", "get_miss", "get_hit_str", "set_replace", "set_evict",
+    "get_with_hit", "remove", "get_hit_ttl", "cached_hit", "cached_ttl_hit",
+)  # fmt: skip
 COLUMNS = ("moka-py 0.5.0", "lru_cache", "least binding", "ours")
 DIVISORS = ("moka-py 0.5.0", "least binding")
 """The columns ours is divided by."""
@@ -48,9 +40,8 @@ DIVISORS = ("moka-py 0.5.0", "least binding")
 
 def count(python: str, module: str, op: str, n: int) -> float | str:
     """Instructions per op of ``module`` for ``op``, run by ``python`` (or the error, as text)."""
-    proc = subprocess.run(
-        [python, str(TOOL), op, "-n", str(n), "--module", module], capture_output=True, text=True
-    )
+    cmd = [python, str(TOOL), op, "-n", str(n), "--module", module]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     m = re.search(rf"^{re.escape(op)}\s+(\d+) instructions/op$", proc.stdout, re.MULTILINE)
     if proc.returncode != 0 or m is None:
         return f"{module} {op}: " + ((proc.stderr or proc.stdout).strip().splitlines() or ["no output"])[-1]
@@ -77,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             jobs[(op, "least binding")] = (sys.executable, "moka_least_binding")
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        futures = {
-            key: pool.submit(count, python, module, key[0], args.n) for key, (python, module) in jobs.items()
-        }
+        futures = {key: pool.submit(count, *job, key[0], args.n) for key, job in jobs.items()}
         counts = {key: f.result() for key, f in futures.items()}
     rows = {op: {c: counts.get((op, c)) for c in COLUMNS} for op in OPS}
     errors = [v for v in counts.values() if isinstance(v, str)]

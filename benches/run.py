@@ -244,19 +244,14 @@ def run_threads(b: Bench) -> None:
     duration, rounds = b.sizes.thread_seconds, b.sizes.thread_rounds
     log(f"threads ({duration}s per run, {rounds} alternating rounds):")
     samples: dict[str, dict[str, list[float]]] = {}
-    errors: dict[str, str] = {}
     live = [(sid, e) for sid in b.subjects(THREAD_SUBJECTS) if (e := b.ex.for_subject(sid)) is not None]
-    for r in range(rounds):
-        for sid, executor in timing.alternating(live, r):
-            if sid in errors:
-                continue
-            for n in (1, 2):
-                try:
-                    got = executor.command("threads", subject=sid, threads=n, duration=duration)
-                except Exception as exc:
-                    errors[sid] = str(exc)
-                    break
-                samples.setdefault(sid, {}).setdefault(str(n), []).append(got["ops_per_s"])
+
+    def sample(sid: str, executor: timing.Executor) -> None:
+        for n in (1, 2):
+            got = executor.command("threads", subject=sid, threads=n, duration=duration)
+            samples.setdefault(sid, {}).setdefault(str(n), []).append(got["ops_per_s"])
+
+    errors = timing.rounds(live, rounds, sample)
     out: dict[str, Any] = {}
     for sid, _ in live:
         by_n = samples.get(sid, {})

@@ -409,13 +409,24 @@ def serve() -> None:
         out.flush()
 
 
-def alternating(items: Sequence[Any], repeat: int) -> list[Any]:
-    """Repeat 0: forward; 1: backward; then the same, rotated by one each pair of repeats."""
-    if not items:
-        return []
-    shift = (repeat // 2) % len(items)
-    rotated = list(items[shift:]) + list(items[:shift])
-    return rotated if repeat % 2 == 0 else rotated[::-1]
+Sample = Callable[[str, Any], None]
+
+
+def rounds(live: Sequence[tuple[str, Any]], repeats: int, sample: Sample) -> dict[str, str]:
+    """``repeats`` rounds of ``sample(subject, x)`` over ``live``: forward, backward, then the same
+    rotated by one each pair of rounds.  A subject whose sample raises sits out the rounds after;
+    returns the errors, by subject."""
+    errors: dict[str, str] = {}
+    for r in range(repeats):
+        shift = (r // 2) % max(len(live), 1)
+        rotated = [*live[shift:], *live[:shift]]
+        for sid, x in rotated if r % 2 == 0 else rotated[::-1]:
+            if sid not in errors:
+                try:
+                    sample(sid, x)
+                except Exception as exc:  # reported with the subject's figures
+                    errors[sid] = f"{type(exc).__name__}: {exc}"
+    return errors
 
 
 def run_speed(
@@ -432,11 +443,11 @@ def run_speed(
     and where it ran (or an ``error``).
     """
     results: dict[str, dict[str, Any]] = {}
-    live: list[tuple[str, Executor, int]] = []
+    live: list[tuple[str, tuple[Executor, int]]] = []
 
-    def fail(sid: str, exc: Exception) -> None:
-        results[sid] = {"error": f"{type(exc).__name__}: {exc}"}
-        log(f"    {sid}: {results[sid]['error']}")
+    def fail(sid: str, error: str) -> None:
+        results[sid] = {"error": error}
+        log(f"    {sid}: {error}")
 
     for sid in subjects:
         ex, request = executor_for(sid, op), {"subject": sid, "op": op, "cfg": cfg.__dict__}
@@ -445,19 +456,18 @@ def run_speed(
             if status == "needs-worker" and (ex := executor_for(sid, "worker:" + op)) is not None:
                 status, handle, n = ex.command("prepare", **request)
         except Exception as exc:
-            fail(sid, exc)
+            fail(sid, f"{type(exc).__name__}: {exc}")
             continue
         if status == "ok" and handle is not None and ex is not None:
-            live.append((sid, ex, handle))
+            live.append((sid, (ex, handle)))
             results[sid] = {"samples": [], "n": n, "where": ex.name}
-    for r in range(cfg.repeats):
-        for sid, ex, handle in alternating(live, r):
-            if "error" not in results[sid]:
-                try:
-                    results[sid]["samples"].append(float(ex.command("measure", handle=handle)))
-                except Exception as exc:
-                    fail(sid, exc)
-    for sid, ex, handle in live:
+
+    def measure(sid: str, at: tuple[Executor, int]) -> None:
+        results[sid]["samples"].append(float(at[0].command("measure", handle=at[1])))
+
+    for sid, error in rounds(live, cfg.repeats, measure).items():
+        fail(sid, error)
+    for sid, (ex, handle) in live:
         try:
             ex.command("release", handle=handle)
         except Exception as exc:
