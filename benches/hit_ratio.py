@@ -13,16 +13,12 @@ import gzip
 import heapq
 import itertools
 import lzma
-import os
 import random
 import sys
 import time
 from array import array
 from pathlib import Path
 from typing import Any
-
-if __package__ in (None, ""):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from subjects import load_adapter
 

@@ -184,7 +184,7 @@ def run_memory(b: Bench) -> None:
         if (worker := b.ex.spawn(SUBJECTS[sid].home)) is None:
             continue
         try:
-            mem[sid] = worker.command("memory", subject=sid, entries=b.sizes.memory_entries)
+            mem[sid] = worker.command("memory", subject_id=sid, entries=b.sizes.memory_entries)
             log(f"  {sid:<26} {mem[sid]['bytes_per_entry']:7.1f} bytes/entry (held {mem[sid]['held']:,})")
         except Exception as exc:
             mem[sid] = {"error": str(exc)}
@@ -219,7 +219,7 @@ def run_hit_ratio(b: Bench) -> None:
                 for trace, v in traces.items():
                     for cap in v["capacities"]:
                         try:
-                            r = executor.command("hit_ratio", subject=sid, trace=v["path"], capacity=cap)
+                            r = executor.command("hit_ratio", subject_id=sid, path=v["path"], capacity=cap)
                         except Exception as exc:
                             r = {"error": str(exc)}
                         out[trace][str(cap)][sid] = r
@@ -248,7 +248,7 @@ def run_threads(b: Bench) -> None:
 
     def sample(sid: str, executor: timing.Executor) -> None:
         for n in (1, 2):
-            got = executor.command("threads", subject=sid, threads=n, duration=duration)
+            got = executor.command("threads", subject_id=sid, threads=n, duration=duration)
             samples.setdefault(sid, {}).setdefault(str(n), []).append(got["ops_per_s"])
 
     errors = timing.rounds(live, rounds, sample)

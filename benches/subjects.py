@@ -195,6 +195,9 @@ class FamilyClassAdapter(Adapter):
     """cachetools and cachebox: ``LRUCache`` / ``LFUCache`` / ``TTLCache(maxsize, ttl)`` classes and
     a ``cached(cache)`` decorator (used with the library's defaults: cachetools takes no lock)."""
 
+    # cachebox's compute-if-absent; cachetools has none
+    CALLS: ClassVar[CallTable] = {**Adapter.CALLS, "get_with": ("call2", "setdefault_with", INIT)}
+
     def __init__(self, library: str, cls_name: str) -> None:
         self.library, self.cls_name = library, cls_name
         self.module: Any = importlib.import_module(library)
@@ -210,9 +213,6 @@ class FamilyClassAdapter(Adapter):
         if (ttl is None) != (self.cls_name != "TTLCache") or capacity is None:
             return None
         return self.cls(capacity, ttl) if ttl is not None else self.cls(capacity)
-
-    # cachebox's compute-if-absent; cachetools has none
-    CALLS: ClassVar[CallTable] = {**Adapter.CALLS, "get_with": ("call2", "setdefault_with", INIT)}
 
     def decorate(self, func: Fn, maxsize: int, ttl: float | None) -> Fn | None:
         cache = self.new_cache(maxsize, ttl)

@@ -9,15 +9,10 @@ only, so moka-py 0.5.0's worker can import it.
 
 from __future__ import annotations
 
-import os
 import random
-import sys
 import threading
 import time
 from typing import Any
-
-if __package__ in (None, ""):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from subjects import VALUE, load_adapter
 

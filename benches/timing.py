@@ -10,6 +10,7 @@ rounds.  Standard library only (and ``subjects``), so the worker runs in moka-py
 from __future__ import annotations
 
 import gc
+import importlib
 import itertools
 import json
 import os
@@ -266,6 +267,14 @@ BASELINES: dict[str, Call] = {
 """Loop overhead, timed like everything else and reported beside it (never subtracted)."""
 
 
+STANDALONE = {
+    "hit_ratio": ("hit_ratio", "replay_file"),
+    "memory": ("memory", "measure_here"),
+    "threads": ("threads", "throughput"),
+}
+"""Commands that call a measurement's module, with the command's arguments as keywords."""
+
+
 class LocalExecutor:
     """Runs subjects in this process, and serves a worker's requests: every call is a
     :meth:`command`, so :class:`RemoteExecutor` only has to carry commands over a pipe."""
@@ -307,18 +316,9 @@ class LocalExecutor:
             return None
         if cmd == "version":
             return load_adapter(args["subject"]).version()
-        if cmd == "hit_ratio":
-            import hit_ratio
-
-            return hit_ratio.replay_file(args["subject"], args["trace"], args["capacity"])
-        if cmd == "memory":
-            import memory
-
-            return memory.measure_here(args["subject"], args["entries"])
-        if cmd == "threads":
-            import threads
-
-            return threads.throughput(args["subject"], args["threads"], args["duration"])
+        if cmd in STANDALONE:  # hit_ratio.replay_file(subject_id, path, capacity), ...
+            module, function = STANDALONE[cmd]
+            return getattr(importlib.import_module(module), function)(**args)
         raise ValueError(f"unknown command {cmd!r}")
 
     def close(self) -> None:
