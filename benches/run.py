@@ -149,9 +149,7 @@ def discover(ex: Executors) -> dict[str, dict[str, Any]]:
 def run_speed(b: Bench) -> None:
     """The loop-overhead baselines; then every operation, every subject, alternating order (with
     the floor group, moka alone and the least binding too, for the operations moka alone has)."""
-    if "floor" in b.args.only:
-        log("moka alone (benches/moka_floor): building; it runs in the speed rounds")
-    floors = floor.Floors(b.cfg, log) if "floor" in b.args.only else None
+    floors = floor.Floors(b.cfg) if "floor" in b.args.only else None
     log("speed (median ns/op, alternating order):")
     b.results["baselines"] = timing.run_baselines(b.cfg)
 
@@ -172,7 +170,6 @@ def run_speed(b: Bench) -> None:
     finally:
         b.results["speed"] = speed
         if floors is not None:
-            floors.close()
             b.results["floor"] = floors.results()
 
 

@@ -123,7 +123,7 @@ def timed(call: Call, keys: list[Any]) -> int:
 @dataclass
 class Prepared:
     """One subject set up for one operation, whoever times its loops (this process, a worker, or
-    ``moka_floor``): ``loop(n)`` runs one timed loop of ``n`` calls and returns (elapsed ns, calls)."""
+    moka alone's Rust): ``loop(n)`` runs one timed loop of ``n`` calls and returns (elapsed ns, calls)."""
 
     loop: Callable[[int], tuple[int, int]]
     limit: int | None = None
@@ -392,7 +392,7 @@ class RemoteExecutor(LocalExecutor):
 
 
 Executor = LocalExecutor
-"""Where a subject runs: this process, a worker (:class:`RemoteExecutor`) or ``floor.FloorExecutor``."""
+"""Where a subject runs: this process, a worker (:class:`RemoteExecutor`) or ``floor.MokaAloneExecutor``."""
 
 
 def serve() -> None:

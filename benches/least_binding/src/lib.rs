@@ -1,5 +1,7 @@
 //! moka-least-binding: the least a PyO3 binding of moka does per call.
 //!
+//! Also moka alone, timed from Rust (`moka_alone.rs`): the other half of the bench floor.
+//!
 //! A floor for `benches/` (issue #5), not a cache. Its `Moka` has the call shapes of
 //! moka-py's (`get(key, default=None)`, `set(key, value, ttl=None, tti=None)`,
 //! `get_with(key, initializer, ttl=None, tti=None)`, `remove(key)`), PyO3's argument
@@ -14,9 +16,8 @@
 //! costs above it is the price of its features; what it costs itself is beyond any
 //! binding's reach.
 
-// moka_floor's copy of the backend's hash, hasher and expiry: both floors build moka alike.
-#[path = "../../moka_floor/src/backend_like.rs"]
 mod backend_like;
+mod moka_alone;
 
 use backend_like::{fmix64, NoPerEntryDeadline, PassThrough};
 use moka::policy::EvictionPolicy;
@@ -127,5 +128,6 @@ impl Moka {
 
 #[pymodule]
 fn moka_least_binding(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Moka>()
+    m.add_class::<Moka>()?;
+    m.add_class::<moka_alone::MokaAlone>()
 }

@@ -1,27 +1,20 @@
-//! moka-floor: what the `moka` crate alone costs per operation.
+//! Moka alone: what the `moka` crate costs per operation, with no Python in the timed loop.
 //!
 //! The cache is built the way the moka-py Rust backend builds it (`backend_like.rs`): the
 //! pass-through hasher, the per-entry expiry, the policy, capacity `n_keys` and
 //! `time_to_live(60 s)` for the ttl operation. Keys are `u64` (already the mixed hash, as the
 //! backend's keys write theirs) and values `u64`, so only moka is measured. Each loop is
 //! `benches/timing.py`'s: the cache settled before it, the keys it consumes made (or the cache
-//! refilled) before it, untimed; `benches/floor.py` calibrates and repeats it like any subject's.
-//!
-//! It serves `floor.py` one command per stdin line, so moka alone runs in the same alternating
-//! rounds as the Python subjects: `prepare OP POLICY` (replies a handle), `run H N` (one loop of
-//! `N` calls, or of every key for `remove`: replies the elapsed ns and the calls), `release H`
-//! (`ok`); else `error: ...`.
-//!
-//! Usage: `moka-floor [N_KEYS [MAX_KEYS]]`
+//! refilled) before it, untimed; `benches/floor.py` calibrates and repeats it like any subject's,
+//! in the same alternating rounds.
 
-mod backend_like;
-
-use backend_like::{fmix64, NoPerEntryDeadline, PassThrough};
+use crate::backend_like::{fmix64, NoPerEntryDeadline, PassThrough};
 use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
 const SEED: u64 = 20_240_531;
@@ -92,7 +85,7 @@ enum Op {
 }
 
 /// One timed loop over `keys`, in ns.
-fn timed(op: Op, cache: &Moka, keys: &[u64]) -> f64 {
+fn timed(op: Op, cache: &Moka, keys: &[u64]) -> u64 {
     let t0 = Instant::now();
     match op {
         Op::Get => keys.iter().for_each(|k| {
@@ -107,7 +100,7 @@ fn timed(op: Op, cache: &Moka, keys: &[u64]) -> f64 {
             black_box(cache.remove(k));
         }),
     }
-    t0.elapsed().as_nanos() as f64
+    t0.elapsed().as_nanos() as u64
 }
 
 /// How each loop gets its keys.
@@ -120,15 +113,24 @@ enum Keys {
     Refill { stored: Vec<u64>, order: Vec<u64> },
 }
 
-struct Prepared {
+/// moka alone set up for one operation: `MokaAlone(op, policy, n_keys, max_keys)`, then
+/// `run(n)` per loop.
+#[pyclass(module = "moka_least_binding")]
+pub struct MokaAlone {
     op: Op,
     cache: Moka,
     keys: Keys,
 }
 
-impl Prepared {
+#[pymethods]
+impl MokaAlone {
+    #[new]
+    fn new(op: &str, policy: &str, n_keys: usize, max_keys: usize) -> PyResult<Self> {
+        prepare(op, policy, n_keys, max_keys.max(2))
+    }
+
     /// One loop of `n` calls (a `Refill` loop: of every key): elapsed ns and calls.
-    fn run(&mut self, n: usize) -> (f64, usize) {
+    fn run(&mut self, n: usize) -> (u64, usize) {
         let fresh;
         let keys: &[u64] = match &mut self.keys {
             Keys::Order(order) => &order[..n.min(order.len())],
@@ -149,50 +151,48 @@ impl Prepared {
     }
 }
 
-struct Config {
-    n_keys: usize,
-    max_keys: usize,
-}
-
-/// Panics unless exactly `expect` of `keys` are in `cache`: the loop must time the shape it
+/// An error unless exactly `expect` of `keys` are in `cache`: the loop must time the shape it
 /// claims (every hit a hit, every miss a miss).
-fn check_hits(cache: &Moka, keys: &[u64], expect: usize, what: &str) {
+fn check_hits(cache: &Moka, keys: &[u64], expect: usize, what: &str) -> PyResult<()> {
     let found = keys.iter().filter(|&k| cache.get(k).is_some()).count();
-    assert!(found == expect, "{what}: {found} keys found");
+    if found == expect {
+        return Ok(());
+    }
+    Err(PyValueError::new_err(format!("{what}: {found} keys found")))
 }
 
-/// The cache and keys of one operation, or `None` for an operation or policy it does not know.
-fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Option<Prepared> {
+/// The cache and keys of one operation; an error for an operation or policy it does not know.
+fn prepare(op_name: &str, policy: &str, n: usize, max_keys: usize) -> PyResult<MokaAlone> {
+    let unknown =
+        || PyValueError::new_err(format!("unknown operation or policy: {op_name} {policy}"));
     if !["tiny_lfu", "lru"].contains(&policy) {
-        return None;
+        return Err(unknown());
     }
-    let n = cfg.n_keys;
     let filled = |keys: &[u64], ttl| {
         let cache = new_cache(policy, n as u64, ttl);
         fill(&cache, keys);
-        check_hits(&cache, keys, n, op_name);
-        cache
+        check_hits(&cache, keys, n, op_name).map(|()| cache)
     };
     // `max_keys` uniform draws over `universe`.
     let order = |universe: &[u64], salt: u64| {
         let mut rng = Rng::new(salt + 7);
-        let draws = (0..cfg.max_keys).map(|_| universe[rng.below(universe.len())]);
+        let draws = (0..max_keys).map(|_| universe[rng.below(universe.len())]);
         Keys::Order(draws.collect())
     };
     let stored = int_keys(n, 1);
     let (op, cache, keys) = match op_name {
-        "get_hit_int" => (Op::Get, filled(&stored, None), order(&stored, 1)),
+        "get_hit_int" => (Op::Get, filled(&stored, None)?, order(&stored, 1)),
         "get_miss_int" => {
             let missing = int_keys(n, 3);
-            let cache = filled(&stored, None);
-            check_hits(&cache, &missing, 0, op_name);
+            let cache = filled(&stored, None)?;
+            check_hits(&cache, &missing, 0, op_name)?;
             (Op::Get, cache, order(&missing, 3))
         }
-        "set_replace" => (Op::Insert, filled(&stored, None), order(&stored, 1)),
-        "set_evict" => (Op::Insert, filled(&stored, None), Keys::Fresh(1 << 50)),
-        "get_with_hit" => (Op::GetWith, filled(&stored, None), order(&stored, 1)),
+        "set_replace" => (Op::Insert, filled(&stored, None)?, order(&stored, 1)),
+        "set_evict" => (Op::Insert, filled(&stored, None)?, Keys::Fresh(1 << 50)),
+        "get_with_hit" => (Op::GetWith, filled(&stored, None)?, order(&stored, 1)),
         "get_hit_ttl" => {
-            let cache = filled(&stored, Some(Duration::from_secs(60)));
+            let cache = filled(&stored, Some(Duration::from_secs(60)))?;
             (Op::Get, cache, order(&stored, 1))
         }
         // A cache of every other operation's size, emptied in a shuffled order (as `timing.py`).
@@ -203,61 +203,10 @@ fn prepare(op_name: &str, policy: &str, cfg: &Config) -> Option<Prepared> {
             for i in (1..order.len()).rev() {
                 order.swap(i, rng.below(i + 1));
             }
-            let cache = filled(&stored, None);
+            let cache = filled(&stored, None)?;
             (Op::Remove, cache, Keys::Refill { stored, order })
         }
-        _ => return None,
+        _ => return Err(unknown()),
     };
-    Some(Prepared { op, cache, keys })
-}
-
-fn main() {
-    let args: Vec<f64> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().unwrap_or_else(|_| panic!("not a number: {a}")))
-        .collect();
-    let arg = |i: usize, default: f64| args.get(i).copied().unwrap_or(default);
-    let cfg = Config {
-        n_keys: arg(0, 10_000.0) as usize,
-        max_keys: (arg(1, 4_194_304.0) as usize).max(2),
-    };
-    let mut prepared: Vec<Option<Prepared>> = Vec::new();
-    let mut out = std::io::stdout().lock();
-    for line in std::io::stdin().lock().lines() {
-        let line = line.expect("stdin");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let slot = |h: &str, prepared: &mut Vec<Option<Prepared>>| {
-            h.parse::<usize>()
-                .ok()
-                .filter(|&h| prepared.get(h).is_some_and(|p| p.is_some()))
-        };
-        let reply = match words.as_slice() {
-            [] => continue,
-            ["prepare", op, policy] => match prepare(op, policy, &cfg) {
-                Some(p) => {
-                    prepared.push(Some(p));
-                    format!("{}", prepared.len() - 1)
-                }
-                None => "error: unknown operation or policy".to_string(),
-            },
-            ["run", h, n] => match (slot(h, &mut prepared), n.parse::<usize>()) {
-                (Some(h), Ok(n)) => {
-                    let (ns, calls) = prepared[h].as_mut().expect("a live handle").run(n);
-                    format!("{ns} {calls}")
-                }
-                _ => "error: no such handle, or not a count".to_string(),
-            },
-            ["release", h] => match slot(h, &mut prepared) {
-                Some(h) => {
-                    prepared[h] = None;
-                    "ok".to_string()
-                }
-                None => "error: no such handle".to_string(),
-            },
-            _ => "error: unknown command".to_string(),
-        };
-        writeln!(out, "{reply}")
-            .and_then(|()| out.flush())
-            .expect("stdout");
-    }
+    Ok(MokaAlone { op, cache, keys })
 }

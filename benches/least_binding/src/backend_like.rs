@@ -1,5 +1,5 @@
-//! The Rust backend's moka build for both floors (`least_binding` includes this file by
-//! path): its own `hashing.rs` and a copy of its per-entry expiry.
+//! The Rust backend's moka build for both floors (moka alone and the least binding):
+//! its own `hashing.rs` and a copy of its per-entry expiry.
 
 use moka::Expiry;
 use std::time::{Duration, Instant};
