@@ -1,6 +1,8 @@
 //! The Rust backend's moka build for both floors (moka alone and the least binding):
-//! its own `hashing.rs` and a copy of its per-entry expiry.
+//! its own `hashing.rs`, a copy of its per-entry expiry, and its cache builder's settings.
 
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 use moka::Expiry;
 use std::time::{Duration, Instant};
 
@@ -42,4 +44,26 @@ impl<V> Expiry<u64, V> for NoPerEntryDeadline {
     ) -> Option<Duration> {
         left
     }
+}
+
+/// A cache built as the backend builds one: the policy (`None` for one it does not know), the
+/// per-entry expiry, the capacity, `time_to_live` when given, the pass-through hasher.
+pub fn new_cache<V: Clone + Send + Sync + 'static>(
+    policy: &str,
+    capacity: u64,
+    ttl: Option<Duration>,
+) -> Option<Cache<u64, V, PassThrough>> {
+    let policy = match policy {
+        "tiny_lfu" => EvictionPolicy::tiny_lfu(),
+        "lru" => EvictionPolicy::lru(),
+        _ => return None,
+    };
+    let mut builder = Cache::builder()
+        .eviction_policy(policy)
+        .expire_after(NoPerEntryDeadline)
+        .max_capacity(capacity);
+    if let Some(d) = ttl {
+        builder = builder.time_to_live(d);
+    }
+    Some(builder.build_with_hasher(PassThrough))
 }

@@ -19,8 +19,7 @@
 mod backend_like;
 mod moka_alone;
 
-use backend_like::{fmix64, NoPerEntryDeadline, PassThrough};
-use moka::policy::EvictionPolicy;
+use backend_like::{fmix64, new_cache, PassThrough};
 use moka::sync::Cache;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -48,23 +47,12 @@ impl Moka {
     #[new]
     #[pyo3(signature = (capacity, ttl=None, policy="tiny_lfu"))]
     fn new(capacity: u64, ttl: Option<f64>, policy: &str) -> PyResult<Self> {
-        let eviction = match policy {
-            "tiny_lfu" => EvictionPolicy::tiny_lfu(),
-            "lru" => EvictionPolicy::lru(),
-            other => return Err(PyValueError::new_err(format!("unknown policy {other:?}"))),
-        };
-        let mut builder = Cache::builder()
-            .eviction_policy(eviction)
-            .expire_after(NoPerEntryDeadline)
-            .max_capacity(capacity);
-        if let Some(seconds) = ttl {
-            let d = Duration::try_from_secs_f64(seconds)
-                .map_err(|e| PyValueError::new_err(format!("ttl: {e}")))?;
-            builder = builder.time_to_live(d);
-        }
-        Ok(Moka {
-            cache: builder.build_with_hasher(PassThrough),
-        })
+        let ttl = ttl.map(Duration::try_from_secs_f64).transpose();
+        let ttl = ttl.map_err(|e| PyValueError::new_err(format!("ttl: {e}")))?;
+        let cache = new_cache(policy, capacity, ttl);
+        let cache =
+            cache.ok_or_else(|| PyValueError::new_err(format!("unknown policy {policy:?}")))?;
+        Ok(Moka { cache })
     }
 
     #[pyo3(signature = (key, default=None))]

@@ -8,8 +8,7 @@
 //! refilled) before it, untimed; `benches/floor.py` calibrates and repeats it like any subject's,
 //! in the same alternating rounds.
 
-use crate::backend_like::{fmix64, NoPerEntryDeadline, PassThrough};
-use moka::policy::EvictionPolicy;
+use crate::backend_like::{fmix64, new_cache, PassThrough};
 use moka::sync::Cache;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -21,21 +20,6 @@ const SEED: u64 = 20_240_531;
 const VALUE: u64 = 7;
 
 type Moka = Cache<u64, u64, PassThrough>;
-
-fn new_cache(policy: &str, capacity: u64, ttl: Option<Duration>) -> Moka {
-    let policy = match policy {
-        "lru" => EvictionPolicy::lru(),
-        _ => EvictionPolicy::tiny_lfu(),
-    };
-    let mut builder = Cache::builder()
-        .eviction_policy(policy)
-        .expire_after(NoPerEntryDeadline)
-        .max_capacity(capacity);
-    if let Some(d) = ttl {
-        builder = builder.time_to_live(d);
-    }
-    builder.build_with_hasher(PassThrough)
-}
 
 fn fill(cache: &Moka, keys: &[u64]) {
     for &k in keys {
@@ -165,11 +149,8 @@ fn check_hits(cache: &Moka, keys: &[u64], expect: usize, what: &str) -> PyResult
 fn prepare(op_name: &str, policy: &str, n: usize, max_keys: usize) -> PyResult<MokaAlone> {
     let unknown =
         || PyValueError::new_err(format!("unknown operation or policy: {op_name} {policy}"));
-    if !["tiny_lfu", "lru"].contains(&policy) {
-        return Err(unknown());
-    }
     let filled = |keys: &[u64], ttl| {
-        let cache = new_cache(policy, n as u64, ttl);
+        let cache = new_cache(policy, n as u64, ttl).ok_or_else(unknown)?;
         fill(&cache, keys);
         check_hits(&cache, keys, n, op_name).map(|()| cache)
     };
