@@ -330,36 +330,38 @@ def isolated_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "MOKA_PY_BACKEND")}
 
 
-class Child:
-    """A child process answering each line on its stdin with one line on its stdout; what it
-    writes to stderr goes to a file, whose last words (or a Rust panic's message) explain an exit."""
+class RemoteExecutor(LocalExecutor):
+    """The same commands, answered by a worker process (``python timing.py --worker``), JSON lines;
+    what it writes to stderr goes to a file, whose last line explains an exit."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, python: str, env: dict[str, str]) -> None:
         self.name = name
         self.stderr: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by close()
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=env
-        )
+        argv, pipe = [python, os.path.abspath(__file__), "--worker"], subprocess.PIPE
+        env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+        self.proc = subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=self.stderr, text=True, env=env)
 
-    def ask(self, line: str) -> str:
-        """Send one line, wait for the reply."""
+    def command(self, cmd: str, **args: Any) -> Any:
+        """Send one request, wait for its reply."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
-            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
             self.proc.stdin.flush()
-            reply = self.proc.stdout.readline()
+            line = self.proc.stdout.readline()
         except OSError:
-            reply = ""
-        if not reply:
+            line = ""
+        if not line:
             code = self.proc.wait()
             self.stderr.seek(0)
-            lines = self.stderr.read().strip().splitlines() or ["?"]
-            at = next((i + 1 for i, x in enumerate(lines[:-1]) if " panicked at " in x), -1)
-            raise RuntimeError(f"{self.name} exited (code {code}): {lines[at]}")
-        return reply
+            last = (self.stderr.read().strip().splitlines() or ["?"])[-1]
+            raise RuntimeError(f"worker {self.name} exited (code {code}): {last}")
+        reply = json.loads(line)
+        if not reply["ok"]:
+            raise RuntimeError(f"worker {self.name}: {reply['error']}")
+        return reply["result"]
 
     def close(self) -> None:
-        """End the child (it exits when its stdin closes); kill it if it has not within 30 s."""
+        """Ask the worker to exit (it does when its stdin closes); kill it if it has not within 30 s."""
         if self.proc.poll() is None:
             assert self.proc.stdin is not None
             try:
@@ -369,26 +371,6 @@ class Child:
                 self.proc.kill()
                 self.proc.wait()
         self.stderr.close()
-
-
-class RemoteExecutor(LocalExecutor):
-    """The same commands, answered by a worker process (``python timing.py --worker``), JSON lines."""
-
-    def __init__(self, name: str, python: str, env: dict[str, str]) -> None:
-        self.name = name
-        argv = [python, os.path.abspath(__file__), "--worker"]
-        self.child = Child(name, argv, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
-
-    def command(self, cmd: str, **args: Any) -> Any:
-        """Send one request, wait for its reply."""
-        reply = json.loads(self.child.ask(json.dumps({"cmd": cmd, **args})))
-        if not reply["ok"]:
-            raise RuntimeError(f"worker {self.name}: {reply['error']}")
-        return reply["result"]
-
-    def close(self) -> None:
-        """Ask the worker to exit and wait for it."""
-        self.child.close()
 
 
 Executor = LocalExecutor
