@@ -233,9 +233,11 @@ def markdown(results: dict[str, Any]) -> str:
             table(["subject", "1 thread", "2 threads", "range (M ops/s)", "note"], rows),
         )
     if ld := results.get("loading"):
-        figures = ("aget_with_hit_ns", "get_with_hit_plus_await_ns", "ratio")
-        rows = [[b, *(str(r[k]) for k in figures)] for b, r in ld.items()]
-        header = ["backend", "`await aget_with` hit, ns", "`get_with` hit + `await`, ns", "ratio"]
+        figures = ("aget_with_hit_ns", "get_with_hit_plus_await_ns", "ratio",
+                   "due_for_refresh_hit_ns", "plain_get_with_hit_ns", "refresh_ratio")  # fmt: skip
+        rows = [[b, *(str(r.get(k, "")) for k in figures)] for b, r in ld.items()]
+        header = ["backend", "`await aget_with` hit, ns", "`get_with` hit + `await`, ns", "ratio",
+                  "hit due for refresh, ns", "plain `get_with` hit, ns", "ratio"]  # fmt: skip
         section("Loading (`benches/loading.py`: best of several runs, one event loop)", table(header, rows))
     rows = [[i["label"], i.get("version", ""), i.get("where", "")] for i in results["subjects"].values()]
     section("Versions", table(["subject", "version", "runs in"], rows))
