@@ -11,21 +11,48 @@ observations ``len``, ``items()`` and ``stats()``. Snapshots come in no promised
 ``keys``/``items`` results are sorted, and so are the events of one ``remove_if`` (it removes in
 snapshot order; which entries it removes, and what else happens, must still be identical).
 
+Loads (API.md section 8) take part too: ``get_with`` and ``aget_with`` hits and misses, with
+initializers that raise (``fails``: the call returns ``("raised", value)``), and refresh-ahead
+(``refresh``). ``aget_with`` runs to completion on the pair's own event loop, one op at a time. A
+due ``aget_with`` hit starts its reload as a task on that loop; the op then runs its ``during`` call
+(a second hit, a ``get_with`` hit, a ``set``, ``remove`` or ``clear`` of the key) while the reload
+is held (its initializer awaits a gate), opens the gate, and waits until no task but its own is
+left on the loop: the reload has called its initializer and written, or failed, or had its write
+refused, and has released its key, all before the next call on either cache. That is the
+completion the tier observes, with public means only (``asyncio.all_tasks``); it takes
+``RELOAD_PATIENCE`` seconds at most, else the op raises ``Overran`` (no verdict). ``get_with``
+reloads run on the library's worker threads, whose end no public call shows, so the tier gives
+``get_with`` only a ``refresh_after`` that is never due (``NEVER``): its hit path, not its reload.
+The ``aget_with`` refresh is ``DUE`` (1 ns: every hit is due), far below any ttl in effect.
+
 Keys are small ints, whose hashes are the same in every process, so both caches hash them alike
 (API.md section 4). Values are unique ints, so a stale or misplaced value cannot pass for the right
-one.
+one; an op's other values (a ``set_many``'s second pair, a ``during`` call's) are offset by
+multiples of ``SECOND``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from moka_py_conformance._support import EventLog
 
 MISSING = "missing"  # what get/remove return for an absent key (values are ints)
 SECOND = 10**9  # added to an op's value for the second pair of a set_many: values stay unique
+DUE = 1e-9  # seconds: a refresh_after that every hit is past (1 ns), below any ttl
+NEVER = 86_400.0  # seconds: a refresh_after no entry of a trace reaches (for get_with, see above)
+RELOAD_PATIENCE = 10.0  # seconds an op waits for its reloads: only a stall or a hang gets near it
+DURING = ("hit", "get_with", "set", "remove", "clear")
+"""What an ``aget_with`` op may call while the reload it started is held (``Op.during``)."""
+# offsets (in SECONDs) of the values of an op's during call: after set_many's (0 to 3)
+_AGAIN, _THREAD, _SET = 4, 5, 6
+
+T = TypeVar("T")
 
 OTHER_KINDS = [
     "getitem", "setitem", "delitem", "pop", "setdefault", "update", "peek", "expires_in",
@@ -40,6 +67,10 @@ def stats_of(cache: Any) -> tuple[Any, ...]:
     return (s.hits, s.misses, s.loads, s.load_failures, dict(s.evictions), s.eviction_weight, s.hit_rate)
 
 
+class LoadFailed(Exception):
+    """Raised on purpose by an initializer of an op with ``fails``; ``args[0]`` is its value."""
+
+
 class Overran(Exception):
     """A stretch of calls took so long that time-driven behaviour (moka's 300 ms housekeeping trigger,
     an expiry deadline, a timer-wheel tick) may have fallen inside it: the caches may legitimately
@@ -50,21 +81,29 @@ class Overran(Exception):
 class Op:
     """One call made on both caches. ``ttl``/``tti`` are per-entry durations in seconds."""
 
-    kind: str  # set, get, get_with, remove, contains, clear, run_pending_tasks, or an OTHER_KINDS
+    kind: str  # set, get, get_with, aget_with, remove, contains, clear, run_pending_tasks, OTHER_KINDS
     key: int = 0
     value: int = 0
     ttl: float | None = None
     tti: float | None = None
     others: tuple[int, ...] = field(default=())  # more keys, for the bulk operations
+    refresh: float | None = None  # get_with / aget_with: refresh_after
+    fails: bool = False  # get_with / aget_with: the initializer raises LoadFailed
+    during: str | None = None  # aget_with: a DURING call made while its reload is held
 
-    def __call__(self, cache: Any) -> Any:
+    def __call__(self, cache: Any, run: Callable[[Coroutine[Any, Any, T]], T] | None = None) -> Any:
+        """Make the call on ``cache``; ``run`` runs a coroutine to its end (for ``aget_with``)."""
         kind, key, value = self.kind, self.key, self.value
         if kind == "set":
             return cache.set(key, value, ttl=self.ttl, tti=self.tti)
         if kind == "get":
             return cache.get(key, MISSING)
         if kind == "get_with":
-            return cache.get_with(key, lambda: value, ttl=self.ttl, tti=self.tti)
+            return self._get_with(cache, value)
+        if kind == "aget_with":
+            if run is None:
+                raise ValueError("aget_with needs an event loop: apply it through Lockstep")
+            return run(self._aget_with(cache))
         if kind == "remove":
             return cache.remove(key, MISSING)
         if kind == "contains":
@@ -74,6 +113,75 @@ class Op:
         if kind == "run_pending_tasks":
             return cache.run_pending_tasks()
         return self._other(cache)
+
+    def _initializer(self, value: int) -> Callable[[], int]:
+        def initializer() -> int:
+            if self.fails:
+                raise LoadFailed(value)
+            return value
+
+        return initializer
+
+    def _get_with(self, cache: Any, value: int) -> Any:
+        try:
+            return cache.get_with(
+                self.key, self._initializer(value), ttl=self.ttl, tti=self.tti, refresh_after=self.refresh
+            )
+        except LoadFailed as exc:
+            return ("raised", exc.args[0])
+
+    async def _aget_with(self, cache: Any) -> Any:
+        """The ``aget_with`` call, its ``during`` call while any reload it started is held, and the
+        wait for every task it started (see the module docstring)."""
+        gate = asyncio.Event()
+        calling = False  # an initializer called meanwhile is a load awaited by our call: never held
+
+        def initializer(value: int) -> Callable[[], Awaitable[int]]:
+            def start() -> Awaitable[int]:
+                held = not calling
+
+                async def load() -> int:
+                    if held:
+                        await gate.wait()
+                    if self.fails:
+                        raise LoadFailed(value)
+                    return value
+
+                return load()
+
+            return start
+
+        async def call(value: int) -> Any:
+            nonlocal calling
+            calling = True
+            try:
+                return await cache.aget_with(
+                    self.key, initializer(value), ttl=self.ttl, tti=self.tti, refresh_after=self.refresh
+                )
+            except LoadFailed as exc:
+                return ("raised", exc.args[0])
+            finally:
+                calling = False
+
+        deadline = time.monotonic() + RELOAD_PATIENCE
+        got = await call(self.value)
+        during: Any = None
+        if self.during == "hit":
+            during = await call(self.value + _AGAIN * SECOND)
+        elif self.during == "get_with":
+            if self.refresh is not None and got == self.value:
+                during = "skipped"  # the key was just loaded: this hit would start a thread reload
+            else:
+                during = self._get_with(cache, self.value + _THREAD * SECOND)
+        elif self.during == "set":
+            during = cache.set(self.key, self.value + _SET * SECOND, ttl=self.ttl, tti=self.tti)
+        elif self.during == "remove":
+            during = cache.remove(self.key, MISSING)
+        elif self.during == "clear":
+            during = cache.clear()
+        gate.set()
+        await _other_tasks_done(deadline)
+        return got if self.during is None else (got, during)
 
     def _other(self, cache: Any) -> Any:
         kind, key, value, keys = self.kind, self.key, self.value, (self.key, *self.others)
@@ -122,13 +230,31 @@ class Op:
     def __repr__(self) -> str:
         if self.kind in ("clear", "run_pending_tasks"):
             return f"{self.kind}()"
-        if self.kind in ("set", "get_with", "set_many"):
-            extra = "".join(f", {n}={d}" for n, d in (("ttl", self.ttl), ("tti", self.tti)) if d is not None)
+        if self.kind in ("set", "get_with", "aget_with", "set_many"):
+            named = (
+                ("ttl", self.ttl), ("tti", self.tti), ("refresh_after", self.refresh), ("during", self.during)
+            )  # fmt: skip
+            extra = "".join(f", {n}={d!r}" for n, d in named if d is not None)
+            extra += ", fails=True" if self.fails else ""
             keys = f"{self.key}, {', '.join(map(str, self.others))}" if self.others else str(self.key)
             return f"{self.kind}({keys}, {self.value}{extra})"
         if self.others:
             return f"{self.kind}({', '.join(map(str, (self.key, *self.others)))})"
         return f"{self.kind}({self.key})"
+
+
+async def _other_tasks_done(deadline: float) -> None:
+    """Return once no task but the current one is left on the loop; ``Overran`` past ``deadline``."""
+    me = asyncio.current_task()
+    while True:
+        await asyncio.sleep(0)  # callbacks scheduled by the last step run first
+        others = {task for task in asyncio.all_tasks() if task is not me}
+        if not others:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Overran(f"{len(others)} reload or load tasks still running after {RELOAD_PATIENCE} s")
+        await asyncio.wait(others, timeout=left)
 
 
 def weigh(key: int, value: int) -> int:
@@ -163,12 +289,25 @@ class Lockstep:
         self.causes: set[str] = set()  # causes seen so far, for hypothesis's statistics
         shown = kwargs if listener else {**kwargs, "eviction_listener": None}
         self.history: list[str] = [f"Moka({capacity}, {', '.join(f'{k}={v!r}' for k, v in shown.items())})"]
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` to its end on the pair's event loop (made on first use)."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        """Close the event loop, if an op made one."""
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
 
     def apply(self, op: Op) -> None:
         self.history.append(repr(op))
         for cache, results, log in zip(self.caches, self.results, self.logs):
             before = len(log.events)
-            result = op(cache)
+            result = op(cache, self.run)
             if op.kind == "remove_if":
                 log.events[before:] = sorted(log.events[before:])  # snapshot order
             elif op.kind == "expires_in" and self.quantum is not None and isinstance(result, float):

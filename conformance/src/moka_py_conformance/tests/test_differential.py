@@ -7,6 +7,13 @@ weights and a weigher (zero weights and weights above the capacity included), wi
 every call or with moka's batching (sync points up to 200 calls apart, so that the 64-record flush
 points decide inside a batch, and reads are applied before writes).
 
+Loads take part (see ``_lockstep.py``): ``get_with`` and ``aget_with`` hits and misses, some with
+an initializer that raises, ``get_with`` with a ``refresh_after`` that is never due, and ``aget_with``
+with one that every hit is past: each such hit starts a reload, which writes over the value it
+found (``"replaced"``), or fails, or has its write refused by a ``set``, ``remove`` or ``clear``
+made while it is held, and which a second hit must not duplicate. The op waits for its reload, so
+the reload's write falls at the same point of both caches' logs.
+
 Two tests: short call lists that hypothesis builds and shrinks, and long traces (from a seed that
 hypothesis draws) that are long enough for the frequency sketch to halve its counters. The keys are
 ints of one shape per trace (``KEY_SHAPES``): the sketch and the map see ``hash(key)``, so a backend
@@ -31,13 +38,14 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from moka_py_conformance._lockstep import OTHER_KINDS, Lockstep, Op, Overran, weigh
+from moka_py_conformance._lockstep import DUE, DURING, NEVER, OTHER_KINDS, Lockstep, Op, Overran, weigh
 
 BATCH_TIME_LIMIT = 0.15  # seconds; far below the 300 ms trigger
 ATTEMPTS = 3  # runs of one trace before it is discarded as stalled
 LONG_TRACE = 4_000  # calls: the sketch halves its counters every 10 x max(128, capacity) increments
 
 KINDS = ["set", "get", "get_with", "remove", "contains", "clear", "run_pending_tasks", *OTHER_KINDS]
+KINDS += ["aget_with"]
 
 M61 = (1 << 61) - 1  # CPython's modulus for numeric hashes
 KEY_SHAPES: dict[str, Callable[[int], int]] = {
@@ -48,7 +56,26 @@ KEY_SHAPES: dict[str, Callable[[int], int]] = {
     "beyond i64": lambda i: (1 << 64) + i * M61,  # one hash() for all
 }
 """Distinct int keys for the key indexes of a trace, by shape."""
-KIND_WEIGHTS = [30, 35, 20, 8, 4, 1, 2, *([2] * len(OTHER_KINDS))]
+KIND_WEIGHTS = [30, 35, 20, 8, 4, 1, 2, *([2] * len(OTHER_KINDS)), 14]
+
+# How a load op is made: (fails, refreshes, during); see ``load_op``.
+LOAD_VARIANTS = st.tuples(
+    st.sampled_from([False, False, False, True]),
+    st.booleans(),
+    st.sampled_from([None, None, *DURING]),
+)
+
+
+def load_op(kind: str, key: int, serial: int, others: tuple[int, ...], variant: tuple[Any, ...]) -> Op:
+    """The op; a ``get_with`` or ``aget_with`` one made as ``variant`` says (others ignore it):
+    its initializer raises (``fails``), it has a ``refresh_after`` (``NEVER`` due for ``get_with``,
+    ``DUE`` for ``aget_with``), and what an ``aget_with`` calls while its reload is held."""
+    if kind not in ("get_with", "aget_with"):
+        return Op(kind, key, serial, others=others)
+    fails, refreshes, during = variant
+    if kind == "get_with":
+        return Op(kind, key, serial, fails=fails, refresh=NEVER if refreshes else None)
+    return Op(kind, key, serial, fails=fails, refresh=DUE if refreshes else None, during=during)
 
 
 @st.composite
@@ -78,6 +105,13 @@ def run_calls(reference: Any, Moka: Any, config: dict[str, Any], calls: list[Op]
         weigher=weigher,
         listener=config["listener"],
     )
+    try:
+        compare_calls(pair, config, calls)
+    finally:
+        pair.close()
+
+
+def compare_calls(pair: Lockstep, config: dict[str, Any], calls: list[Op]) -> None:
     shape = KEY_SHAPES[config["shape"]]
     started = time.monotonic()
     pending = 0
@@ -114,8 +148,11 @@ def run_with_retries(reference: Any, Moka: Any, config: dict[str, Any], calls: l
 def call_lists(draw: st.DrawFn, keys: int) -> list[Op]:
     kinds = st.sampled_from([kind for kind, weight in zip(KINDS, KIND_WEIGHTS) for _ in range(weight)])
     key = st.integers(0, keys - 1)
-    drawn = draw(st.lists(st.tuples(kinds, key, st.lists(key, max_size=3)), max_size=200))
-    return [Op(kind, k, serial, others=tuple(others)) for serial, (kind, k, others) in enumerate(drawn)]
+    drawn = draw(st.lists(st.tuples(kinds, key, st.lists(key, max_size=3), LOAD_VARIANTS), max_size=200))
+    return [
+        load_op(kind, k, serial, tuple(others), variant)
+        for serial, (kind, k, others, variant) in enumerate(drawn)
+    ]
 
 
 def more_keys(rng: random.Random, keys: int) -> tuple[int, ...]:
@@ -125,9 +162,13 @@ def more_keys(rng: random.Random, keys: int) -> tuple[int, ...]:
 def random_calls(rng: random.Random, keys: int, count: int) -> list[Op]:
     kinds = rng.choices(KINDS, weights=KIND_WEIGHTS, k=count)
     return [
-        Op(kind, rng.randrange(keys), serial, others=more_keys(rng, keys))
+        load_op(kind, rng.randrange(keys), serial, more_keys(rng, keys), random_variant(rng))
         for serial, kind in enumerate(kinds)
     ]
+
+
+def random_variant(rng: random.Random) -> tuple[Any, ...]:
+    return (rng.random() < 0.25, rng.random() < 0.5, rng.choice([None, None, *DURING]))
 
 
 _TOLERATE_REJECTS = [*settings().suppress_health_check, HealthCheck.filter_too_much]
@@ -174,6 +215,35 @@ def test_lockstep_compares_evictions_without_a_listener(reference: Any, Moka: An
         assert stats.eviction_weight == 2
     assert pair.logs[0].events == pair.logs[1].events == []
     pair.compare()
+
+
+@pytest.mark.parametrize(
+    ("during", "events", "left"),
+    [
+        (None, [(1, 1, "replaced")], 2),  # the reload writes over the value the hit returned
+        ("set", [(1, 1, "replaced")], 2 + 6 * 10**9),  # the set wins; the reload writes nothing
+        ("remove", [(1, 1, "explicit")], "missing"),  # and brings nothing back
+        ("hit", [(1, 1, "replaced")], 2),  # a second hit starts no second reload
+    ],
+)
+def test_lockstep_compares_refreshes(
+    reference: Any, Moka: Any, during: str | None, events: list[Any], left: Any
+) -> None:
+    """Guards the refresh ops against comparing nothing: a due aget_with hit's reload runs, on both
+    caches, before the op returns; what it wrote (or did not) is seen at once."""
+    pair = Lockstep(reference, Moka, 10)
+    try:
+        pair.apply(Op("set", 1, 1))
+        pair.apply(Op("aget_with", 1, 2, refresh=DUE, during=during))
+        pair.apply(Op("peek", 1))
+        for cache, log in zip(pair.caches, pair.logs):
+            assert log.events == events
+            assert cache.peek(1, "missing") == left
+            assert cache.stats().loads == 1
+        pair.sync()
+        pair.compare()
+    finally:
+        pair.close()
 
 
 @pytest.mark.parametrize("bad", ["results", "events"])
