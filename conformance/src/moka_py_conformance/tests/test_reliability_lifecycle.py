@@ -1,4 +1,6 @@
-"""Lifecycle, in subprocesses: a cache used in the child after ``os.fork()`` works; a cache made at
+"""Lifecycle, in subprocesses: a cache used in the child after ``os.fork()`` works, refresh-ahead
+included (its reloads run in the child, even for a key whose reload was in flight in the parent at
+the fork); a cache made at
 import time and dropped at interpreter exit (holding values, a listener, cycles and a waiting
 thread) neither crashes nor hangs the exit. The backend under test is the one the plugin chose
 (``MOKA_PY_BACKEND`` is inherited).
@@ -61,6 +63,74 @@ def test_cache_works_in_a_forked_child() -> None:
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0, status
         assert cache.get(7) == "7"  # the parent is untouched
+        print("ok")
+        """
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_refresh_ahead_works_in_a_forked_child() -> None:
+    """A due hit in the child starts a reload that runs and writes: the reload workers exist there
+    too, and the key whose reload the parent was running at the fork is not claimed in the child.
+    Every wait is a bounded poll that only a lost reload exhausts."""
+    done = _run(
+        """
+        import asyncio, os, threading, time
+        from moka_py import Moka
+
+        PATIENCE = 60.0
+        REFRESH = 0.01
+
+        def wait_for(cache, key, value):
+            deadline = time.monotonic() + PATIENCE
+            while cache.peek(key) != value:
+                assert time.monotonic() < deadline, f"{key!r}: {value!r} never written"
+                time.sleep(0.005)
+
+        cache = Moka(100, ttl=600)
+        for key in ("in flight", "idle", "async"):
+            cache.set(key, "old")
+        time.sleep(10 * REFRESH)  # every entry is now due for a reload
+        entered, gate = threading.Event(), threading.Event()
+
+        def parent_reload():
+            entered.set()
+            assert gate.wait(PATIENCE)
+            return "parent's reload"
+
+        assert cache.get_with("in flight", parent_reload, refresh_after=REFRESH) == "old"
+        assert entered.wait(PATIENCE)  # the parent's reload of "in flight" is running now
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                for key in ("in flight", "idle"):
+                    reload = lambda key=key: f"child's reload of {key}"
+                    assert cache.get_with(key, reload, refresh_after=REFRESH) == "old"
+                    wait_for(cache, key, f"child's reload of {key}")
+
+                async def reload_async():
+                    return "child's async reload"
+
+                async def main():
+                    assert await cache.aget_with("async", reload_async, refresh_after=REFRESH) == "old"
+                    deadline = time.monotonic() + PATIENCE
+                    while cache.peek("async") != "child's async reload":
+                        assert time.monotonic() < deadline, "the async reload never wrote"
+                        await asyncio.sleep(0.005)
+
+                asyncio.run(main())
+                assert cache.stats().loads == 3, cache.stats()
+                code = 0
+            except BaseException as exc:
+                print("child:", repr(exc), flush=True)
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        gate.set()
+        wait_for(cache, "in flight", "parent's reload")  # the parent's reload is unaffected
+        assert cache.peek("idle") == "old" and cache.peek("async") == "old"
+        assert os.waitstatus_to_exitcode(status) == 0, status
         print("ok")
         """
     )
