@@ -17,7 +17,12 @@ what moka guarantees whatever it decides:
 * a write runs housekeeping when the size bound requires it (API.md section 6): when the weight
   written since the last explicit housekeeping passes the slack, ``min(64, capacity // 8)``;
 * at a settled point, each value is either reported or is the latest one stored under its key
-  (the tests then check that it is readable there).
+  (the tests then check that it is readable there);
+* a refresh-ahead reload (API.md section 8) that started from a value writes its own only if that
+  value is still in the map (and live) when the reload writes: then the old value is reported
+  ``"replaced"`` exactly once, during the reload, and the new one is tracked as any stored value;
+  a failed reload, or one whose write is refused (a ``set``, ``remove``, ``clear`` or eviction came
+  between), reports nothing and changes nothing (``will_reload``).
 
 Values are unique ints handed out by the ledger, so a stale or foreign value cannot pass for the
 right one. Problems found inside the listener are collected in ``violations`` rather than raised,
@@ -39,7 +44,7 @@ FLUSH_POINT = 64
 SYNC_INTERVAL = 0.3
 
 # Operations that record a read or a write, and so may run housekeeping on their own.
-RECORDING = frozenset({"set", "get", "get_with", "remove"})
+RECORDING = frozenset({"set", "get", "get_with", "remove", "reload"})  # reload: its write
 HOUSEKEEPING = frozenset({"run_pending_tasks", "clear", "remove_if"})  # remove_if: it runs one first
 
 
@@ -202,6 +207,17 @@ class Ledger:
             op.must_report[old] = "expired"  # moka: an update over a ttl/tti-expired entry
         else:
             op.must_report[old] = "replaced"
+
+    def will_reload(self, op: Operation, key: Hashable, found: int, value: int | None) -> bool:
+        """A reload of ``key`` that started from the value ``found`` is about to write ``value``
+        (None: its initializer raised); whether the write must happen (see the module docstring).
+
+        Needs a listener: only then does the ledger know that ``found`` is still in the map.
+        """
+        if value is None or self.in_map(key) != found or self.expired(found) is not None:
+            return False
+        self.will_store(op, key, value, certain=True)
+        return True
 
     def will_remove(self, op: Operation, key: Hashable) -> int | None:
         """``remove(key)`` is about to run: the value it must return (None: the default)."""

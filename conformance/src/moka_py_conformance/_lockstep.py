@@ -180,7 +180,7 @@ class Op:
         elif self.during == "clear":
             during = cache.clear()
         gate.set()
-        await _other_tasks_done(deadline)
+        await other_tasks_done(deadline)
         return got if self.during is None else (got, during)
 
     def _other(self, cache: Any) -> Any:
@@ -243,7 +243,7 @@ class Op:
         return f"{self.kind}({self.key})"
 
 
-async def _other_tasks_done(deadline: float) -> None:
+async def other_tasks_done(deadline: float) -> None:
     """Return once no task but the current one is left on the loop; ``Overran`` past ``deadline``."""
     me = asyncio.current_task()
     while True:

@@ -11,11 +11,18 @@ that is absent, only records, or re-enters the cache (``get``, ``set`` of anothe
 ``"replaced"`` sometimes ``set`` of the same key). Calls that may re-enter run under a watchdog, so
 a deadlock fails the test instead of hanging it.
 
+Refresh-ahead takes part (``refresh``): a due ``aget_with`` hit starts a reload task, held while
+the machine makes a racing call (a second hit, a ``set``, ``remove`` or ``clear`` of the key, or
+nothing), then released and awaited (no task but the machine's own left on the loop). The ledger
+then knows whether its write had to happen (``Ledger.will_reload``): the old value reported
+``"replaced"`` during the reload, the new one stored, or, failed or refused, nothing at all.
+
 Expiry in real time has its own small, slow test at the end, with wide margins.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 import time
@@ -35,6 +42,7 @@ from hypothesis.stateful import (
 )
 
 from moka_py_conformance._ledger import Ledger, Operation
+from moka_py_conformance._lockstep import DUE, RELOAD_PATIENCE, Overran, other_tasks_done
 
 MISSING = object()
 MAX_KEYS = 24
@@ -441,6 +449,78 @@ class CacheMachine(RuleBasedStateMachine):
             if key in keys and self.contains(key) and self.listener_writes == writes:
                 self.ledger.violate(f"{key!r} is still in the cache after remove_if accepted it")
             self.observe(key)
+
+    @rule(
+        i=key_indexes,
+        weight=weights,
+        fails=st.booleans(),
+        during=st.sampled_from([None, "hit", "set", "remove", "clear"]),
+    )
+    def refresh(self, i: int, weight: int, fails: bool, during: str | None) -> None:
+        """A due ``aget_with`` hit, its reload held while ``during`` runs, then awaited."""
+        if not self.ledger.reports:
+            return  # without a listener the ledger cannot tell whether the reload must write
+        key = self.key(i)
+        self.step(f"aget_with({key!r}, refresh_after={DUE}, weight={weight}, fails={fails}, during={during})")
+        self.observe(key)
+        if self.ledger.visible(key) is None:
+            self.call("set", lambda: self.do_set(key, 1, None, None, certain=True))
+            self.observe(key)
+        found = self.ledger.visible(key)
+        if found is None:
+            return  # capacity 0, or evicted at once
+        reloads: list[int] = []
+        new = self.ledger.new_value(key, weight)
+        gates: list[asyncio.Event] = []  # made on the loop that runs the rule (Python 3.9)
+
+        def initializer(n: int) -> Callable[[], Any]:
+            async def reload() -> int:
+                reloads.append(n)
+                await gates[0].wait()
+                if fails:
+                    raise InitializerError(f"reload of {key!r}")
+                return new
+
+            return reload
+
+        async def hit(n: int) -> None:
+            with self.ledger.operation("get", key):
+                got = await self.cache.aget_with(key, initializer(n), refresh_after=DUE)
+            if got is not found:
+                self.ledger.violate(f"aget_with({key!r}) of a due entry returned {got!r}, not {found}")
+
+        async def run() -> None:
+            await hit(1)
+            if during == "hit":
+                await hit(2)  # a reload is in flight: this hit starts none
+            elif during == "set":
+                self.do_set(key, 1, None, None, certain=True)
+            elif during == "remove":
+                with self.ledger.operation("remove", key) as op:
+                    old = self.ledger.will_remove(op, key)
+                    got = self.cache.remove(key, MISSING)
+                if not any(got is want for want in self.ledger.removal_results(old, MISSING)):
+                    self.ledger.violate(f"remove({key!r}) during a reload returned {got!r}, not {old}")
+            elif during == "clear":
+                with self.ledger.operation("clear"):
+                    self.cache.clear()
+            with self.ledger.operation("reload", key) as op:
+                writes = self.ledger.will_reload(op, key, found, None if fails else new)
+                self.note(f"  reload of {found}: {'writes' if writes else 'writes nothing'}")
+                gates[0].set()
+                try:
+                    await other_tasks_done(time.monotonic() + RELOAD_PATIENCE)
+                except Overran:
+                    self.ledger.violate(f"the reload of {key!r} did not end within {RELOAD_PATIENCE} s")
+            if reloads != [1]:
+                self.ledger.violate(f"a due hit of {key!r} started reloads {reloads}, expected [1]")
+
+        async def main() -> None:
+            gates.append(asyncio.Event())
+            await run()
+
+        self.call("refresh", lambda: asyncio.run(main()))
+        self.observe(key)
 
     @rule()
     def look(self) -> None:
