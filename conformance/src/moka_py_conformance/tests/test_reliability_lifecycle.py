@@ -79,11 +79,11 @@ def test_refresh_ahead_works_in_a_forked_child() -> None:
         import asyncio, os, threading, time
         from moka_py import Moka
 
-        PATIENCE = 60.0
+        PATIENCE = 20.0  # seconds for all the child's waits, and for the parent's after it: < TIMEOUT
         REFRESH = 0.01
 
-        def wait_for(cache, key, value):
-            deadline = time.monotonic() + PATIENCE
+        def wait_for(cache, key, value, deadline=None):
+            deadline = deadline or time.monotonic() + PATIENCE
             while cache.peek(key) != value:
                 assert time.monotonic() < deadline, f"{key!r}: {value!r} never written"
                 time.sleep(0.005)
@@ -96,7 +96,7 @@ def test_refresh_ahead_works_in_a_forked_child() -> None:
 
         def parent_reload():
             entered.set()
-            assert gate.wait(PATIENCE)
+            assert gate.wait(3 * PATIENCE)  # held until the child has exited
             return "parent's reload"
 
         assert cache.get_with("in flight", parent_reload, refresh_after=REFRESH) == "old"
@@ -104,18 +104,18 @@ def test_refresh_ahead_works_in_a_forked_child() -> None:
         pid = os.fork()
         if pid == 0:
             code = 1
+            deadline = time.monotonic() + PATIENCE
             try:
-                for key in ("in flight", "idle"):
+                for key in ("idle", "in flight"):
                     reload = lambda key=key: f"child's reload of {key}"
                     assert cache.get_with(key, reload, refresh_after=REFRESH) == "old"
-                    wait_for(cache, key, f"child's reload of {key}")
+                    wait_for(cache, key, f"child's reload of {key}", deadline)
 
                 async def reload_async():
                     return "child's async reload"
 
                 async def main():
                     assert await cache.aget_with("async", reload_async, refresh_after=REFRESH) == "old"
-                    deadline = time.monotonic() + PATIENCE
                     while cache.peek("async") != "child's async reload":
                         assert time.monotonic() < deadline, "the async reload never wrote"
                         await asyncio.sleep(0.005)
