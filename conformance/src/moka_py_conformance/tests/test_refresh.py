@@ -213,6 +213,7 @@ def test_one_reload_per_key_under_eight_threads(Moka: Any) -> None:
 
     outcomes = run_threads(hits, 8)
     assert outcomes == [("ok", ["old"] * 50)] * 8
+    eventually(lambda: loads.started(1), "the reload")  # on a worker thread: it may start late
     assert loads.calls == 1
     loads.release(1)
     eventually(lambda: aged.cache.peek("k") == "v1", "the reloaded value")

@@ -146,14 +146,18 @@ class _ReloadThreads:
 
 
 _reload_threads = _ReloadThreads()
+# Counts the forks this process descends from: a cache's table of keys being reloaded is void in a
+# child of the process that filled it (those reloads ran on the parent's threads).
+_fork_generation = 0
 
 
-def _new_reload_threads() -> None:
-    global _reload_threads
+def _after_fork_in_child() -> None:
+    global _reload_threads, _fork_generation
     _reload_threads = _ReloadThreads()  # the parent's threads do not exist in a forked child
+    _fork_generation += 1
 
 
-os.register_at_fork(after_in_child=_new_reload_threads)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Entry(Generic[V]):
@@ -326,6 +330,7 @@ class Moka(Generic[K, V]):
         self._waiters: dict[int, list[_Waiter]] = {}  # by hash(key), like the map
         self._async_loads: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Task[Any]] = {}
         self._refreshing: dict[int, list[Any]] = {}  # keys being reloaded, by hash(key)
+        self._refreshing_generation = _fork_generation  # the process whose reloads it lists
         self._reload_tasks: set[asyncio.Task[None]] = set()
         self._zero_stats()
 
@@ -535,6 +540,9 @@ class Moka(Generic[K, V]):
                 return None
             if self._clock() - entry.written < refresh:
                 return None
+            if self._refreshing_generation != _fork_generation:  # a forked child: forget the parent's
+                self._refreshing.clear()
+                self._refreshing_generation = _fork_generation
             claimed = self._refreshing.setdefault(h, [])
             if any(k is key or k == key for k in claimed):
                 return None
