@@ -40,13 +40,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from moka_py_conformance._support import EventLog
+from moka_py_conformance._support import Deadlock, EventLog, run_with_watchdog
 
 MISSING = "missing"  # what get/remove return for an absent key (values are ints)
 SECOND = 10**9  # added to an op's value for the second pair of a set_many: values stay unique
 DUE = 1e-9  # seconds: a refresh_after that every hit is past (1 ns), below any ttl
 NEVER = 86_400.0  # seconds: a refresh_after no entry of a trace reaches (for get_with, see above)
 RELOAD_PATIENCE = 10.0  # seconds an op waits for its reloads: only a stall or a hang gets near it
+WATCHDOG = 3 * RELOAD_PATIENCE  # seconds an async op may take in all before it counts as a deadlock
 DURING = ("hit", "get_with", "set", "remove", "clear")
 """What an ``aget_with`` op may call while the reload it started is held (``Op.during``)."""
 # offsets (in SECONDs) of the values of an op's during call: after set_many's (0 to 3)
@@ -292,16 +293,21 @@ class Lockstep:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` to its end on the pair's event loop (made on first use)."""
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(coroutine)
+        """Run ``coroutine`` to its end on the pair's event loop (made on first use), in a thread
+        under a watchdog: a cache that deadlocks on the loop's thread (a reload's write, say) would
+        block the loop, and the op's own bounded waits with it."""
+        loop = self._loop = self._loop or asyncio.new_event_loop()
+        result: list[T] = []
+        run_with_watchdog(
+            lambda: result.append(loop.run_until_complete(coroutine)), WATCHDOG, "an async op", Deadlock
+        )
+        return result[0]
 
     def close(self) -> None:
-        """Close the event loop, if an op made one."""
-        if self._loop is not None:
+        """Close the event loop, if an op made one (and left it, unlike a deadlocked op)."""
+        if self._loop is not None and not self._loop.is_running():
             self._loop.close()
-            self._loop = None
+        self._loop = None
 
     def apply(self, op: Op) -> None:
         self.history.append(repr(op))

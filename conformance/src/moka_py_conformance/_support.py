@@ -30,8 +30,16 @@ class EventLog:
         return events
 
 
-def run_with_watchdog(target: Callable[[], object], timeout: float, what: str) -> None:
-    """Run ``target`` in a daemon thread; fail if it does not finish within ``timeout`` seconds.
+class Deadlock(BaseException):
+    """A call into the cache did not return. Not an ``Exception``: hypothesis stops at once instead
+    of shrinking, since every shrink attempt would wait for the watchdog again."""
+
+
+def run_with_watchdog(
+    target: Callable[[], object], timeout: float, what: str, error: type[BaseException] = AssertionError
+) -> None:
+    """Run ``target`` in a daemon thread; raise ``error`` if it does not finish within ``timeout``
+    seconds (``Deadlock`` inside a hypothesis test).
 
     A deadlocked cache would hang the test run forever; a daemon thread lets the
     test fail instead and the interpreter still exit.
@@ -48,7 +56,7 @@ def run_with_watchdog(target: Callable[[], object], timeout: float, what: str) -
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        raise AssertionError(f"{what} did not finish within {timeout} s: deadlock")
+        raise error(f"{what} did not finish within {timeout} s: deadlock")
     if errors:
         raise errors[0]
 
