@@ -6,12 +6,12 @@ none; eight threads and a hundred tasks on one stale entry start one reload).
 
 from mutants._pure_copy import pure_copy
 
-# The claim's look without the lock, then its check under the lock.
+# The claim's look without the lock, then its check under the lock (shared by both claims).
 PEEK = (
     "    if slot in _slots:  # first without the lock: a hot key, its reload in flight\n"
     "        return None\n"
 )
-CLAIM = "        if slot in _slots:\n            return None\n"
+CLAIM = "        if slot in _slots:\n            return False\n"
 
 name = "mutant-refresh-twice"
 priority = 0

@@ -105,11 +105,8 @@ def reload_in_thread(
     Unless one for the key is in flight (this one's stamp is then dropped at once).
     """
     slot = (id(cache), key)
-    with _slots_lock:
-        if slot in _slots:
-            return
-        _slots.add(slot)
-    _submit(cache, slot, stamp, initializer, ttl, tti)
+    if _take(slot):
+        _submit(cache, slot, stamp, initializer, ttl, tti)
 
 
 def _submit(
@@ -163,13 +160,18 @@ def _claim(cache: Refreshing, key: Hashable, ns: int) -> tuple[tuple[int, Hashab
     if slot in _slots:  # first without the lock: a hot key, its reload in flight
         return None
     found = cache._write_stamp(key)
-    if found is None or found[1] < ns:
+    if found is None or found[1] < ns or not _take(slot):
         return None
+    return slot, found[0]
+
+
+def _take(slot: tuple[int, Hashable]) -> bool:
+    """Claims ``slot`` for a reload: whether it was free."""
     with _slots_lock:
         if slot in _slots:
-            return None
+            return False
         _slots.add(slot)
-    return slot, found[0]
+    return True
 
 
 def _release(slot: tuple[int, Hashable]) -> None:
