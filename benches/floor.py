@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from subjects import load_adapter
-from timing import Executor, LocalExecutor, Prepared, SpeedConfig
+from timing import OPS, Executor, LocalExecutor, Prepared, SpeedConfig, loop_keys
 
 MOKA = "0.12.16"
 """The version ``packages/moka-py-rust`` pins (and ``least_binding/Cargo.toml`` with it)."""
@@ -31,9 +31,10 @@ figure, and a decorator hit is a ``get`` hit."""
 class MokaAloneExecutor(LocalExecutor):
     """moka alone, in this process: prepared and timed in Rust, calibrated here like any subject.
 
-    ``build`` makes, fills and checks a cache for the moka operation under the harness operation
-    (:data:`FLOOR_OP`; ``None`` for one without, such as ``get_with_miss``); each loop runs in
-    ``MokaAlone.run``, with no Python between its calls.  A failed check raises from ``build``.
+    ``build`` gives ``MokaAlone`` the keys and loop of the harness operation under the subject's
+    (:data:`FLOOR_OP`; ``None`` for one without, such as ``get_with_miss``), so each loop runs
+    over the keys every other subject's loop runs over, with no Python between its calls.  A
+    cache that does not hold exactly the stored keys raises from ``build``.
     """
 
     def __init__(self, cfg: SpeedConfig) -> None:
@@ -48,9 +49,11 @@ class MokaAloneExecutor(LocalExecutor):
 
         if (moka_op := FLOOR_OP.get(op)) is None:
             return None
-        policy = subject_id[subject_id.index("[") + 1 : -1]
-        alone = MokaAlone(moka_op, policy, cfg.n_keys, cfg.max_keys)
-        return Prepared(alone.run, fixed_n=moka_op == "remove")
+        spec, policy = OPS[moka_op], subject_id[subject_id.index("[") + 1 : -1]
+        stored, keys = loop_keys(spec, cfg)
+        emptying, order = spec.keys == "emptying", None if spec.keys == "fresh" else keys
+        alone = MokaAlone(spec.method, policy, stored, order, spec.ttl, refill=emptying)
+        return Prepared(alone.run, fixed_n=emptying)
 
 
 class Floors:

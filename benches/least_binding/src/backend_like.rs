@@ -15,15 +15,12 @@ mod hashing;
 pub use hashing::{fmix64, PassThrough};
 
 /// The backend's per-entry expiry for writes that give no per-entry ttl/tti (every
-/// write in these benchmarks): create and update clear the deadline, a read keeps it.
-/// Installed for the same reason as there: its presence changes moka's code paths.
+/// write in these benchmarks): an update clears the deadline; create (none) and read (keep
+/// it) are moka's defaults. Installed for the same reason as there: its presence changes
+/// moka's code paths.
 pub struct NoPerEntryDeadline;
 
 impl<V> Expiry<u64, V> for NoPerEntryDeadline {
-    fn expire_after_create(&self, _k: &u64, _v: &V, _at: Instant) -> Option<Duration> {
-        None
-    }
-
     fn expire_after_update(
         &self,
         _k: &u64,
@@ -32,17 +29,6 @@ impl<V> Expiry<u64, V> for NoPerEntryDeadline {
         _left: Option<Duration>,
     ) -> Option<Duration> {
         None
-    }
-
-    fn expire_after_read(
-        &self,
-        _k: &u64,
-        _v: &V,
-        _at: Instant,
-        left: Option<Duration>,
-        _modified: Instant,
-    ) -> Option<Duration> {
-        left
     }
 }
 
