@@ -44,6 +44,8 @@ class Call:
     arg: Any = None
 
 
+REPLAY_SYNC_EVERY = 64
+"""Accesses between two ``run_pending_tasks()`` in a moka hit-ratio replay (``Adapter.replay``)."""
 CallTable = dict[str, tuple[str, str, Any]]
 MAPPING_SHAPES = ("setitem", "getitem", "len", "iter")
 """Loop shapes that take the cache itself, not one of its methods."""
@@ -103,23 +105,32 @@ class Adapter:
     def dispose(self, obj: Any) -> None:
         """Release a cache or decorated function made by this adapter (stop background work)."""
 
+    def found(self, got: Any) -> bool:
+        """Whether ``cache.get(k)`` returned a hit."""
+        return got is not None
+
     def replay(self, cache: Any, trace: Iterable[int]) -> int:
-        """Play a trace as a user would (``get``; on a miss, ``set``); the number of hits."""
-        get, hits = cache.get, 0
-        for k in trace:
-            if get(k) is None:
-                cache[k] = k
-            else:
+        """Play a trace as a user would (``get``; on a miss, ``set``); the number of hits.
+
+        A moka cache also runs ``run_pending_tasks()`` every :data:`REPLAY_SYNC_EVERY` accesses:
+        moka runs housekeeping when 300 ms have passed since its last run too, a trigger that
+        depends on the backend's speed: without sync points the slow pure backend and the Rust one
+        would run it at different accesses and could admit different entries.
+        """
+        get, set_, hits = cache.get, getattr(cache, self.setter), 0
+        sync = getattr(cache, "run_pending_tasks", lambda: None)
+        for i, k in enumerate(trace, 1):
+            if self.found(get(k)):
                 hits += 1
+            else:
+                set_(k, k)
+            if not i % REPLAY_SYNC_EVERY:
+                sync()
         return hits
 
     def thread_ops(self, cache: Any) -> tuple[Fn, Fn] | None:
         """``(get, set)`` callables safe to share between threads (``None``: not offered)."""
         return cache.get, getattr(cache, self.setter)
-
-
-REPLAY_SYNC_EVERY = 64
-"""Accesses between two ``run_pending_tasks()`` in a moka hit-ratio replay (see ``MokaAdapter.replay``)."""
 
 
 class MokaAdapter(Adapter):
@@ -163,23 +174,6 @@ class MokaAdapter(Adapter):
                 return None
             cached = cached or core.cached
         return None if cached is None else cached(maxsize, ttl=ttl, policy=self.policy)(func)
-
-    def replay(self, cache: Any, trace: Iterable[int]) -> int:
-        """``get``; on a miss ``set``; ``run_pending_tasks()`` every ``REPLAY_SYNC_EVERY`` accesses.
-
-        moka also runs housekeeping when 300 ms have passed since its last run, a trigger that
-        depends on the backend's speed: without sync points the slow pure backend and the Rust one
-        would run it at different accesses and could admit different entries.
-        """
-        get, set_, sync, hits = cache.get, cache.set, cache.run_pending_tasks, 0
-        for i, k in enumerate(trace, 1):
-            if get(k) is None:
-                set_(k, k)
-            else:
-                hits += 1
-            if not i % REPLAY_SYNC_EVERY:
-                sync()
-        return hits
 
 
 class LeastBindingAdapter(MokaAdapter):
@@ -276,15 +270,9 @@ class TheineAdapter(Adapter):
         if close is not None:
             close()
 
-    def replay(self, cache: Any, trace: Iterable[int]) -> int:
+    def found(self, got: Any) -> bool:
         """theine's ``get`` returns ``(value, found)``."""
-        get, set_, hits = cache.get, cache.set, 0
-        for k in trace:
-            if get(k)[1]:
-                hits += 1
-            else:
-                set_(k, k)
-        return hits
+        return bool(got[1])
 
 
 class LruCacheAdapter(Adapter):
