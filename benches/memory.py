@@ -13,7 +13,7 @@ import gc
 import os
 from typing import Any
 
-from subjects import load_adapter
+from subjects import identity, load_adapter
 
 
 def rss_bytes() -> int:
@@ -22,16 +22,12 @@ def rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _identity(x: Any) -> Any:
-    return x
-
-
 def measure_here(subject_id: str, entries: int) -> dict[str, Any]:
     """Fill one cache with ``entries`` entries in this process; return the RSS growth per entry."""
     adapter = load_adapter(subject_id)
     keys = list(range(10**9, 10**9 + entries))
     # A first small cache, so the library's one-time allocations come before the first reading.
-    if adapter.new_cache(16) is None and adapter.decorate(_identity, 16, None) is None:
+    if adapter.new_cache(16) is None and adapter.decorate(identity, 16, None) is None:
         raise ValueError(f"{subject_id} has no cache to measure")
     gc.collect()
     before = rss_bytes()
@@ -41,7 +37,7 @@ def measure_here(subject_id: str, entries: int) -> dict[str, Any]:
         adapter.settle(cache)
         held = len(cache) if hasattr(cache, "__len__") else cache.count()
     else:
-        func = adapter.decorate(_identity, entries, None)
+        func = adapter.decorate(identity, entries, None)
         assert func is not None
         for k in keys:
             func(k)

@@ -34,6 +34,11 @@ def INIT() -> int:  # noqa: N802 - reads as a constant: the initializer every ge
     return VALUE
 
 
+def identity(x: Any) -> Any:
+    """The function every benchmarked decorator memoizes."""
+    return x
+
+
 @dataclass(frozen=True)
 class Call:
     """How a timed loop invokes one operation: ``kind`` is a ``timing.LOOPS`` shape (``call1``:

@@ -27,7 +27,7 @@ from typing import IO, Any
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from subjects import SUBJECTS, VALUE, Adapter, Call, load_adapter
+from subjects import SUBJECTS, VALUE, Adapter, Call, identity, load_adapter
 
 SEED = 20_240_531
 BATCH = 100
@@ -165,10 +165,6 @@ class Prepared:
         return total / (max(calls, 1) * self.per)
 
 
-def _identity(x: Any) -> Any:
-    return x
-
-
 @dataclass(frozen=True)
 class Op:
     """One timed operation: its title, the operation the adapter hands out the library's callable
@@ -210,7 +206,7 @@ def prepare(op: Op, adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
     stored, keys = loop_keys(op, cfg)
     emptying = op.keys.startswith("emptying")
     if op.method == "cached":
-        cache = adapter.decorate(_identity, cfg.n_keys, op.ttl)
+        cache = adapter.decorate(identity, cfg.n_keys, op.ttl)
         call = None if cache is None else Call("call1", cache)
     else:
         cache = adapter.new_cache(cfg.n_keys, op.ttl)
