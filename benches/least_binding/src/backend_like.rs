@@ -4,6 +4,8 @@
 use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
 use moka::Expiry;
+use pyo3::exceptions::PyValueError;
+use pyo3::PyResult;
 use std::time::{Duration, Instant};
 
 /// `fmix64` (what the backend applies to `hash(key)`; CPython's `hash(k)` of an int below
@@ -32,24 +34,26 @@ impl<V> Expiry<u64, V> for NoPerEntryDeadline {
     }
 }
 
-/// A cache built as the backend builds one: the policy (`None` for one it does not know), the
-/// per-entry expiry, the capacity, `time_to_live` when given, the pass-through hasher.
+/// A cache built as the backend builds one: the policy, the per-entry expiry, the capacity,
+/// `time_to_live` when given (seconds), the pass-through hasher; an error for a policy it does
+/// not know or a ttl no `Duration` holds.
 pub fn new_cache<V: Clone + Send + Sync + 'static>(
     policy: &str,
     capacity: u64,
-    ttl: Option<Duration>,
-) -> Option<Cache<u64, V, PassThrough>> {
+    ttl: Option<f64>,
+) -> PyResult<Cache<u64, V, PassThrough>> {
     let policy = match policy {
         "tiny_lfu" => EvictionPolicy::tiny_lfu(),
         "lru" => EvictionPolicy::lru(),
-        _ => return None,
+        _ => return Err(PyValueError::new_err(format!("unknown policy {policy:?}"))),
     };
     let mut builder = Cache::builder()
         .eviction_policy(policy)
         .expire_after(NoPerEntryDeadline)
         .max_capacity(capacity);
-    if let Some(d) = ttl {
-        builder = builder.time_to_live(d);
+    if let Some(secs) = ttl {
+        let d = Duration::try_from_secs_f64(secs);
+        builder = builder.time_to_live(d.map_err(|e| PyValueError::new_err(format!("ttl: {e}")))?);
     }
-    Some(builder.build_with_hasher(PassThrough))
+    Ok(builder.build_with_hasher(PassThrough))
 }

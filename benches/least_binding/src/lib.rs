@@ -21,10 +21,8 @@ mod moka_alone;
 
 use backend_like::{fmix64, new_cache, PassThrough};
 use moka::sync::Cache;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -47,12 +45,9 @@ impl Moka {
     #[new]
     #[pyo3(signature = (capacity, ttl=None, policy="tiny_lfu"))]
     fn new(capacity: u64, ttl: Option<f64>, policy: &str) -> PyResult<Self> {
-        let ttl = ttl.map(Duration::try_from_secs_f64).transpose();
-        let ttl = ttl.map_err(|e| PyValueError::new_err(format!("ttl: {e}")))?;
-        let cache = new_cache(policy, capacity, ttl);
-        let cache =
-            cache.ok_or_else(|| PyValueError::new_err(format!("unknown policy {policy:?}")))?;
-        Ok(Moka { cache })
+        Ok(Moka {
+            cache: new_cache(policy, capacity, ttl)?,
+        })
     }
 
     #[pyo3(signature = (key, default=None))]

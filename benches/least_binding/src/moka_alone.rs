@@ -14,7 +14,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const VALUE: u64 = 7;
 
@@ -96,10 +96,7 @@ impl MokaAlone {
             "remove" => Op::Remove,
             _ => return Err(PyValueError::new_err(format!("unknown operation {op:?}"))),
         };
-        let ttl = ttl.map(Duration::try_from_secs_f64).transpose();
-        let ttl = ttl.map_err(|e| PyValueError::new_err(format!("ttl: {e}")))?;
-        let cache = new_cache(policy, stored.len() as u64, ttl)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown policy {policy:?}")))?;
+        let cache = new_cache(policy, stored.len() as u64, ttl)?;
         let mixed = |keys: Vec<u64>| keys.into_iter().map(fmix64).collect::<Vec<_>>();
         let (stored, order) = (mixed(stored), order.map(mixed));
         fill(&cache, &stored);
