@@ -60,15 +60,9 @@ def read_real(path: Path, limit: int) -> array[int]:
     big-endian)."""
     name = path.name
     if name.startswith("lirs-"):
-        out = array("q")
         with gzip.open(path, "rt") as fh:
-            for line in fh:
-                line = line.strip()
-                if line and line != "*":
-                    out.append(int(line))
-                    if len(out) >= limit:
-                        break
-        return out
+            keys = (int(s) for s in map(str.strip, fh) if s and s != "*")
+            return array("q", itertools.islice(keys, limit))
     opener, code = (lzma.open, "i") if name.startswith("cache2k-") else (gzip.open, "q")
     with opener(path, "rb") as fh:
         data = array(code)

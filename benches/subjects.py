@@ -139,7 +139,8 @@ class Adapter:
 
 
 class MokaAdapter(Adapter):
-    """Any module with moka-py's API: the Rust and pure backends, moka-py 0.5.0 (``moka_py``).
+    """Any module with moka-py's API: the Rust and pure backends, moka-py 0.5.0 (``moka_py``), and
+    the least binding (``benches/least_binding``: moka behind PyO3 and nothing else, not a cache).
 
     The decorator is the backend module's own ``cached`` (else ``moka_py.cached``), but only if
     ``moka_py`` selected this very backend (both build their caches with the selected backend's
@@ -179,15 +180,6 @@ class MokaAdapter(Adapter):
                 return None
             cached = cached or core.cached
         return None if cached is None else cached(maxsize, ttl=ttl, policy=self.policy)(func)
-
-
-class LeastBindingAdapter(MokaAdapter):
-    """``benches/least_binding``: moka behind PyO3 and nothing else (a floor, not a cache)."""
-
-    library = "moka-least-binding"
-
-    def __init__(self, policy: str) -> None:
-        super().__init__("moka_least_binding", f"least PyO3 binding [{policy}]", policy, None)
 
 
 class FamilyClassAdapter(Adapter):
@@ -340,7 +332,8 @@ def _specs() -> dict[str, SubjectSpec]:
     specs["lru_cache"] = SubjectSpec("reference", LruCacheAdapter)
     specs["dict"] = SubjectSpec("reference", DictAdapter)
     for p in policies:
-        specs[f"least-binding[{p}]"] = SubjectSpec("floor", partial(LeastBindingAdapter, p), None, p)
+        least = moka("moka_least_binding", f"least PyO3 binding [{p}]", p, None)  # benches/least_binding
+        specs[f"least-binding[{p}]"] = SubjectSpec("floor", least, None, p)
     return specs
 
 

@@ -111,6 +111,7 @@ impl Moka {
 
 #[pymodule]
 fn moka_least_binding(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Moka>()?;
     m.add_class::<moka_alone::MokaAlone>()
 }
