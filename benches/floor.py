@@ -1,10 +1,10 @@
 """The one limit the harness keeps: moka alone from Rust, and the least PyO3 binding of it.
 
-Both come from ``benches/least_binding`` (built by ``nox -s bench``): its ``MokaAlone`` prepares
-moka for one operation and times each loop in Rust, behind a :class:`MokaAloneExecutor` that
-calibrates and repeats those loops like any subject's; its ``Moka`` is moka behind PyO3 and one
-``hash(key)`` (a floor, not a cache).  Both are extra subjects of the speed group's alternating
-rounds, reported per operation beside the Rust backend; see ``docs/performance.md``.
+Both come from ``benches/least_binding`` (built by ``nox -s bench``) and are subjects
+(``subjects.SUBJECTS``) of the speed group's alternating rounds, reported per operation beside the
+Rust backend (see ``docs/performance.md``): its ``Moka`` is moka behind PyO3 and one ``hash(key)``
+(a floor, not a cache); its ``MokaAlone`` times a whole loop of moka calls in Rust, prepared,
+calibrated and repeated like any subject's loop by a :class:`MokaAloneExecutor`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from subjects import load_adapter
-from timing import OPS, Executor, LocalExecutor, Prepared, SpeedConfig, loop_keys
+from timing import OPS, Executor, LocalExecutor, Prepared, SpeedConfig, prepare
 
 MOKA = "0.12.16"
 """The version ``packages/moka-py-rust`` pins (and ``least_binding/Cargo.toml`` with it)."""
 POLICIES = ("tiny_lfu", "lru")
 IDS = {"moka": "moka-alone[{}]", "least": "least-binding[{}]"}
-"""The speed rounds' ids of moka alone and of the least binding (a ``subjects.SUBJECTS`` entry)."""
+"""The speed rounds' ids of moka alone and of the least binding."""
 
 FLOOR_OP = {op: op for op in ("get_hit_int", "get_miss_int", "set_replace", "set_evict", "remove")}
 FLOOR_OP |= {"get_with_hit": "get_with_hit", "get_hit_ttl": "get_hit_ttl", "cached_ttl_hit": "get_hit_ttl"}
@@ -29,13 +29,9 @@ figure, and a decorator hit is a ``get`` hit."""
 
 
 class MokaAloneExecutor(LocalExecutor):
-    """moka alone, in this process: prepared and timed in Rust, calibrated here like any subject.
-
-    ``build`` gives ``MokaAlone`` the keys and loop of the harness operation under the subject's
-    (:data:`FLOOR_OP`; ``None`` for one without, such as ``get_with_miss``), so each loop runs
-    over the keys every other subject's loop runs over, with no Python between its calls.  A
-    cache that does not hold exactly the stored keys raises from ``build``.
-    """
+    """moka alone, in this process, prepared like any subject (``timing.prepare``) for the moka
+    operation under each harness operation (:data:`FLOOR_OP`; ``None`` for one without, such as
+    ``get_with_miss``), with loops long enough for its speed."""
 
     def __init__(self, cfg: SpeedConfig) -> None:
         super().__init__()
@@ -44,16 +40,8 @@ class MokaAloneExecutor(LocalExecutor):
         self.max_keys = max(cfg.max_keys, round(cfg.target_s * 1e9 / 25))
 
     def build(self, subject_id: str, op: str, cfg: SpeedConfig) -> Prepared | None:
-        """moka alone set up for ``op`` under the subject's policy."""
-        from moka_least_binding import MokaAlone
-
-        if (moka_op := FLOOR_OP.get(op)) is None:
-            return None
-        spec, policy = OPS[moka_op], subject_id[subject_id.index("[") + 1 : -1]
-        stored, keys = loop_keys(spec, cfg)
-        emptying, order = spec.keys == "emptying", None if spec.keys == "fresh" else keys
-        alone = MokaAlone(spec.method, policy, stored, order, spec.ttl, refill=emptying)
-        return Prepared(alone.run, fixed_n=emptying)
+        moka_op = FLOOR_OP.get(op)
+        return None if moka_op is None else prepare(OPS[moka_op], load_adapter(subject_id), cfg)
 
 
 class Floors:

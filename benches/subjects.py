@@ -182,6 +182,35 @@ class MokaAdapter(Adapter):
         return None if cached is None else cached(maxsize, ttl=ttl, policy=self.policy)(func)
 
 
+class MokaAloneAdapter(Adapter):
+    """moka alone (``benches/least_binding``'s ``MokaAlone``): int keys only, and its one call takes
+    a whole loop's keys and times the loop in Rust (the ``native`` loop shape)."""
+
+    library = "moka-least-binding"
+    NATIVE_OPS = ("get", "get_with", "set", "remove")
+
+    def __init__(self, policy: str) -> None:
+        from moka_least_binding import MokaAlone
+
+        self.MokaAlone, self.policy, self.family = MokaAlone, policy, policy
+        self.label = f"moka alone [{policy}]"
+
+    def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any:
+        return self.MokaAlone(self.policy, capacity, ttl)
+
+    def fill(self, cache: Any, keys: Iterable[Hashable], ttl: float | None = None) -> None:
+        """Insert every key; an error unless the cache then holds them all (a hit must be a hit)."""
+        keys = list(keys)
+        if (held := cache.fill(keys)) != len(keys):
+            raise ValueError(f"moka alone holds {held} of {len(keys)} keys")
+
+    def settle(self, cache: Any) -> None:
+        cache.run_pending_tasks()
+
+    def call(self, cache: Any, op: str) -> Call | None:
+        return Call("native", functools.partial(cache.run, op)) if op in self.NATIVE_OPS else None
+
+
 class FamilyClassAdapter(Adapter):
     """cachetools and cachebox: ``LRUCache`` / ``LFUCache`` / ``TTLCache(maxsize, ttl)`` classes and
     a ``cached(cache)`` decorator (used with the library's defaults: cachetools takes no lock)."""
@@ -334,6 +363,7 @@ def _specs() -> dict[str, SubjectSpec]:
     for p in policies:
         least = moka("moka_least_binding", f"least PyO3 binding [{p}]", p, None)  # benches/least_binding
         specs[f"least-binding[{p}]"] = SubjectSpec("floor", least, None, p)
+        specs[f"moka-alone[{p}]"] = SubjectSpec("floor", partial(MokaAloneAdapter, p), None, p)
     return specs
 
 

@@ -106,6 +106,7 @@ LOOPS = {
     "iter": _loop("for _ in f: pass"),
     "empty": _loop("pass"),
 }
+LOOPS["native"] = lambda f, keys, _: int(f(keys))  # moka alone: one call makes and times a whole loop
 
 
 def timed(call: Call, keys: list[Any]) -> int:
@@ -182,29 +183,12 @@ class Op:
     ttl: float | None = None
 
 
-def loop_keys(op: Op, cfg: SpeedConfig) -> tuple[list[Any], list[Any]]:
-    """The keys stored before ``op``'s loops, and what the loops run over (see :class:`Op`; empty
-    for ``fresh``: each loop makes its own)."""
-    emptying = op.keys.startswith("emptying")
-    stored = int_keys(cfg.n_keys, 5) if emptying else keyset("str" if "str" in op.keys else "int", cfg)
-    keys: list[Any] = [0] * int(op.keys[7:]) if op.keys.startswith("repeat:") else []
-    if emptying:
-        keys = list(stored)
-        random.Random(SEED + 5).shuffle(keys)
-    elif op.keys.startswith("order:"):
-        keys = keyset(op.keys.split("/")[0], cfg)
-    if "/" in op.keys:
-        keys = batches(keys)
-        keys = [dict.fromkeys(b, VALUE) for b in keys] if op.keys.endswith("/dicts") else keys
-    return stored, keys
-
-
 def prepare(op: Op, adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
     """``adapter``'s subject set up for ``op`` in this process, or ``None`` if it lacks it."""
     if op.keys == "fresh" and adapter.family == "none":
         return None  # a dict would only grow: no eviction to measure
-    stored, keys = loop_keys(op, cfg)
     emptying = op.keys.startswith("emptying")
+    stored = int_keys(cfg.n_keys, 5) if emptying else keyset("str" if "str" in op.keys else "int", cfg)
     if op.method == "cached":
         cache = adapter.decorate(identity, cfg.n_keys, op.ttl)
         call = None if cache is None else Call("call1", cache)
@@ -223,6 +207,15 @@ def prepare(op: Op, adapter: Adapter, cfg: SpeedConfig) -> Prepared | None:
         adapter.settle(cache)
 
     refill()
+    keys: list[Any] = [0] * int(op.keys[7:]) if op.keys.startswith("repeat:") else []
+    if emptying:
+        keys = list(stored)
+        random.Random(SEED + 5).shuffle(keys)
+    elif op.keys.startswith("order:"):
+        keys = keyset(op.keys.split("/")[0], cfg)
+    if "/" in op.keys:
+        keys = batches(keys)
+        keys = [dict.fromkeys(b, VALUE) for b in keys] if op.keys.endswith("/dicts") else keys
     per = BATCH if "/" in op.keys else cfg.n_keys if op.method == "iter" else 1
 
     def loop(n: int) -> tuple[int, int]:
