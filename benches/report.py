@@ -5,11 +5,12 @@ table, then every table) and PNG charts; ``benches/README.md`` lists them and th
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import floor
+import hit_ratio
 from subjects import OURS, PEERS
 
 GROUPS_OF_OPS = {
@@ -18,6 +19,7 @@ GROUPS_OF_OPS = {
     "Mapping methods and bulk calls": "getitem_hit peek_hit len iter get_many set_many remove_many",
 }
 HEADLINE_OPS = ("get_hit_int", "get_miss_int", "set_replace", "set_evict", "get_with_hit", "cached_hit")
+HEADLINE_SUBJECTS = ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]")
 RATIO_COLUMNS = ("moka-py 0.5.0", "cachetools", "cachebox", "lru-dict", "theine", "lru_cache")
 
 
@@ -60,25 +62,28 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def _labels(results: dict[str, Any]) -> dict[str, str]:
-    return {"belady": "Belady (optimal, offline)", **{s: i["label"] for s, i in results["subjects"].items()}}
+def _label_of(results: dict[str, Any]) -> Callable[[str], str]:
+    """A subject's label (its id if it has none)."""
+    labels = {s: i["label"] for s, i in results["subjects"].items()}
+    labels["belady"] = "Belady (optimal, offline)"
+    return lambda s: labels.get(s, s)
 
 
 def _ns_rows(results: dict[str, Any], subjects: Sequence[str], ops: Sequence[str]) -> list[list[str]]:
     """A row of median ns/op per subject (its label first), a cell per operation."""
-    labels = _labels(results)
-    return [[labels.get(s, s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects]
+    label = _label_of(results)
+    return [[label(s), *(_fmt(_median(results, op, s), ".0f") for op in ops)] for s in subjects]
 
 
 def headline(results: dict[str, Any]) -> str:
     """Ours (both backends, tiny_lfu), moka-py 0.5.0, the fastest peer and ``lru_cache``, ns/op."""
-    speed, labels = results["speed"], _labels(results)
+    speed, label = results["speed"], _label_of(results)
     ops = [op for op in HEADLINE_OPS if op in speed]
-    ours = [s for s in ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]") if s in labels]
+    ours = [s for s in HEADLINE_SUBJECTS if s in results["subjects"]]
     fastest = []
     for op in ops:
         best = min(((m, p) for p in PEERS if (m := _median(results, op, p)) is not None), default=None)
-        fastest.append("" if best is None else f"{best[0]:.0f} ({labels.get(best[1], best[1])})")
+        fastest.append("" if best is None else f"{best[0]:.0f} ({label(best[1])})")
     rows = [*_ns_rows(results, ours, ops), ["fastest peer", *fastest]]
     rows += [["functools.lru_cache", *_ns_rows(results, ["lru_cache"], ops)[0][1:]]]
     return table(["ns/op", *(speed[op]["title"] for op in ops)], rows)
@@ -86,13 +91,10 @@ def headline(results: dict[str, Any]) -> str:
 
 def hit_ratio_table(results: dict[str, Any], traces: Sequence[str]) -> str:
     """A row per subject (Belady first), a column per trace and capacity."""
-    hr, labels = results["hit_ratio"]["results"], _labels(results)
+    hr, label = results["hit_ratio"]["results"], _label_of(results)
     cols = [(t, c) for t in traces if t in hr for c in hr[t]]
     subjects = [s for s in ["belady", *results["subject_order"]] if any(s in hr[t][c] for t, c in cols)]
-    rows = [
-        [labels.get(s, s), *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for t, c in cols)]
-        for s in subjects
-    ]
+    rows = [[label(s), *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for t, c in cols)] for s in subjects]
     return table(["subject", *(f"{t} @{c}" for t, c in cols)], rows)
 
 
@@ -103,7 +105,7 @@ SUMMARY += ("cachetools.LFUCache", "lru-dict")
 def hit_ratio_summary(results: dict[str, Any]) -> str:
     """The published traces at their larger capacity, a column per :data:`SUMMARY` subject, and
     whether the pure backend made the Rust backend's hits on every trace and capacity."""
-    hr, labels = results["hit_ratio"]["results"], _labels(results)
+    hr, label = results["hit_ratio"]["results"], _label_of(results)
     rows = [
         [f"{t} @{c}", *(_fmt(hr[t][c].get(s, {}).get("ratio"), ".3f") for s in SUMMARY)]
         for t, by_cap in hr.items()
@@ -117,19 +119,20 @@ def hit_ratio_summary(results: dict[str, Any]) -> str:
         for p in ("tiny_lfu", "lru")
     )
     note = f"The pure backend's hits {'equal' if same else 'DIFFER from'} the Rust backend's on every trace."
-    return table(["trace @capacity", *(labels.get(s, s) for s in SUMMARY)], rows) + "\n\n" + note
+    return table(["trace @capacity", *(label(s) for s in SUMMARY)], rows) + "\n\n" + note
 
 
-def _families(traces: Sequence[str]) -> dict[str, list[str]]:
+def _families(traces: Iterable[str]) -> dict[str, list[str]]:
+    """The traces by :func:`hit_ratio.family`, in their order."""
     out: dict[str, list[str]] = {}
     for t in traces:
-        out.setdefault(t.split("-", 1)[0], []).append(t)
+        out.setdefault(hit_ratio.family(t), []).append(t)
     return out
 
 
 def markdown(results: dict[str, Any]) -> str:
     """Every table of the run as one Markdown document."""
-    meta, labels = results["meta"], _labels(results)
+    meta, label = results["meta"], _label_of(results)
     quick = " (quick smoke run: the numbers are NOT representative)." if meta["quick"] else "."
     parts = [
         "# moka-py benchmarks",
@@ -161,7 +164,7 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         for ours, per_op in ratio_tables(results).items():
             rows = [[op, *(_fmt(r[c], ".2f") for c in RATIO_COLUMNS)] for op, r in per_op.items()]
-            title = f"{labels.get(ours, ours)}: time ratio to each peer (below 1.0: moka-py is faster)"
+            title = f"{label(ours)}: time ratio to each peer (below 1.0: moka-py is faster)"
             section(title, table(["operation", *RATIO_COLUMNS], rows))
         parts += [
             "",
@@ -172,17 +175,13 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [[k, _fmt(v, ".1f")] for k, v in results.get("baselines", {}).items()]
         section("Loop overhead (ns/op, included in every figure above)", table(["loop", "ns/op"], rows))
     if fl := results.get("floor"):
-
-        def cells(op: str, p: str) -> list[str]:
-            moka, least = (_median(results, op, floor.IDS[w].format(p)) for w in ("moka", "least"))
-            return [_fmt(v, ".0f") for v in (moka, least, _median(results, op, f"rust[{p}]"))]
-
+        ids = {"moka alone": floor.IDS["moka"], "least binding": floor.IDS["least"], "rust": "rust[{}]"}
+        columns = {f"{w} [{p}]": sid.format(p) for p in floor.POLICIES for w, sid in ids.items()}
         rows = [
-            [op, f"`{fl['moka_op'][op]}`", *(c for p in floor.POLICIES for c in cells(op, p))]
+            [op, f"`{fl['moka_op'][op]}`", *(_fmt(_median(results, op, s), ".0f") for s in columns.values())]
             for op in speed
             if op in fl["moka_op"]
         ]
-        columns = [f"{w} [{p}]" for p in floor.POLICIES for w in ("moka alone", "least binding", "rust")]
         section(
             f"The limit: moka {fl['moka_version']} alone and the least binding (median ns/op)",
             "Timed in each operation's alternating rounds with every subject. *moka alone*: "
@@ -195,12 +194,7 @@ def markdown(results: dict[str, Any]) -> str:
         )
     if mem := results.get("memory"):
         rows = [
-            [
-                labels.get(s, s),
-                _fmt(v.get("bytes_per_entry"), ".1f"),
-                str(v.get("held", "")),
-                v.get("error", ""),
-            ]
+            [label(s), _fmt(v.get("bytes_per_entry"), ".1f"), str(v.get("held", "")), v.get("error", "")]
             for s, v in mem.items()
         ]
         n = next((m["entries"] for m in mem.values() if "entries" in m), 0)
@@ -222,7 +216,7 @@ def markdown(results: dict[str, Any]) -> str:
             return " / ".join(f"{min(x) / 1e6:.2f}-{max(x) / 1e6:.2f}" for x in v["samples"].values() if x)
 
         rows = [
-            [labels.get(s, s), *(_fmt(v.get(n), ",.0f") for n in "12"), spread(v), v.get("error", "")]
+            [label(s), *(_fmt(v.get(n), ",.0f") for n in "12"), spread(v), v.get("error", "")]
             for s, v in th.items()
         ]
         section(
@@ -261,7 +255,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return []
-    labels, written = _labels(results), []
+    label, found, written = _label_of(results), results["subjects"], []
 
     def save(fig: Any, name: str) -> None:
         fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -272,7 +266,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
     def bars(ax: Any, values: dict[str, float], xlabel: str) -> None:
         items = sorted(values.items(), key=lambda x: x[1])
         ax.barh(
-            [labels.get(s, s) for s, _ in items],
+            [label(s) for s, _ in items],
             [v for _, v in items],
             color=[_color(s) or "#1b9e77" for s, _ in items],
         )
@@ -291,7 +285,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
     if speed := results.get("speed", {}):
         fig, axes = panels(len(speed), 4, 5.5, 3.4)
         for ax, v in zip(axes, speed.values()):
-            medians = {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r and s in labels}
+            medians = {s: r["median_ns"] for s, r in v["results"].items() if "median_ns" in r and s in found}
             bars(ax, medians, "ns/op (median, lower is better)")
             ax.set_title(v["title"], fontsize=10)
         save(fig, "speed.png")
@@ -300,14 +294,13 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
         fig, axes = panels(len(traces), min(len(traces), 3), 5.5, 4)
         for ax, trace in zip(axes, traces):
             by_cap = hr["results"][trace]
-            for i, sid in enumerate(
-                s for s in ["belady", *results["subject_order"]] if s in by_cap[next(iter(by_cap))]
-            ):
+            replayed = [s for s in ["belady", *results["subject_order"]] if s in by_cap[next(iter(by_cap))]]
+            for i, sid in enumerate(replayed):
                 ax.plot(
                     [int(c) for c in by_cap],
                     [by_cap[c].get(sid, {}).get("ratio") for c in by_cap],
                     marker="os^vD<>ph*"[i % 10],
-                    label=labels.get(sid, sid),
+                    label=label(sid),
                     color=_color(sid),
                     linewidth=2.5 if sid == "belady" else 1.2,
                     linestyle="--" if sid.endswith("[lru]") else "-",
@@ -326,7 +319,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
         ys = range(len(th))
         ax.barh([y - 0.2 for y in ys], [v["1"] for v in th.values()], height=0.4, label="1 thread")
         ax.barh([y + 0.2 for y in ys], [v.get("2", 0) for v in th.values()], height=0.4, label="2 threads")
-        ax.set_yticks(list(ys), [labels.get(s, s) for s in th])
+        ax.set_yticks(list(ys), [label(s) for s in th])
         ax.invert_yaxis()
         ax.set_xlabel("operations per second (higher is better)")
         ax.legend()
