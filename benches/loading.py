@@ -3,7 +3,7 @@
     python benches/loading.py --backend pure
     python benches/loading.py --backend rust --repeats 7
 
-``run.py``'s ``loading`` group (``nox -s bench``) calls :func:`run`.
+``run.py``'s ``loading`` group (``nox -s bench``) calls :func:`run` with its sizes.
 
 Measures, in one event loop, nanoseconds per call of
 
@@ -39,11 +39,8 @@ async def _finished() -> None:
     return None
 
 
-async def _never() -> int:
-    raise AssertionError("a hit ran the initializer")
-
-
-def _never_sync() -> int:
+def _never() -> int:
+    """The initializer of every timed call, ``aget_with``'s and ``get_with``'s: a hit never runs it."""
     raise AssertionError("a hit ran the initializer")
 
 
@@ -118,7 +115,7 @@ def measure(backend: str, calls: int, keys: int, repeats: int) -> dict[str, Any]
     async def get_with_hits_and_an_await(n: int) -> int:
         started = time.perf_counter_ns()
         for i in range(n):
-            get_with(i % keys, _never_sync)
+            get_with(i % keys, _never)
             await _finished()
         return time.perf_counter_ns() - started
 
@@ -153,39 +150,34 @@ def summary(r: dict[str, Any]) -> str:
     )
 
 
-def _importable() -> list[str]:
-    return [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]
-
-
-def run(quick: bool, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Every importable backend, as ``run.py``'s ``loading`` group: ``{backend: figures}``."""
-    calls, repeats = (20_000, 2) if quick else (200_000, 5)
-    out: dict[str, Any] = {}
-    for backend in _importable():
-        out[backend] = measure(backend, calls, 1_000, repeats)
-        log("  " + summary(out[backend]))
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure the backends the command line names (every importable one by default), a line each to
+    ``log``; ``{backend: figures}``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--backend", choices=sorted(BACKENDS), action="append",
-                        help="a backend to measure (repeatable; default: every importable one)")
+    parser.add_argument(
+        "--backend",
+        choices=sorted(BACKENDS),
+        action="append",
+        help="a backend to measure (repeatable; default: every importable one)",
+    )
     parser.add_argument("--calls", type=int, default=200_000, help="calls per run")
     parser.add_argument("--keys", type=int, default=1_000, help="stored keys, read in turn")
     parser.add_argument("--repeats", type=int, default=5, help="runs per figure (the best counts)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per backend")
     parser.add_argument("--latency", action="store_true", help="also the refresh on/off latencies")
     args = parser.parse_args(argv)
-    for backend in args.backend or _importable():
-        result = measure(backend, args.calls, args.keys, args.repeats)
-        print(json.dumps(result) if args.json else summary(result))
+    out: dict[str, Any] = {}
+    for backend in args.backend or [b for b, m in BACKENDS.items() if importlib.util.find_spec(m)]:
+        out[backend] = measure(backend, args.calls, args.keys, args.repeats)
+        log(json.dumps(out[backend]) if args.json else summary(out[backend]))
         for refresh in (False, True) if args.latency else ():
             p50, p99 = latency(importlib.import_module(BACKENDS[backend]), refresh)
-            print(f"{backend:5} 50 ms loader, ttl 0.2 s, refresh {'on ' if refresh else 'off'}: "
-                  f"caller p50 {p50:6.3f} ms   p99 {p99:6.3f} ms")
-    return 0
+            log(
+                f"{backend:5} 50 ms loader, ttl 0.2 s, refresh {'on ' if refresh else 'off'}: "
+                f"caller p50 {p50:6.3f} ms   p99 {p99:6.3f} ms"
+            )
+    return out
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -262,7 +262,8 @@ def run_threads(b: Bench) -> None:
 def run_loading(b: Bench) -> None:
     """``benches/loading.py``, per backend."""
     log("loading (benches/loading.py: aget_with hit against get_with hit + await, per backend):")
-    b.results["loading"] = loading.run(quick=b.args.quick, log=log)
+    sizes = ["--calls", "20000", "--repeats", "2"] if b.args.quick else []
+    b.results["loading"] = loading.run(sizes, lambda line: log("  " + line))
 
 
 GROUP_RUNS = {"speed": run_speed, "memory": run_memory, "hit_ratio": run_hit_ratio}
