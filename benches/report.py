@@ -264,12 +264,9 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
         written.append(name)
 
     def bars(ax: Any, values: dict[str, float], xlabel: str) -> None:
-        items = sorted(values.items(), key=lambda x: x[1])
-        ax.barh(
-            [label(s) for s, _ in items],
-            [v for _, v in items],
-            color=[_color(s) or "#1b9e77" for s, _ in items],
-        )
+        names = sorted(values, key=values.__getitem__)
+        colors = [_color(s) or "#1b9e77" for s in names]
+        ax.barh([label(s) for s in names], [values[s] for s in names], color=colors)
         ax.invert_yaxis()
         ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=7)
