@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +79,22 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
-class Executors:
-    """Where each subject runs: this process, the moka-py 0.5.0 worker, or a forced-backend worker."""
+@dataclass
+class Bench:
+    """One run of the harness: its sizes, command line and results so far, and where each subject
+    runs: this process, the moka-py 0.5.0 worker or a forced-backend worker (started on first use)."""
 
-    def __init__(self, legacy_python: str | None) -> None:
-        self.local = timing.LocalExecutor()
-        self.legacy_python = legacy_python
-        self.workers: dict[str, timing.Executor | None] = {}
+    cfg: timing.SpeedConfig
+    sizes: Sizes
+    args: argparse.Namespace
+    results: dict[str, Any]
+    legacy_python: str | None
+    local: timing.Executor = field(default_factory=timing.LocalExecutor)
+    workers: dict[str, timing.Executor | None] = field(default_factory=dict)
+
+    def subjects(self, wanted: tuple[str, ...] | None = None) -> list[str]:
+        """The subjects found here, in discovery order, of ``wanted`` if given."""
+        return [s for s in self.results["subject_order"] if wanted is None or s in wanted]
 
     def spawn(self, key: str) -> timing.RemoteExecutor | None:
         """A new worker process: ``"legacy"`` (``None`` without its venv), ``"local"`` (this
@@ -98,8 +107,7 @@ class Executors:
         return None if not python else timing.RemoteExecutor(name, python, env)
 
     def for_subject(self, subject: str, op: str = "") -> timing.Executor | None:
-        """The executor for ``subject`` (``op`` prefixed ``worker:`` asks for a forced-backend worker),
-        a worker started on first use."""
+        """The executor for ``subject`` (``op`` prefixed ``worker:`` asks for a forced-backend worker)."""
         spec = SUBJECTS[subject]
         key = spec.backend if op.startswith("worker:") and spec.backend is not None else spec.home
         if key != "local" and key not in self.workers:
@@ -113,33 +121,18 @@ class Executors:
                 w.close()
 
 
-@dataclass
-class Bench:
-    """One run of the harness: its executors, sizes, subjects found, and the results so far."""
-
-    ex: Executors
-    cfg: timing.SpeedConfig
-    sizes: Sizes
-    args: argparse.Namespace
-    results: dict[str, Any]
-
-    def subjects(self, wanted: tuple[str, ...] | None = None) -> list[str]:
-        """The subjects found here, in discovery order, of ``wanted`` if given."""
-        return [s for s in self.results["subject_order"] if wanted is None or s in wanted]
-
-
-def discover(ex: Executors) -> dict[str, dict[str, Any]]:
+def discover(b: Bench) -> dict[str, dict[str, Any]]:
     """Which subjects can run here: label, version and where, or the reason they cannot."""
     found: dict[str, dict[str, Any]] = {}
     for sid, spec in SUBJECTS.items():
         if spec.group == "floor":
             continue
         try:
-            if (executor := ex.for_subject(sid)) is None:
+            if (executor := b.for_subject(sid)) is None:
                 raise ImportError("moka-py 0.5.0 venv unavailable")
             version = executor.command("version", subject=sid)
             label = load_adapter(sid).label if spec.home == "local" else f"moka-py 0.5.0 [{spec.policy}]"
-            where = "harness process" if executor is ex.local else executor.name
+            where = "harness process" if executor is b.local else executor.name
             found[sid] = {"label": label, "version": version, "where": where, "group": spec.group}
         except Exception as exc:  # not installed or broken: reported and skipped
             log(f"  skip {sid}: {type(exc).__name__}: {exc}")
@@ -155,7 +148,7 @@ def run_speed(b: Bench) -> None:
 
     def executor_for(sid: str, op: str) -> timing.Executor | None:
         floor_ex = floors.executor(sid) if floors is not None else None
-        return floor_ex or b.ex.for_subject(sid, op)  # the least binding runs in this process
+        return floor_ex or b.for_subject(sid, op)  # the least binding runs in this process
 
     speed: dict[str, Any] = {}
     try:
@@ -171,6 +164,11 @@ def run_speed(b: Bench) -> None:
         b.results["speed"] = speed
         if floors is not None:
             b.results["floor"] = floors.results()
+    for sid, info in b.results["subjects"].items():
+        # A backend's decorator operations may run in a worker that forces it: named once.
+        where = {v["results"].get(sid, {}).get("where") for v in speed.values()}
+        for w in sorted(where - {None, "local", "moka-py 0.5.0 venv"}):
+            info["where"] += f"; decorators in a {w} worker"
 
 
 def run_memory(b: Bench) -> None:
@@ -178,7 +176,7 @@ def run_memory(b: Bench) -> None:
     log(f"memory ({b.sizes.memory_entries:,} entries, fresh process each):")
     mem: dict[str, Any] = b.results.setdefault("memory", {})
     for sid in b.subjects(MEMORY_SUBJECTS):
-        if (worker := b.ex.spawn(SUBJECTS[sid].home)) is None:
+        if (worker := b.spawn(SUBJECTS[sid].home)) is None:
             continue
         try:
             mem[sid] = worker.command("memory", subject_id=sid, entries=b.sizes.memory_entries)
@@ -210,7 +208,7 @@ def run_hit_ratio(b: Bench) -> None:
 
         def lane(sids: list[str], op: str) -> None:
             for sid in sids:
-                if (executor := b.ex.for_subject(sid, op)) is None:
+                if (executor := b.for_subject(sid, op)) is None:
                     continue
                 t0 = time.perf_counter()
                 for trace, v in traces.items():
@@ -241,7 +239,7 @@ def run_threads(b: Bench) -> None:
     duration, rounds = b.sizes.thread_seconds, b.sizes.thread_rounds
     log(f"threads ({duration}s per run, {rounds} alternating rounds):")
     samples: dict[str, dict[str, list[float]]] = {}
-    live = [(sid, e) for sid in b.subjects(THREAD_SUBJECTS) if (e := b.ex.for_subject(sid)) is not None]
+    live = [(sid, e) for sid in b.subjects(THREAD_SUBJECTS) if (e := b.for_subject(sid)) is not None]
 
     def sample(sid: str, executor: timing.Executor) -> None:
         for n in (1, 2):
@@ -290,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     log(f"moka-py benchmarks: {machine()}; Python {platform.python_version()}")
-    ex = Executors(None if args.no_legacy else legacy.legacy_python(log))
+    legacy_python = None if args.no_legacy else legacy.legacy_python(log)
     argv_text = shlex.join(sys.argv[1:])
     meta = {
         "machine": machine(),
@@ -305,21 +303,16 @@ def main(argv: list[str] | None = None) -> int:
         "config": {**cfg.__dict__, **sizes.__dict__},
     }
     results: dict[str, Any] = {"meta": meta}
+    bench = Bench(cfg, sizes, args, results, legacy_python)
     try:
-        results["subjects"] = subjects = discover(ex)
+        results["subjects"] = subjects = discover(bench)
         results["subject_order"] = list(subjects)
         log("subjects: " + ", ".join(subjects))
-        bench = Bench(ex, cfg, sizes, args, results)
         for group, run in GROUP_RUNS.items():
             if group in args.only:
                 run(bench)
     finally:
-        ex.close()
-    for sid, info in results.get("subjects", {}).items():
-        # A backend's decorator operations may run in a worker that forces it: named once.
-        where = {op["results"].get(sid, {}).get("where") for op in results.get("speed", {}).values()}
-        for w in sorted(where - {None, "local", "moka-py 0.5.0 venv"}):
-            info["where"] += f"; decorators in a {w} worker"
+        bench.close()
     meta["seconds"] = round(time.perf_counter() - started, 1)
     meta["load_after"] = os.getloadavg()[0]
     paths = report.write_all(results, out)
