@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import datetime
 import json
 import os
 import re
@@ -25,7 +24,7 @@ import sys
 from pathlib import Path
 
 import legacy
-from report import table
+from report import table, utc_now
 
 HERE = Path(__file__).resolve().parent
 TOOL = HERE.parent / "packages" / "moka-py-rust" / "tools" / "callgrind_ops.py"
@@ -72,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = {key: f.result() for key, f in futures.items()}
     rows = {op: {c: counts.get((op, c)) for c in COLUMNS} for op in OPS}
     errors = [v for v in counts.values() if isinstance(v, str)]
+    command = f"python benches/instructions.py -n {args.n}"
 
     def cell(x: float | str | None) -> str:
         return f"{x:,.0f}" if isinstance(x, float) else "-"
@@ -83,20 +83,21 @@ def main(argv: list[str] | None = None) -> int:
         [op, *(cell(r[c]) for c in COLUMNS), *(ratio(r["ours"], r[c]) for c in DIVISORS)]
         for op, r in rows.items()
     ]
-    md = "\n".join([
+    lines = [
         "# Instructions per operation (callgrind)",
         "",
-        f"`python benches/instructions.py -n {args.n}`: instructions per call, Python loop included "
+        f"`{command}`: instructions per call, Python loop included "
         "(tiny_lfu, 10,000 entries; `packages/moka-py-rust/tools/callgrind_ops.py`).",
         "",
         table(["operation", *COLUMNS, *(f"ours ÷ {c}" for c in DIVISORS)], cells),
         *(f"\nerror: {e}" for e in errors),
-    ]) + "\n"
+    ]
+    md = "\n".join(lines) + "\n"
     print(md)
     args.out.mkdir(parents=True, exist_ok=True)
     doc = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": f"python benches/instructions.py -n {args.n}",
+        "date": utc_now(),
+        "command": command,
         "rows": rows,
         "errors": errors,
     }

@@ -4,6 +4,7 @@ table, then every table) and PNG charts; ``benches/README.md`` lists them and th
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -21,6 +22,11 @@ GROUPS_OF_OPS = {
 HEADLINE_OPS = ("get_hit_int", "get_miss_int", "set_replace", "set_evict", "get_with_hit", "cached_hit")
 HEADLINE_SUBJECTS = ("rust[tiny_lfu]", "pure[tiny_lfu]", "moka-py-0.5.0[tiny_lfu]")
 RATIO_COLUMNS = ("moka-py 0.5.0", "cachetools", "cachebox", "lru-dict", "theine", "lru_cache")
+
+
+def utc_now() -> str:
+    """The time a report dates its run by: UTC, to the minute."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _peer(column: str, ours: str, op: str) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import datetime
 import os
 import platform
 import shlex
@@ -293,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "machine": machine(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": report.utc_now(),
         "command": ("nox -s bench" + (f" -- {argv_text}" if argv_text else ""))
         if os.environ.get("NOX_CURRENT_SESSION")
         else f"python benches/run.py {argv_text}",
