@@ -14,6 +14,7 @@ import argparse
 import concurrent.futures
 import os
 import platform
+import re
 import shlex
 import statistics
 import sys
@@ -69,12 +70,9 @@ def log(msg: str) -> None:
 
 def machine() -> str:
     """CPU model, core count and OS, as one line for the report."""
-    cpu = platform.processor() or platform.machine()
     info = Path("/proc/cpuinfo")
-    for line in info.read_text().splitlines() if info.exists() else ():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    model = re.search(r"^model name[^:]*:(.*)$", info.read_text() if info.exists() else "", re.MULTILINE)
+    cpu = model[1].strip() if model else platform.processor() or platform.machine()
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
@@ -246,14 +244,13 @@ def run_threads(b: Bench) -> None:
             samples.setdefault(sid, {}).setdefault(str(n), []).append(got["ops_per_s"])
 
     errors = timing.rounds(live, rounds, sample)
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = b.results.setdefault("threads", {})
     for sid, _ in live:
         by_n = samples.get(sid, {})
         out[sid] = {**{n: statistics.median(v) for n, v in by_n.items()}, "samples": by_n}
         out[sid].update({"error": errors[sid]} if sid in errors else {})
         figures = ", ".join(f"{n} thr {out[sid][n]:,.0f} ops/s" for n in by_n)
         log(f"  {sid:<26} {figures} {errors.get(sid, '')}")
-    b.results["threads"] = out
 
 
 def run_loading(b: Bench) -> None:
