@@ -28,6 +28,7 @@ import importlib
 import importlib.util
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,8 +54,6 @@ def _best(run: Callable[[int], int], calls: int, repeats: int) -> float:
 
 def _due_hits(module: Any, keys: int, calls: int, repeats: int) -> tuple[float, float]:
     """(plain get_with hit ns, due-for-refresh hit ns): every entry due, its reload held."""
-    import threading
-
     cache, hold = module.Moka(keys * 2), threading.Event()
     for k in range(keys):
         cache.set(k, k)

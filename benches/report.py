@@ -154,8 +154,7 @@ def markdown(results: dict[str, Any]) -> str:
     def section(title: str, *body: str) -> None:
         parts.extend(["", f"## {title}", "", *body])
 
-    speed = results.get("speed", {})
-    if speed:
+    if speed := results.get("speed", {}):
         section("Headline (median ns/op, lower is better)", headline(results))
         subjects = [s for s in results["subject_order"] if any(s in v["results"] for v in speed.values())]
         for title, spec in GROUPS_OF_OPS.items():
