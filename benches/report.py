@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,14 +128,6 @@ def hit_ratio_summary(results: dict[str, Any]) -> str:
     return table(["trace @capacity", *(label(s) for s in SUMMARY)], rows) + "\n\n" + note
 
 
-def _families(traces: Iterable[str]) -> dict[str, list[str]]:
-    """The traces by :func:`hit_ratio.family`, in their order."""
-    out: dict[str, list[str]] = {}
-    for t in traces:
-        out.setdefault(hit_ratio.family(t), []).append(t)
-    return out
-
-
 def markdown(results: dict[str, Any]) -> str:
     """Every table of the run as one Markdown document."""
     meta, label = results["meta"], _label_of(results)
@@ -212,8 +204,9 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         title = f"Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)"
         section(title, table(["trace", "accesses", "distinct keys", "capacities"], rows))
-        for fam, names in _families(hr["traces"]).items():
-            parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", hr["credits"].get(fam, "")]
+        for fam, credit in hr["credits"].items():  # every family replayed, with the credit it requires
+            names = [t for t in hr["traces"] if hit_ratio.family(t) == fam]
+            parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", credit]
         parts += ["", "### The published traces at the larger capacity", "", hit_ratio_summary(results)]
     if th := results.get("threads"):
 
@@ -292,7 +285,8 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
             ax.set_title(v["title"], fontsize=10)
         save(fig, "speed.png")
     hr = results.get("hit_ratio", {})
-    for fam, traces in _families(hr.get("results", {})).items():
+    for fam, credit in hr.get("credits", {}).items():
+        traces = [t for t in hr["results"] if hit_ratio.family(t) == fam]
         fig, axes = panels(len(traces), min(len(traces), 3), 5.5, 4)
         for ax, trace in zip(axes, traces):
             by_cap = hr["results"][trace]
@@ -310,7 +304,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
             ax.set(xscale="log", title=trace, xlabel="capacity (entries)", ylabel="hit ratio (higher wins)")
             ax.grid(alpha=0.3)
         axes[0].legend(fontsize=7)
-        fig.text(0.01, 0.005, hr["credits"].get(fam, ""), fontsize=6)
+        fig.text(0.01, 0.005, credit, fontsize=6)
         save(fig, f"hit_ratio-{fam}.png")
     if mem := {s: m["bytes_per_entry"] for s, m in results.get("memory", {}).items() if "entries" in m}:
         fig, ax = plt.subplots(figsize=(7, 0.4 * len(mem) + 1.2))
