@@ -153,12 +153,9 @@ def markdown(results: dict[str, Any]) -> str:
             ops = [op for op in spec.split() if op in speed]
             rows = [r for r in _ns_rows(results, subjects, ops) if any(r[1:])]
             section(f"{title} (median ns/op)", table(["subject", *ops], rows))
-        parts += [
-            "",
-            "Medians of several loops, loop overhead included (see *Loop overhead*). Operations: "
-            + "; ".join(f"`{op}` = {v['title']}" for op, v in speed.items())
-            + ".",
-        ]
+        names = "; ".join(f"`{op}` = {v['title']}" for op, v in speed.items())
+        note = f"Medians of several loops, loop overhead included (see *Loop overhead*). Operations: {names}."
+        parts += ["", note]
         for ours, per_op in ratio_tables(results).items():
             rows = [[op, *(_fmt(r[c], ".2f") for c in RATIO_COLUMNS)] for op, r in per_op.items()]
             title = f"{label(ours)}: time ratio to each peer (below 1.0: moka-py is faster)"
@@ -205,8 +202,8 @@ def markdown(results: dict[str, Any]) -> str:
         title = f"Hit ratio (get, set on a miss; each trace cut at {hr['max_accesses']:,} accesses)"
         section(title, table(["trace", "accesses", "distinct keys", "capacities"], rows))
         for fam, credit in hr["credits"].items():  # every family replayed, with the credit it requires
-            names = [t for t in hr["traces"] if hit_ratio.family(t) == fam]
-            parts += ["", f"### {fam}", "", hit_ratio_table(results, names), "", credit]
+            traces = [t for t in hr["traces"] if hit_ratio.family(t) == fam]
+            parts += ["", f"### {fam}", "", hit_ratio_table(results, traces), "", credit]
         parts += ["", "### The published traces at the larger capacity", "", hit_ratio_summary(results)]
     if th := results.get("threads"):
 
