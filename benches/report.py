@@ -206,14 +206,10 @@ def markdown(results: dict[str, Any]) -> str:
             parts += ["", f"### {fam}", "", hit_ratio_table(results, traces), "", credit]
         parts += ["", "### The published traces at the larger capacity", "", hit_ratio_summary(results)]
     if th := results.get("threads"):
-
-        def spread(v: dict[str, Any]) -> str:
-            return " / ".join(f"{min(x) / 1e6:.2f}-{max(x) / 1e6:.2f}" for x in v["samples"].values() if x)
-
-        rows = [
-            [label(s), *(_fmt(v.get(n), ",.0f") for n in "12"), spread(v), v.get("error", "")]
-            for s, v in th.items()
-        ]
+        rows = []
+        for s, v in th.items():
+            spread = " / ".join(f"{min(x) / 1e6:.2f}-{max(x) / 1e6:.2f}" for x in v["samples"].values() if x)
+            rows.append([label(s), *(_fmt(v.get(n), ",.0f") for n in "12"), spread, v.get("error", "")])
         section(
             "Threads (ops/s, 90 % get / 10 % set, all threads together)",
             f"Median of {meta['config']['thread_rounds']} alternating rounds; *range* is the lowest "
