@@ -179,9 +179,8 @@ def markdown(results: dict[str, Any]) -> str:
         section(
             f"The limit: moka {fl['moka_version']} alone and the least binding (median ns/op)",
             "Timed in each operation's alternating rounds with every subject. *moka alone*: "
-            "`benches/least_binding`'s `MokaAlone`, a Rust loop over `u64` keys; *least binding*: "
-            "`benches/least_binding`, moka behind PyO3 with one "
-            "`hash(key)` and nothing else (a floor, not a cache).",
+            "`benches/least_binding`'s `MokaAlone`, a Rust loop over the same keys; *least binding*: "
+            "moka behind PyO3 with one `hash(key)` and nothing else (a floor, not a cache).",
             "",
             table(["operation", "moka runs", *columns], rows),
             *([f"\nNotes: {'; '.join(fl['notes'])}."] if fl.get("notes") else []),

@@ -16,8 +16,6 @@ from typing import Any
 
 from subjects import VALUE, load_adapter
 
-__all__ = ["throughput"]
-
 CHUNK = 1_000
 GETS_PER_CHUNK = 900
 N_KEYS = 10_000
