@@ -123,8 +123,8 @@ def timed(call: Call, keys: list[Any]) -> int:
 
 @dataclass
 class Prepared:
-    """One subject set up for one operation, whoever times its loops (this process, a worker, or
-    moka alone's Rust): ``loop(n)`` runs one timed loop of ``n`` calls and returns (elapsed ns, calls)."""
+    """One subject set up for one operation, in this process or a worker: ``loop(n)`` runs one
+    timed loop of ``n`` calls and returns (elapsed ns, calls)."""
 
     loop: Callable[[int], tuple[int, int]]
     limit: int | None = None
