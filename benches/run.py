@@ -1,6 +1,6 @@
 """Run the moka-py benchmarks against their peers and write the reports.
 
-    python benches/run.py                 # everything, about 10 minutes on 2 cores
+    python benches/run.py                 # everything, about 8 minutes on 2 cores
     python benches/run.py --quick         # a smoke run: checks the harness, not speed
     python benches/run.py --only speed --only floor --out /tmp/bench
 
