@@ -182,30 +182,21 @@ class MokaAdapter(Adapter):
         return None if cached is None else cached(maxsize, ttl=ttl, policy=self.policy)(func)
 
 
-class MokaAloneAdapter(Adapter):
+class MokaAloneAdapter(MokaAdapter):
     """moka alone (``benches/least_binding``'s ``MokaAlone``): int keys only, and its one call takes
     a whole loop's keys and times the loop in Rust (the ``native`` loop shape)."""
 
-    library = "moka-least-binding"
     NATIVE_OPS = ("get", "get_with", "set", "remove")
 
     def __init__(self, policy: str) -> None:
-        from moka_least_binding import MokaAlone
-
-        self.MokaAlone, self.policy, self.family = MokaAlone, policy, policy
-        self.label = f"moka alone [{policy}]"
-
-    def new_cache(self, capacity: int | None, ttl: float | None = None) -> Any:
-        return self.MokaAlone(self.policy, capacity, ttl)
+        super().__init__("moka_least_binding", f"moka alone [{policy}]", policy, None)
+        self.Moka = self.mod.MokaAlone
 
     def fill(self, cache: Any, keys: Iterable[Hashable], ttl: float | None = None) -> None:
         """Insert every key; an error unless the cache then holds them all (a hit must be a hit)."""
         keys = list(keys)
         if (held := cache.fill(keys)) != len(keys):
             raise ValueError(f"moka alone holds {held} of {len(keys)} keys")
-
-    def settle(self, cache: Any) -> None:
-        cache.run_pending_tasks()
 
     def call(self, cache: Any, op: str) -> Call | None:
         return Call("native", functools.partial(cache.run, op)) if op in self.NATIVE_OPS else None

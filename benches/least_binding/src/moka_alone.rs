@@ -19,7 +19,8 @@ fn mixed(keys: Vec<u64>) -> Vec<u64> {
     keys.into_iter().map(fmix64).collect()
 }
 
-/// moka alone: `MokaAlone(policy, capacity, ttl=None)`, filled by `fill`, timed by `run`.
+/// moka alone: `MokaAlone(capacity, ttl=None, policy="tiny_lfu")` (the least binding's `Moka`
+/// signature), filled by `fill`, timed by `run`.
 #[pyclass(module = "moka_least_binding", frozen)]
 pub struct MokaAlone {
     cache: Cache<u64, u64, PassThrough>,
@@ -28,8 +29,8 @@ pub struct MokaAlone {
 #[pymethods]
 impl MokaAlone {
     #[new]
-    #[pyo3(signature = (policy, capacity, ttl=None))]
-    fn new(policy: &str, capacity: u64, ttl: Option<f64>) -> PyResult<Self> {
+    #[pyo3(signature = (capacity, ttl=None, policy="tiny_lfu"))]
+    fn new(capacity: u64, ttl: Option<f64>, policy: &str) -> PyResult<Self> {
         Ok(MokaAlone {
             cache: new_cache(policy, capacity, ttl)?,
         })
