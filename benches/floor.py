@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from subjects import load_adapter
-from timing import OPS, Executor, LocalExecutor, Prepared, SpeedConfig, prepare
+from timing import Executor, LocalExecutor, Prepared, SpeedConfig
 
 MOKA = "0.12.16"
 """The version ``packages/moka-py-rust`` pins (and ``least_binding/Cargo.toml`` with it)."""
@@ -41,7 +41,7 @@ class MokaAloneExecutor(LocalExecutor):
 
     def build(self, subject_id: str, op: str, cfg: SpeedConfig) -> Prepared | None:
         moka_op = FLOOR_OP.get(op)
-        return None if moka_op is None else prepare(OPS[moka_op], load_adapter(subject_id), cfg)
+        return None if moka_op is None else super().build(subject_id, moka_op, cfg)
 
 
 class Floors:
